@@ -1,0 +1,137 @@
+//! The Ed25519 signing key: from PEM text, from a file, or generated once and persisted.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use ed25519_dalek::SigningKey;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+/// Why the signing key could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// Reading or writing the key file failed.
+    #[error("signing key file {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The PEM is not a PKCS#8 Ed25519 private key.
+    #[error("signing key is not a PKCS#8 Ed25519 private key in PEM")]
+    Malformed,
+}
+
+/// A private key ready for signing, with its public half and key id.
+#[derive(Clone)]
+pub struct SigningKeyMaterial {
+    /// PKCS#8 PEM of the private key.
+    pub(crate) private_pem: String,
+    /// Raw 32-byte public key.
+    pub(crate) public: [u8; 32],
+    /// Key id: the first 16 characters of base64url(SHA-256(public key)).
+    pub kid: String,
+}
+
+impl std::fmt::Debug for SigningKeyMaterial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the private key.
+        f.debug_struct("SigningKeyMaterial")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningKeyMaterial {
+    /// From a PKCS#8 PEM private key.
+    pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
+        let key = SigningKey::from_pkcs8_pem(pem.trim()).map_err(|_| KeyError::Malformed)?;
+        Self::from_key(&key)
+    }
+
+    /// A fresh random key.
+    pub fn generate() -> Result<Self, KeyError> {
+        Self::from_key(&SigningKey::generate(&mut rand::rngs::OsRng))
+    }
+
+    fn from_key(key: &SigningKey) -> Result<Self, KeyError> {
+        let private_pem = key
+            .to_pkcs8_pem(Default::default())
+            .map_err(|_| KeyError::Malformed)?
+            .to_string();
+        let public = key.verifying_key().to_bytes();
+        let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(public))[..16].to_string();
+        Ok(Self {
+            private_pem,
+            public,
+            kid,
+        })
+    }
+
+    /// The private key as PKCS#8 PEM (for persisting it).
+    pub fn to_pem(&self) -> &str {
+        &self.private_pem
+    }
+}
+
+/// Loads the key at `path`, or generates one and writes it there (mode 0600, parent
+/// directories created) so that tokens survive a restart.
+pub fn load_or_generate(path: &Path) -> Result<SigningKeyMaterial, KeyError> {
+    let io = |source| KeyError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    match std::fs::read_to_string(path) {
+        Ok(pem) => SigningKeyMaterial::from_pem(&pem),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            let key = SigningKeyMaterial::generate()?;
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(io)?;
+            }
+            write_private(path, key.to_pem()).map_err(io)?;
+            tracing::info!(path = %path.display(), kid = %key.kid, "generated a new signing key");
+            Ok(key)
+        }
+        Err(err) => Err(io(err)),
+    }
+}
+
+fn write_private(path: &Path, pem: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(pem.as_bytes())?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_key_is_persisted_and_reloaded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/signing.key");
+        let first = load_or_generate(&path).unwrap();
+        let second = load_or_generate(&path).unwrap();
+        assert_eq!(first.kid, second.kid);
+        assert_eq!(first.public, second.public);
+    }
+
+    #[test]
+    fn malformed_pem_is_refused() {
+        assert!(matches!(
+            SigningKeyMaterial::from_pem(
+                "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"
+            ),
+            Err(KeyError::Malformed)
+        ));
+    }
+}

@@ -1,0 +1,217 @@
+//! [`SessionRepository`] on PostgreSQL.
+
+use crate::error::from_diesel;
+use crate::schema::{refresh_tokens, sessions};
+use crate::PgPool;
+use async_trait::async_trait;
+use castellan_domain::{Session, SessionId, TenantId, UserId};
+use castellan_ports::{NewSession, RefreshOutcome, RepoError, SessionRepository};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use uuid::Uuid;
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = sessions)]
+struct SessionRow {
+    id: Uuid,
+    user_id: Uuid,
+    tenant_id: Uuid,
+    created_at: DateTime<Utc>,
+    last_used_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+}
+
+impl From<SessionRow> for Session {
+    fn from(row: SessionRow) -> Self {
+        Session {
+            id: SessionId(row.id),
+            user_id: UserId(row.user_id),
+            tenant_id: TenantId(row.tenant_id),
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+            expires_at: row.expires_at,
+            revoked_at: row.revoked_at,
+            ip: row.ip,
+            user_agent: row.user_agent,
+        }
+    }
+}
+
+impl From<&Session> for SessionRow {
+    fn from(s: &Session) -> Self {
+        SessionRow {
+            id: s.id.0,
+            user_id: s.user_id.0,
+            tenant_id: s.tenant_id.0,
+            created_at: s.created_at,
+            last_used_at: s.last_used_at,
+            expires_at: s.expires_at,
+            revoked_at: s.revoked_at,
+            ip: s.ip.clone(),
+            user_agent: s.user_agent.clone(),
+        }
+    }
+}
+
+/// Sessions on PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct PgSessionRepository {
+    pool: PgPool,
+}
+
+impl PgSessionRepository {
+    /// A repository over `pool`.
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+}
+
+#[async_trait]
+impl SessionRepository for PgSessionRepository {
+    async fn create(&self, new: &NewSession) -> Result<(), RepoError> {
+        let mut conn = self.pool.get().await?;
+        let row = SessionRow::from(&new.session);
+        let hash = new.refresh_hash.clone();
+        conn.transaction(async move |conn| {
+            diesel::insert_into(sessions::table)
+                .values(&row)
+                .execute(conn)
+                .await?;
+            diesel::insert_into(refresh_tokens::table)
+                .values((
+                    refresh_tokens::token_hash.eq(hash),
+                    refresh_tokens::session_id.eq(row.id),
+                    refresh_tokens::created_at.eq(row.created_at),
+                ))
+                .execute(conn)
+                .await?;
+            Ok::<_, diesel::result::Error>(())
+        })
+        .await
+        .map_err(from_diesel)
+    }
+
+    async fn rotate(
+        &self,
+        presented: &[u8],
+        new_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<RefreshOutcome, RepoError> {
+        let mut conn = self.pool.get().await?;
+        let presented = presented.to_vec();
+        let new_hash = new_hash.to_vec();
+        conn.transaction(async move |conn| {
+            {
+                // Lock the token row so that two concurrent refreshes cannot both rotate it.
+                let found: Option<(Option<DateTime<Utc>>, SessionRow)> = refresh_tokens::table
+                    .inner_join(sessions::table)
+                    .filter(refresh_tokens::token_hash.eq(&presented))
+                    .select((refresh_tokens::rotated_at, SessionRow::as_select()))
+                    .for_update()
+                    .first(conn)
+                    .await
+                    .optional()?;
+                let Some((rotated_at, row)) = found else {
+                    return Ok::<_, diesel::result::Error>(RefreshOutcome::Invalid);
+                };
+                let session = Session::from(row);
+                if !session.is_active(now) {
+                    return Ok(RefreshOutcome::Invalid);
+                }
+                if rotated_at.is_some() {
+                    return Ok(RefreshOutcome::Reused(session));
+                }
+                diesel::update(refresh_tokens::table.find(&presented))
+                    .set(refresh_tokens::rotated_at.eq(now))
+                    .execute(conn)
+                    .await?;
+                diesel::insert_into(refresh_tokens::table)
+                    .values((
+                        refresh_tokens::token_hash.eq(&new_hash),
+                        refresh_tokens::session_id.eq(session.id.0),
+                        refresh_tokens::created_at.eq(now),
+                    ))
+                    .execute(conn)
+                    .await?;
+                diesel::update(sessions::table.find(session.id.0))
+                    .set(sessions::last_used_at.eq(now))
+                    .execute(conn)
+                    .await?;
+                Ok(RefreshOutcome::Rotated(Session {
+                    last_used_at: now,
+                    ..session
+                }))
+            }
+        })
+        .await
+        .map_err(from_diesel)
+    }
+
+    async fn by_id(&self, id: SessionId) -> Result<Option<Session>, RepoError> {
+        let mut conn = self.pool.get().await?;
+        sessions::table
+            .find(id.0)
+            .select(SessionRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map(|row| row.map(Session::from))
+            .map_err(from_diesel)
+    }
+
+    async fn revoke(&self, id: SessionId, now: DateTime<Utc>) -> Result<bool, RepoError> {
+        let mut conn = self.pool.get().await?;
+        diesel::update(
+            sessions::table
+                .find(id.0)
+                .filter(sessions::revoked_at.is_null()),
+        )
+        .set(sessions::revoked_at.eq(now))
+        .execute(&mut conn)
+        .await
+        .map(|n| n > 0)
+        .map_err(from_diesel)
+    }
+
+    async fn revoke_all(
+        &self,
+        user_id: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SessionId>, RepoError> {
+        let mut conn = self.pool.get().await?;
+        diesel::update(
+            sessions::table
+                .filter(sessions::user_id.eq(user_id.0))
+                .filter(sessions::revoked_at.is_null())
+                .filter(sessions::expires_at.gt(now)),
+        )
+        .set(sessions::revoked_at.eq(now))
+        .returning(sessions::id)
+        .get_results(&mut conn)
+        .await
+        .map(|ids: Vec<Uuid>| ids.into_iter().map(SessionId).collect())
+        .map_err(from_diesel)
+    }
+
+    async fn list_active(
+        &self,
+        user_id: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Session>, RepoError> {
+        let mut conn = self.pool.get().await?;
+        sessions::table
+            .filter(sessions::user_id.eq(user_id.0))
+            .filter(sessions::revoked_at.is_null())
+            .filter(sessions::expires_at.gt(now))
+            .order((sessions::created_at.desc(), sessions::id.desc()))
+            .select(SessionRow::as_select())
+            .load(&mut conn)
+            .await
+            .map(|rows| rows.into_iter().map(Session::from).collect())
+            .map_err(from_diesel)
+    }
+}

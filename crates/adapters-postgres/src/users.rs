@@ -1,0 +1,248 @@
+//! [`UserRepository`] on PostgreSQL.
+
+use crate::error::from_diesel;
+use crate::schema::{roles, user_roles, users};
+use crate::PgPool;
+use async_trait::async_trait;
+use castellan_domain::{Email, Profile, TenantId, User, UserId};
+use castellan_ports::{RepoError, UserRepository};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use uuid::Uuid;
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = users)]
+struct UserRow {
+    id: Uuid,
+    tenant_id: Uuid,
+    email: String,
+    password_hash: String,
+    first_name: String,
+    last_name: String,
+    patronymic: String,
+    is_active: bool,
+    is_superuser: bool,
+    token_version: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<UserRow> for User {
+    fn from(row: UserRow) -> Self {
+        User {
+            id: UserId(row.id),
+            tenant_id: TenantId(row.tenant_id),
+            email: Email::from_trusted(row.email),
+            password_hash: row.password_hash,
+            profile: Profile {
+                first_name: row.first_name,
+                last_name: row.last_name,
+                patronymic: row.patronymic,
+            },
+            is_active: row.is_active,
+            is_superuser: row.is_superuser,
+            token_version: row.token_version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+impl From<&User> for UserRow {
+    fn from(user: &User) -> Self {
+        UserRow {
+            id: user.id.0,
+            tenant_id: user.tenant_id.0,
+            email: user.email.as_str().to_string(),
+            password_hash: user.password_hash.clone(),
+            first_name: user.profile.first_name.clone(),
+            last_name: user.profile.last_name.clone(),
+            patronymic: user.profile.patronymic.clone(),
+            is_active: user.is_active,
+            is_superuser: user.is_superuser,
+            token_version: user.token_version,
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+        }
+    }
+}
+
+/// Users on PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct PgUserRepository {
+    pool: PgPool,
+}
+
+impl PgUserRepository {
+    /// A repository over `pool`.
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    async fn bump(
+        &self,
+        id: UserId,
+        now: DateTime<Utc>,
+        hash: Option<&str>,
+    ) -> Result<i32, RepoError> {
+        let mut conn = self.pool.get().await?;
+        let target = users::table.find(id.0);
+        let version = users::token_version + 1;
+        let query = match hash {
+            Some(hash) => {
+                diesel::update(target)
+                    .set((
+                        users::token_version.eq(version),
+                        users::updated_at.eq(now),
+                        users::password_hash.eq(hash),
+                    ))
+                    .returning(users::token_version)
+                    .get_result(&mut conn)
+                    .await
+            }
+            None => {
+                diesel::update(target)
+                    .set((users::token_version.eq(version), users::updated_at.eq(now)))
+                    .returning(users::token_version)
+                    .get_result(&mut conn)
+                    .await
+            }
+        };
+        query.map_err(from_diesel)
+    }
+}
+
+#[async_trait]
+impl UserRepository for PgUserRepository {
+    async fn insert(&self, user: &User, role_names: &[&str]) -> Result<(), RepoError> {
+        let mut conn = self.pool.get().await?;
+        let row = UserRow::from(user);
+        let names: Vec<String> = role_names.iter().map(|n| n.to_string()).collect();
+        conn.transaction(async move |conn| {
+            diesel::insert_into(users::table)
+                .values(&row)
+                .execute(conn)
+                .await?;
+            let role_ids: Vec<Uuid> = roles::table
+                .filter(roles::tenant_id.eq(row.tenant_id))
+                .filter(roles::name.eq_any(&names))
+                .select(roles::id)
+                .load(conn)
+                .await?;
+            let grants: Vec<_> = role_ids
+                .into_iter()
+                .map(|role_id| {
+                    (
+                        user_roles::id.eq(Uuid::now_v7()),
+                        user_roles::tenant_id.eq(row.tenant_id),
+                        user_roles::user_id.eq(row.id),
+                        user_roles::role_id.eq(role_id),
+                        user_roles::granted_at.eq(row.created_at),
+                    )
+                })
+                .collect();
+            diesel::insert_into(user_roles::table)
+                .values(&grants)
+                .execute(conn)
+                .await?;
+            Ok::<_, diesel::result::Error>(())
+        })
+        .await
+        .map_err(from_diesel)
+    }
+
+    async fn by_id(&self, id: UserId) -> Result<Option<User>, RepoError> {
+        let mut conn = self.pool.get().await?;
+        users::table
+            .find(id.0)
+            .select(UserRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map(|row| row.map(User::from))
+            .map_err(from_diesel)
+    }
+
+    async fn by_email(&self, email: &Email) -> Result<Option<User>, RepoError> {
+        let mut conn = self.pool.get().await?;
+        users::table
+            .filter(users::email.eq(email.as_str()))
+            .select(UserRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map(|row| row.map(User::from))
+            .map_err(from_diesel)
+    }
+
+    async fn role_names(&self, id: UserId) -> Result<Vec<String>, RepoError> {
+        let mut conn = self.pool.get().await?;
+        user_roles::table
+            .inner_join(roles::table)
+            .filter(user_roles::user_id.eq(id.0))
+            .select(roles::name)
+            .order(roles::name.asc())
+            .load(&mut conn)
+            .await
+            .map_err(from_diesel)
+    }
+
+    async fn update_profile(
+        &self,
+        id: UserId,
+        profile: &Profile,
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>, RepoError> {
+        let mut conn = self.pool.get().await?;
+        diesel::update(users::table.find(id.0))
+            .set((
+                users::first_name.eq(&profile.first_name),
+                users::last_name.eq(&profile.last_name),
+                users::patronymic.eq(&profile.patronymic),
+                users::updated_at.eq(now),
+            ))
+            .returning(UserRow::as_returning())
+            .get_result(&mut conn)
+            .await
+            .optional()
+            .map(|row| row.map(User::from))
+            .map_err(from_diesel)
+    }
+
+    async fn set_password(
+        &self,
+        id: UserId,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<i32, RepoError> {
+        self.bump(id, now, Some(password_hash)).await
+    }
+
+    async fn bump_token_version(&self, id: UserId, now: DateTime<Utc>) -> Result<i32, RepoError> {
+        self.bump(id, now, None).await
+    }
+
+    async fn deactivate(&self, id: UserId, now: DateTime<Utc>) -> Result<(), RepoError> {
+        let mut conn = self.pool.get().await?;
+        diesel::update(users::table.find(id.0))
+            .set((
+                users::is_active.eq(false),
+                users::token_version.eq(users::token_version + 1),
+                users::updated_at.eq(now),
+            ))
+            .execute(&mut conn)
+            .await
+            .map(|_| ())
+            .map_err(from_diesel)
+    }
+
+    async fn ping(&self) -> Result<(), RepoError> {
+        let mut conn = self.pool.get().await?;
+        diesel::sql_query("SELECT 1")
+            .execute(&mut conn)
+            .await
+            .map(|_| ())
+            .map_err(|e| RepoError::Unavailable(e.to_string()))
+    }
+}

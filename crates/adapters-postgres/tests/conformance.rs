@@ -1,0 +1,92 @@
+//! The repository conformance suites against a real PostgreSQL, one fresh database per test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use castellan_adapters_postgres::{
+    run_migrations, PgConfig, PgPool, PgSessionRepository, PgUserRepository,
+};
+use castellan_testkit::repos as suite;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use std::time::Duration;
+
+fn admin_url() -> String {
+    std::env::var("CASTELLAN_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// Creates and migrates a throwaway database; returns a pool on it.
+async fn fresh_pool() -> PgPool {
+    let admin = admin_url();
+    let name = format!("castellan_ct_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = AsyncPgConnection::establish(&admin).await.unwrap();
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let base = admin.rsplit_once('/').unwrap().0;
+    let url = format!("{base}/{name}");
+    run_migrations(&url).await.unwrap();
+    PgPool::new(&PgConfig {
+        url,
+        max_connections: 4,
+        timeout: Duration::from_secs(2),
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn users_round_trip() {
+    suite::users_round_trip(&PgUserRepository::new(fresh_pool().await)).await;
+}
+
+#[tokio::test]
+async fn duplicate_email_conflicts() {
+    suite::duplicate_email_conflicts(&PgUserRepository::new(fresh_pool().await)).await;
+}
+
+#[tokio::test]
+async fn user_updates() {
+    suite::user_updates(&PgUserRepository::new(fresh_pool().await)).await;
+}
+
+#[tokio::test]
+async fn refresh_rotation_and_reuse() {
+    let pool = fresh_pool().await;
+    suite::refresh_rotation_and_reuse(
+        &PgUserRepository::new(pool.clone()),
+        &PgSessionRepository::new(pool),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn session_listing_and_revoke_all() {
+    let pool = fresh_pool().await;
+    suite::session_listing_and_revoke_all(
+        &PgUserRepository::new(pool.clone()),
+        &PgSessionRepository::new(pool),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_unreachable_database_is_unavailable() {
+    let url = format!(
+        "postgres://postgres@127.0.0.1:{}/none",
+        castellan_testkit::free_port()
+    );
+    let pool = PgPool::new(&PgConfig {
+        url,
+        max_connections: 2,
+        timeout: Duration::from_secs(1),
+    })
+    .unwrap();
+    let started = std::time::Instant::now();
+    let err = castellan_ports::UserRepository::ping(&PgUserRepository::new(pool))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, castellan_ports::RepoError::Unavailable(_)),
+        "{err:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(3));
+}

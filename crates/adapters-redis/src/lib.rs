@@ -1,0 +1,8 @@
+//! # castellan-adapters-redis
+//!
+//! [`RedisTokenStore`]: blocklisted access tokens and revoked sessions in Redis, shared by
+//! every replica. Every call is bounded by a timeout and fails closed.
+
+mod token_store;
+
+pub use token_store::{RedisConfig, RedisError, RedisTokenStore};

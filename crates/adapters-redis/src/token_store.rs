@@ -1,0 +1,136 @@
+use async_trait::async_trait;
+use castellan_domain::SessionId;
+use castellan_ports::{StoreError, TokenStore};
+use deadpool_redis::redis::{self, AsyncCommands};
+use deadpool_redis::{Pool, Runtime};
+use std::future::Future;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// How to reach Redis.
+#[derive(Debug, Clone)]
+pub struct RedisConfig {
+    /// `redis://host:port/db`.
+    pub url: String,
+    /// Prefix of every key (isolates deployments or tests sharing one Redis).
+    pub key_prefix: String,
+    /// Pool size.
+    pub max_connections: usize,
+    /// Bound on waiting for a connection and on each command.
+    pub timeout: Duration,
+}
+
+/// The pool could not be built (a malformed URL).
+#[derive(Debug, thiserror::Error)]
+#[error("redis.url: {0}")]
+pub struct RedisError(String);
+
+/// The token store on Redis.
+#[derive(Clone)]
+pub struct RedisTokenStore {
+    pool: Pool,
+    prefix: String,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for RedisTokenStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisTokenStore")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisTokenStore {
+    /// Builds the pool (no connection is made until first use).
+    pub fn new(config: &RedisConfig) -> Result<Self, RedisError> {
+        let pool = deadpool_redis::Config::from_url(&config.url)
+            .builder()
+            .map_err(|e| RedisError(e.to_string()))?
+            .max_size(config.max_connections.max(1))
+            .wait_timeout(Some(config.timeout))
+            .create_timeout(Some(config.timeout))
+            .recycle_timeout(Some(config.timeout))
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|e| RedisError(e.to_string()))?;
+        Ok(Self {
+            pool,
+            prefix: config.key_prefix.clone(),
+            timeout: config.timeout,
+        })
+    }
+
+    fn access_key(&self, jti: Uuid) -> String {
+        format!("{}revoked:access:{jti}", self.prefix)
+    }
+
+    fn session_key(&self, sid: SessionId) -> String {
+        format!("{}revoked:session:{sid}", self.prefix)
+    }
+
+    /// Runs `op` on a pooled connection within the timeout; any failure is `Unavailable`.
+    async fn with_conn<T, F, Fut>(&self, op: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(deadpool_redis::Connection) -> Fut,
+        Fut: Future<Output = redis::RedisResult<T>>,
+    {
+        let work = async {
+            let conn = self
+                .pool
+                .get()
+                .await
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            op(conn)
+                .await
+                .map_err(|e| StoreError::Unavailable(e.to_string()))
+        };
+        tokio::time::timeout(self.timeout, work)
+            .await
+            .map_err(|_| StoreError::Unavailable("redis timed out".into()))?
+    }
+}
+
+#[async_trait]
+impl TokenStore for RedisTokenStore {
+    async fn revoke_access(&self, jti: Uuid, ttl_secs: u64) -> Result<(), StoreError> {
+        let key = self.access_key(jti);
+        self.with_conn(|mut conn| async move {
+            conn.set_ex::<_, _, ()>(key, 1u8, ttl_secs.max(1)).await
+        })
+        .await
+    }
+
+    async fn revoke_sessions(
+        &self,
+        sessions: &[SessionId],
+        ttl_secs: u64,
+    ) -> Result<(), StoreError> {
+        if sessions.is_empty() {
+            return Ok(());
+        }
+        let mut pipe = redis::pipe();
+        for sid in sessions {
+            pipe.set_ex(self.session_key(*sid), 1u8, ttl_secs.max(1))
+                .ignore();
+        }
+        self.with_conn(|mut conn| async move { pipe.query_async::<()>(&mut conn).await })
+            .await
+    }
+
+    async fn is_revoked(&self, jti: Uuid, sid: SessionId) -> Result<bool, StoreError> {
+        let keys = [self.access_key(jti), self.session_key(sid)];
+        let found: u32 = self
+            .with_conn(|mut conn| async move { conn.exists(&keys).await })
+            .await?;
+        Ok(found > 0)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.with_conn(|mut conn| async move {
+            redis::cmd("PING").query_async::<String>(&mut conn).await
+        })
+        .await
+        .map(|_| ())
+    }
+}

@@ -1,0 +1,45 @@
+//! The token-store conformance suite against a real Redis.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use castellan_adapters_redis::{RedisConfig, RedisTokenStore};
+use castellan_testkit::token_store as suite;
+use std::time::Duration;
+
+fn store(url: &str) -> RedisTokenStore {
+    let config = RedisConfig {
+        url: url.to_string(),
+        key_prefix: format!("test:{}:", uuid::Uuid::new_v4()),
+        max_connections: 4,
+        timeout: Duration::from_secs(1),
+    };
+    RedisTokenStore::new(&config).unwrap()
+}
+
+fn redis_url() -> String {
+    std::env::var("CASTELLAN_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+#[tokio::test]
+async fn revoked_access_tokens_are_reported() {
+    suite::revoked_access_tokens_are_reported(&store(&redis_url())).await;
+}
+
+#[tokio::test]
+async fn revoked_sessions_are_reported() {
+    suite::revoked_sessions_are_reported(&store(&redis_url())).await;
+}
+
+#[tokio::test]
+async fn entries_expire_after_their_ttl() {
+    suite::entries_expire_after_their_ttl(&store(&redis_url())).await;
+}
+
+#[tokio::test]
+async fn an_unreachable_store_fails_closed_quickly() {
+    // A port nothing listens on: the real failure, not a mock.
+    let dead = store(&format!(
+        "redis://127.0.0.1:{}",
+        castellan_testkit::free_port()
+    ));
+    suite::unreachable_store_fails_closed(&dead).await;
+}

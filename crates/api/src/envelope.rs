@@ -1,0 +1,78 @@
+//! The response envelope: `{"data": ..., "errors": [...], "meta": ...}`.
+
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One error of a failed request.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine-readable code, e.g. `validation_error`.
+    #[schema(example = "validation_error")]
+    pub code: String,
+    /// Human-readable explanation.
+    pub message: String,
+    /// The body field or query parameter at fault, when there is one.
+    pub field: Option<String>,
+}
+
+/// A successful single-object response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Envelope<T> {
+    /// The payload.
+    pub data: T,
+    /// Always empty on success.
+    pub errors: Vec<ErrorBody>,
+}
+
+/// List metadata for short unpaginated arrays.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TotalMeta {
+    /// Number of items.
+    pub total: usize,
+}
+
+/// A successful list response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListEnvelope<T, M> {
+    /// The items.
+    pub data: Vec<T>,
+    /// Always empty on success.
+    pub errors: Vec<ErrorBody>,
+    /// Pagination or count metadata.
+    pub meta: M,
+}
+
+/// A failed response: `data` is null and `errors` has at least one entry.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorEnvelope {
+    /// Always null.
+    #[schema(value_type = Option<Object>)]
+    pub data: Option<()>,
+    /// What went wrong.
+    pub errors: Vec<ErrorBody>,
+}
+
+/// `status` with `data` in the envelope.
+pub fn respond<T: Serialize>(status: StatusCode, data: T) -> HttpResponse {
+    HttpResponse::build(status).json(Envelope {
+        data,
+        errors: Vec::new(),
+    })
+}
+
+/// 200 with `data`.
+pub fn ok<T: Serialize>(data: T) -> HttpResponse {
+    respond(StatusCode::OK, data)
+}
+
+/// 200 with a short list and `meta: {total}`.
+pub fn ok_list<T: Serialize>(items: Vec<T>) -> HttpResponse {
+    let total = items.len();
+    HttpResponse::Ok().json(ListEnvelope {
+        data: items,
+        errors: Vec::new(),
+        meta: TotalMeta { total },
+    })
+}

@@ -1,0 +1,131 @@
+//! The one place where failures become HTTP responses.
+
+use crate::envelope::{ErrorBody, ErrorEnvelope};
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use castellan_application::{AppError, FieldError};
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A use case failed.
+    #[error(transparent)]
+    App(#[from] AppError),
+    /// The body is not JSON.
+    #[error("request body is not valid JSON: {0}")]
+    MalformedJson(String),
+    /// The body is over the size limit.
+    #[error("request body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    /// The body is not `application/json`.
+    #[error("Content-Type must be application/json")]
+    UnsupportedMediaType,
+    /// No route for this path.
+    #[error("no route for {0}")]
+    RouteNotFound(String),
+    /// The route exists but not for this method.
+    #[error("method {0} is not allowed here")]
+    MethodNotAllowed(String),
+}
+
+impl ApiError {
+    /// A validation error on one field.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        ApiError::App(AppError::field(field, message))
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            ApiError::App(app) => match app {
+                AppError::Validation(_) => "validation_error",
+                AppError::InvalidCredentials => "invalid_credentials",
+                AppError::Unauthenticated(_) => "unauthenticated",
+                AppError::Forbidden(_) => "forbidden",
+                AppError::NotFound(_) => "not_found",
+                AppError::Conflict { .. } => "conflict",
+                AppError::Unavailable(_) => "service_unavailable",
+                AppError::Internal(_) => "internal",
+            },
+            ApiError::MalformedJson(_) => "malformed_json",
+            ApiError::PayloadTooLarge(_) => "payload_too_large",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::RouteNotFound(_) => "not_found",
+            ApiError::MethodNotAllowed(_) => "method_not_allowed",
+        }
+    }
+
+    fn bodies(&self) -> Vec<ErrorBody> {
+        let code = self.code().to_string();
+        let one = |message: String, field: Option<String>| {
+            vec![ErrorBody {
+                code: code.clone(),
+                message,
+                field,
+            }]
+        };
+        match self {
+            ApiError::App(AppError::Validation(errors)) => errors
+                .iter()
+                .map(|FieldError { field, message }| ErrorBody {
+                    code: code.clone(),
+                    message: message.clone(),
+                    field: Some(field.clone()),
+                })
+                .collect(),
+            ApiError::App(AppError::Conflict { message, field }) => {
+                one(message.clone(), field.clone())
+            }
+            ApiError::App(AppError::Unavailable(what)) => one(
+                format!("{what} is unavailable, try again later"),
+                Some(what.replace(' ', "_")),
+            ),
+            // Internals stay in the logs.
+            ApiError::App(AppError::Internal(_)) => one("internal server error".into(), None),
+            other => one(other.to_string(), None),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::App(app) => match app {
+                AppError::Validation(_) => StatusCode::BAD_REQUEST,
+                AppError::InvalidCredentials | AppError::Unauthenticated(_) => {
+                    StatusCode::UNAUTHORIZED
+                }
+                AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+                AppError::NotFound(_) => StatusCode::NOT_FOUND,
+                AppError::Conflict { .. } => StatusCode::CONFLICT,
+                AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+                AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            },
+            ApiError::MalformedJson(_) => StatusCode::BAD_REQUEST,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::RouteNotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        let mut response = HttpResponse::build(status);
+        if status == StatusCode::UNAUTHORIZED {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header((header::RETRY_AFTER, "1"));
+        }
+        response.json(ErrorEnvelope {
+            data: None,
+            errors: self.bodies(),
+        })
+    }
+}
+
+/// Handler result.
+pub type ApiResult<T = HttpResponse> = Result<T, ApiError>;

@@ -1,0 +1,168 @@
+//! Extractors: JSON bodies with the contract's error semantics, the authenticated caller,
+//! and client information.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use castellan_application::{AppError, ClientInfo, Principal};
+use futures::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+/// Largest accepted request body.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// A JSON object body: 415 unless `application/json`, 413 over 64 KiB, 400
+/// `malformed_json` when not JSON, 400 `validation_error` when JSON but not an object or
+/// when a field has the wrong type (naming the field).
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+/// Whether the request declares a JSON body.
+fn is_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+        .unwrap_or(false)
+}
+
+/// Reads the raw body within the size limit.
+async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<web::Bytes, ApiError> {
+    web::Bytes::from_request(req, payload).await.map_err(|err| {
+        if err.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge(MAX_BODY_BYTES)
+        } else {
+            ApiError::MalformedJson(err.to_string())
+        }
+    })
+}
+
+/// Parses `bytes` as a JSON object.
+pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    let value: Value =
+        serde_json::from_slice(bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    match value {
+        Value::Object(map) => Ok(map),
+        _ => Err(ApiError::field(
+            "body",
+            "request body must be a JSON object",
+        )),
+    }
+}
+
+/// Deserializes an object into `T`, naming the offending field on a type mismatch.
+pub fn from_object<T: DeserializeOwned>(map: Map<String, Value>) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(Value::Object(map)).map_err(|err| {
+        let field = err.path().to_string();
+        let message = err.into_inner().to_string();
+        let message = message
+            .split(" at line ")
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        if field.is_empty() || field == "." {
+            ApiError::field("body", message)
+        } else {
+            ApiError::field(&field, format!("{field}: {message}"))
+        }
+    })
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !is_json(&req) {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+            let bytes = read_body(&req, &mut payload).await?;
+            let map = parse_object(&bytes)?;
+            from_object(map).map(JsonBody)
+        })
+    }
+}
+
+/// An optional JSON object body: an empty body is `None`; otherwise as [`JsonBody`].
+#[derive(Debug)]
+pub struct OptionalJsonBody<T>(pub Option<T>);
+
+impl<T: DeserializeOwned + 'static> FromRequest for OptionalJsonBody<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let bytes = read_body(&req, &mut payload).await?;
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Ok(OptionalJsonBody(None));
+            }
+            if !is_json(&req) {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+            let map = parse_object(&bytes)?;
+            from_object(map).map(|v| OptionalJsonBody(Some(v)))
+        })
+    }
+}
+
+/// The caller, authenticated by `Authorization: Bearer <access token>`.
+#[derive(Debug, Clone)]
+pub struct Auth(pub Principal);
+
+impl FromRequest for Auth {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        if let Some(principal) = req.extensions().get::<Principal>() {
+            let principal = principal.clone();
+            return Box::pin(async move { Ok(Auth(principal)) });
+        }
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer_token(req);
+        let req = req.clone();
+        Box::pin(async move {
+            let state = state.ok_or_else(|| AppError::Internal("state missing".into()))?;
+            let token = token.ok_or(AppError::Unauthenticated("missing bearer token"))?;
+            let principal = state.auth.authenticate(&token).await?;
+            let span = tracing::Span::current();
+            span.record("user_id", tracing::field::display(principal.user_id()));
+            span.record("tenant_id", tracing::field::display(principal.tenant_id()));
+            req.extensions_mut().insert(principal.clone());
+            Ok(Auth(principal))
+        })
+    }
+}
+
+fn bearer_token(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty())
+        .then(|| token.trim().to_string())
+}
+
+/// Where the request came from.
+pub fn client_info(req: &HttpRequest) -> ClientInfo {
+    ClientInfo {
+        ip: req.peer_addr().map(|addr| addr.ip().to_string()),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+    }
+}

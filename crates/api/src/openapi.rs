@@ -1,0 +1,49 @@
+//! The OpenAPI 3.1 document, generated from the handlers and DTOs.
+
+use crate::routes::{auth, meta};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Castellan",
+        description = "Identity and access control: authentication with revocable JWTs, RBAC, tenants, audit.\n\nEvery response but 204 and the raw documents (`/schema`, `/.well-known/jwks.json`) is the envelope `{data, errors, meta?}`. Every route also answers with a trailing slash. Bodies are `application/json` (415 otherwise), at most 64 KiB (413); a body that is not JSON → 400 `malformed_json`; every response carries `X-Request-ID`; unknown routes → 404 `not_found`, wrong methods → 405 `method_not_allowed`.",
+    ),
+    paths(
+        meta::health, meta::ready, meta::jwks, meta::schema,
+        auth::register, auth::login, auth::refresh, auth::logout, auth::logout_all,
+        auth::me, auth::update_me, auth::delete_me, auth::change_password,
+        auth::sessions, auth::revoke_session,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "meta", description = "Health, readiness, keys and documentation"),
+        (name = "auth", description = "Users and tokens"),
+    )
+)]
+struct ApiDoc;
+
+/// The OpenAPI document of every route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_string();
+    doc
+}

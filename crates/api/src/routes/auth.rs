@@ -1,0 +1,248 @@
+//! `/auth/*`: the authentication lifecycle. Each handler parses, calls one use case and maps
+//! the result.
+
+use super::resource;
+use crate::dto::{
+    LoginDto, LoginRequest, MeDto, PasswordChangeRequest, ProfilePatchRequest, RefreshRequest,
+    RegisterRequest, SessionDto, TokenPairDto, UserDto,
+};
+use crate::envelope::{ok, ok_list, respond, Envelope, ErrorEnvelope, ListEnvelope, TotalMeta};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{client_info, from_object, Auth, JsonBody, OptionalJsonBody};
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use castellan_application::{LoginInput, PasswordChangeInput, ProfilePatch, RegisterInput};
+use castellan_domain::SessionId;
+use uuid::Uuid;
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/auth/register").route(web::post().to(register)))
+        .service(resource("/auth/login").route(web::post().to(login)))
+        .service(resource("/auth/refresh").route(web::post().to(refresh)))
+        .service(resource("/auth/logout").route(web::post().to(logout)))
+        .service(resource("/auth/logout-all").route(web::post().to(logout_all)))
+        .service(
+            resource("/auth/me")
+                .route(web::get().to(me))
+                .route(web::patch().to(update_me))
+                .route(web::delete().to(delete_me)),
+        )
+        .service(resource("/auth/password/change").route(web::post().to(change_password)))
+        .service(resource("/auth/sessions").route(web::get().to(sessions)))
+        .service(resource("/auth/sessions/{id}").route(web::delete().to(revoke_session)));
+}
+
+/// Create an account in the default tenant.
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Created", body = Envelope<UserDto>),
+        (status = 400, description = "Invalid field (one error per field)", body = ErrorEnvelope),
+        (status = 403, description = "Registration disabled", body = ErrorEnvelope),
+        (status = 409, description = "Email taken", body = ErrorEnvelope),
+    ))]
+pub(crate) async fn register(
+    state: web::Data<AppState>,
+    JsonBody(body): JsonBody<RegisterRequest>,
+) -> ApiResult {
+    let user = state
+        .auth
+        .register(RegisterInput {
+            email: body.email,
+            password: body.password,
+            repeat_password: body.repeat_password,
+            first_name: body.first_name,
+            last_name: body.last_name,
+            patronymic: body.patronymic,
+        })
+        .await?;
+    Ok(respond(StatusCode::CREATED, UserDto::from(user)))
+}
+
+/// Log in with email and password; opens a session.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in", body = Envelope<LoginDto>),
+        (status = 400, description = "Missing field", body = ErrorEnvelope),
+        (status = 401, description = "`invalid_credentials`: wrong password, unknown email or inactive user alike", body = ErrorEnvelope),
+    ))]
+pub(crate) async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    JsonBody(body): JsonBody<LoginRequest>,
+) -> ApiResult {
+    let input = LoginInput {
+        email: body.email,
+        password: body.password,
+    };
+    let (tokens, user) = state.auth.login(input, client_info(&req)).await?;
+    Ok(ok(LoginDto {
+        tokens: tokens.into(),
+        user: user.into(),
+    }))
+}
+
+/// Rotate a refresh token. Reusing a rotated token revokes its whole session.
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "New pair; the presented refresh token is spent", body = Envelope<TokenPairDto>),
+        (status = 400, description = "`refresh` missing", body = ErrorEnvelope),
+        (status = 401, description = "Unknown, expired, rotated (session revoked) or access token", body = ErrorEnvelope),
+    ))]
+pub(crate) async fn refresh(
+    state: web::Data<AppState>,
+    JsonBody(body): JsonBody<RefreshRequest>,
+) -> ApiResult {
+    let pair = state.auth.refresh(body.refresh).await?;
+    Ok(ok(TokenPairDto::from(pair)))
+}
+
+/// End the current session and revoke the current access token. An optional `{refresh}`
+/// body is accepted; the current session's refresh token stops working either way.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body(content = Option<RefreshRequest>),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Logged out"),
+        (status = 401, description = "Not authenticated", body = ErrorEnvelope),
+        (status = 503, description = "Token store unreachable: nothing was changed", body = ErrorEnvelope),
+    ))]
+pub(crate) async fn logout(
+    state: web::Data<AppState>,
+    Auth(principal): Auth,
+    OptionalJsonBody(_body): OptionalJsonBody<RefreshRequest>,
+) -> ApiResult {
+    state.auth.logout(&principal).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Revoke every access and refresh token of the caller issued so far.
+#[utoipa::path(post, path = "/api/v1/auth/logout-all", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Every token revoked"),
+        (status = 401, description = "Not authenticated", body = ErrorEnvelope),
+    ))]
+pub(crate) async fn logout_all(state: web::Data<AppState>, Auth(principal): Auth) -> ApiResult {
+    state.auth.logout_all(&principal).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The caller's account.
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller", body = Envelope<MeDto>),
+        (status = 401, description = "Not authenticated", body = ErrorEnvelope),
+    ))]
+pub(crate) async fn me(state: web::Data<AppState>, Auth(principal): Auth) -> ApiResult {
+    let user = state.auth.me(&principal).await?;
+    Ok(ok(MeDto {
+        user: user.into(),
+        permissions: serde_json::Map::new(),
+    }))
+}
+
+/// Fields `PATCH /auth/me` accepts.
+const PROFILE_FIELDS: [&str; 3] = ["first_name", "last_name", "patronymic"];
+
+/// Update the caller's names. Any other field → 400 on that field, nothing changes.
+#[utoipa::path(patch, path = "/api/v1/auth/me", tag = "auth", request_body = ProfilePatchRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Updated", body = Envelope<UserDto>),
+        (status = 400, description = "A field that may not be changed here, or a bad value", body = ErrorEnvelope),
+        (status = 401, description = "Not authenticated", body = ErrorEnvelope),
+    ))]
+pub(crate) async fn update_me(
+    state: web::Data<AppState>,
+    Auth(principal): Auth,
+    JsonBody(body): JsonBody<serde_json::Map<String, serde_json::Value>>,
+) -> ApiResult {
+    if let Some(field) = body.keys().find(|k| !PROFILE_FIELDS.contains(&k.as_str())) {
+        return Err(ApiError::field(
+            field,
+            format!("{field} cannot be changed here"),
+        ));
+    }
+    let patch: ProfilePatchRequest = from_object(body)?;
+    let user = state
+        .auth
+        .update_me(
+            &principal,
+            ProfilePatch {
+                first_name: patch.first_name,
+                last_name: patch.last_name,
+                patronymic: patch.patronymic,
+            },
+        )
+        .await?;
+    Ok(ok(UserDto::from(user)))
+}
+
+/// Soft-delete the caller: inactive, every session and token revoked.
+#[utoipa::path(delete, path = "/api/v1/auth/me", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deactivated"),
+        (status = 401, description = "Not authenticated", body = ErrorEnvelope),
+    ))]
+pub(crate) async fn delete_me(state: web::Data<AppState>, Auth(principal): Auth) -> ApiResult {
+    state.auth.delete_me(&principal).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Change the password; every session is revoked and a fresh pair returned.
+#[utoipa::path(post, path = "/api/v1/auth/password/change", tag = "auth", request_body = PasswordChangeRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Changed; a new session", body = Envelope<TokenPairDto>),
+        (status = 400, description = "Wrong `current_password`, weak `new_password` or mismatched `repeat_password`", body = ErrorEnvelope),
+        (status = 401, description = "Not authenticated", body = ErrorEnvelope),
+    ))]
+pub(crate) async fn change_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Auth(principal): Auth,
+    JsonBody(body): JsonBody<PasswordChangeRequest>,
+) -> ApiResult {
+    let input = PasswordChangeInput {
+        current_password: body.current_password,
+        new_password: body.new_password,
+        repeat_password: body.repeat_password,
+    };
+    let pair = state
+        .auth
+        .change_password(&principal, input, client_info(&req))
+        .await?;
+    Ok(ok(TokenPairDto::from(pair)))
+}
+
+/// The caller's active sessions, newest first.
+#[utoipa::path(get, path = "/api/v1/auth/sessions", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Active sessions", body = ListEnvelope<SessionDto, TotalMeta>),
+        (status = 401, description = "Not authenticated", body = ErrorEnvelope),
+    ))]
+pub(crate) async fn sessions(state: web::Data<AppState>, Auth(principal): Auth) -> ApiResult {
+    let sessions = state.auth.sessions(&principal).await?;
+    Ok(ok_list(
+        sessions.into_iter().map(SessionDto::from).collect(),
+    ))
+}
+
+/// Revoke one of the caller's sessions: its refresh and access tokens stop at once.
+#[utoipa::path(delete, path = "/api/v1/auth/sessions/{id}", tag = "auth", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Session id")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 401, description = "Not authenticated", body = ErrorEnvelope),
+        (status = 404, description = "No such active session of the caller", body = ErrorEnvelope),
+    ))]
+pub(crate) async fn revoke_session(
+    state: web::Data<AppState>,
+    Auth(principal): Auth,
+    path: web::Path<Uuid>,
+) -> ApiResult {
+    state
+        .auth
+        .revoke_session(&principal, SessionId(path.into_inner()))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

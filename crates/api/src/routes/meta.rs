@@ -1,0 +1,99 @@
+//! Health, readiness, JWKS, the OpenAPI document and Swagger UI.
+
+use super::resource;
+use crate::dto::{CheckDto, HealthDto, ReadyChecksDto, ReadyDto};
+use crate::envelope::{ok, ErrorBody};
+use crate::state::AppState;
+use actix_web::{web, HttpResponse};
+use castellan_application::AppError;
+use std::time::Instant;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/.well-known/jwks.json").route(web::get().to(jwks)));
+}
+
+pub(super) fn configure_v1(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/health").route(web::get().to(health)))
+        .service(resource("/ready").route(web::get().to(ready)))
+        .service(resource("/schema").route(web::get().to(schema)));
+}
+
+/// Swagger UI at `/api/v1/docs/`, assets served from the binary (works offline). Registered
+/// at the app level, ahead of the `/api/v1` scope, so that its redirect and assets resolve.
+pub(super) fn swagger_ui() -> SwaggerUi {
+    SwaggerUi::new("/api/v1/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/api/v1/schema"))
+}
+
+/// Liveness.
+#[utoipa::path(get, path = "/api/v1/health", tag = "meta",
+    responses((status = 200, description = "The process is up", body = inline(crate::envelope::Envelope<HealthDto>))))]
+pub(crate) async fn health(state: web::Data<AppState>) -> HttpResponse {
+    ok(HealthDto {
+        status: "ok",
+        version: state.version,
+    })
+}
+
+async fn timed<F: std::future::Future<Output = Result<(), AppError>>>(
+    check: F,
+) -> (bool, CheckDto) {
+    let started = Instant::now();
+    let healthy = check.await.is_ok();
+    let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let status = if healthy { "ok" } else { "down" };
+    (healthy, CheckDto { status, latency_ms })
+}
+
+/// Readiness: the database and the token store answer.
+#[utoipa::path(get, path = "/api/v1/ready", tag = "meta",
+    responses(
+        (status = 200, description = "Ready", body = inline(crate::envelope::Envelope<ReadyDto>)),
+        (status = 503, description = "A check failed; `data` holds every check and `errors` names each failing one in `field`", body = inline(crate::envelope::Envelope<ReadyDto>)),
+    ))]
+pub(crate) async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    let ((db_ok, database), (store_ok, token_store)) = futures::join!(
+        timed(state.auth.check_database()),
+        timed(state.auth.check_token_store())
+    );
+    let mut errors = Vec::new();
+    for (healthy, name) in [(db_ok, "database"), (store_ok, "token_store")] {
+        if !healthy {
+            errors.push(ErrorBody {
+                code: "service_unavailable".into(),
+                message: format!("{name} is unavailable"),
+                field: Some(name.into()),
+            });
+        }
+    }
+    let all_ok = errors.is_empty();
+    let data = ReadyDto {
+        status: if all_ok { "ok" } else { "down" },
+        checks: ReadyChecksDto {
+            database,
+            token_store,
+        },
+    };
+    if all_ok {
+        ok(data)
+    } else {
+        HttpResponse::ServiceUnavailable()
+            .json(serde_json::json!({ "data": data, "errors": errors }))
+    }
+}
+
+/// The token-signing public keys (RFC 7517).
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "meta",
+    responses((status = 200, description = "JWK set (raw, no envelope)", body = Object)))]
+pub(crate) async fn jwks(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "public, max-age=300"))
+        .json(state.auth.codec().jwks())
+}
+
+/// The OpenAPI 3.1 document (raw JSON).
+#[utoipa::path(get, path = "/api/v1/schema", tag = "meta",
+    responses((status = 200, description = "OpenAPI 3.1 document", body = Object)))]
+pub(crate) async fn schema() -> HttpResponse {
+    HttpResponse::Ok().json(crate::openapi::openapi())
+}

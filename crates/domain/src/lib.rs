@@ -1,0 +1,27 @@
+//! # castellan-domain
+//!
+//! The pure core of Castellan, the identity and access-control service: entities, value
+//! objects and the rules that decide what is valid. Nothing here does IO or needs an async
+//! runtime, so other Rust programs can reuse it as a plain library.
+//!
+//! ```
+//! use castellan_domain::{Email, PasswordPolicy};
+//!
+//! let email = Email::parse("Alice@Example.com").unwrap();
+//! assert_eq!(email.as_str(), "alice@example.com");
+//! assert!(PasswordPolicy::default().check("correct horse battery", Some(&email)).is_ok());
+//! ```
+
+pub mod claims;
+pub mod email;
+pub mod ids;
+pub mod password;
+pub mod session;
+pub mod user;
+
+pub use claims::{AccessClaims, ClaimsError, TokenType};
+pub use email::{Email, EmailError};
+pub use ids::{SessionId, TenantId, UserId};
+pub use password::{PasswordError, PasswordPolicy};
+pub use session::Session;
+pub use user::{Profile, User};

@@ -1,0 +1,16 @@
+//! # castellan-ports
+//!
+//! The traits (ports) that Castellan's application layer is written against. Adapters in the
+//! `castellan-adapters-*` crates implement them; the `server` crate picks which.
+
+pub mod clock;
+pub mod crypto;
+pub mod error;
+pub mod repos;
+pub mod token_store;
+
+pub use clock::{Clock, SystemClock};
+pub use crypto::{CryptoError, Jwk, JwkSet, PasswordHasher, TokenCodec, TokenError};
+pub use error::{RepoError, StoreError};
+pub use repos::{NewSession, RefreshOutcome, SessionRepository, UserRepository};
+pub use token_store::TokenStore;

@@ -1,0 +1,91 @@
+//! Repositories: persistence of users and sessions.
+
+use crate::RepoError;
+use async_trait::async_trait;
+use castellan_domain::{Email, Profile, Session, SessionId, User, UserId};
+use chrono::{DateTime, Utc};
+
+/// Users.
+#[async_trait]
+pub trait UserRepository: Send + Sync + std::fmt::Debug {
+    /// Inserts `user` and grants it the roles named in `roles` (of its tenant).
+    /// A taken email → [`RepoError::Conflict`]`("email")`.
+    async fn insert(&self, user: &User, roles: &[&str]) -> Result<(), RepoError>;
+    /// The user with this id, active or not.
+    async fn by_id(&self, id: UserId) -> Result<Option<User>, RepoError>;
+    /// The user with this (normalised) email, active or not.
+    async fn by_email(&self, email: &Email) -> Result<Option<User>, RepoError>;
+    /// Names of the user's roles, sorted.
+    async fn role_names(&self, id: UserId) -> Result<Vec<String>, RepoError>;
+    /// Replaces the profile; returns the updated user.
+    async fn update_profile(
+        &self,
+        id: UserId,
+        profile: &Profile,
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>, RepoError>;
+    /// Sets a new password hash and bumps the token version; returns the new version.
+    async fn set_password(
+        &self,
+        id: UserId,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<i32, RepoError>;
+    /// Bumps the token version (log out everywhere); returns the new version.
+    async fn bump_token_version(&self, id: UserId, now: DateTime<Utc>) -> Result<i32, RepoError>;
+    /// Soft delete: inactive, token version bumped.
+    async fn deactivate(&self, id: UserId, now: DateTime<Utc>) -> Result<(), RepoError>;
+    /// Whether the database answers (readiness probe).
+    async fn ping(&self) -> Result<(), RepoError>;
+}
+
+/// A session to create, with the hash of its first refresh token.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// The session.
+    pub session: Session,
+    /// SHA-256 of its first refresh token.
+    pub refresh_hash: Vec<u8>,
+}
+
+/// What presenting a refresh token led to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshOutcome {
+    /// The token was current: it is now spent and `new_hash` is the session's current token.
+    Rotated(Session),
+    /// The token had already been rotated: the caller must revoke the session.
+    Reused(Session),
+    /// Unknown token, or its session is revoked or expired.
+    Invalid,
+}
+
+/// Sessions and their rotating refresh tokens.
+#[async_trait]
+pub trait SessionRepository: Send + Sync + std::fmt::Debug {
+    /// Stores a new session and its first refresh token.
+    async fn create(&self, new: &NewSession) -> Result<(), RepoError>;
+    /// Atomically spends the refresh token whose hash is `presented` and, when it was
+    /// current, stores `new_hash` as the session's next one.
+    async fn rotate(
+        &self,
+        presented: &[u8],
+        new_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<RefreshOutcome, RepoError>;
+    /// The session with this id.
+    async fn by_id(&self, id: SessionId) -> Result<Option<Session>, RepoError>;
+    /// Revokes one session; false when it was not active.
+    async fn revoke(&self, id: SessionId, now: DateTime<Utc>) -> Result<bool, RepoError>;
+    /// Revokes every active session of a user; returns their ids.
+    async fn revoke_all(
+        &self,
+        user_id: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SessionId>, RepoError>;
+    /// The user's active sessions, newest first.
+    async fn list_active(
+        &self,
+        user_id: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Session>, RepoError>;
+}

@@ -1,0 +1,29 @@
+//! The command line.
+
+use clap::{Parser, Subcommand};
+
+/// Castellan: identity and access control.
+#[derive(Debug, Parser)]
+#[command(name = "castellan", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the HTTP API.
+    Serve,
+    /// Apply pending database migrations.
+    Migrate,
+    /// Create a superuser (password from a prompt or CASTELLAN_SUPERUSER_PASSWORD).
+    CreateSuperuser {
+        /// The superuser's email.
+        #[arg(long)]
+        email: String,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}

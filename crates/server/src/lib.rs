@@ -1,0 +1,13 @@
+//! # castellan-server
+//!
+//! The composition root: reads the configuration, picks and builds the adapters, wires the
+//! use cases and serves the HTTP API. `main.rs` adds the CLI; the black-box tests call
+//! [`startup::Application::build`] directly.
+
+pub mod cli;
+pub mod settings;
+pub mod startup;
+pub mod telemetry;
+
+pub use settings::{Settings, SettingsError};
+pub use startup::{Application, StartupError};

@@ -1,0 +1,81 @@
+//! The `castellan` binary.
+
+use castellan_server::cli::{Cli, Command};
+use castellan_server::settings::Settings;
+use castellan_server::startup::{self, Application};
+use castellan_server::telemetry;
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Command::Openapi = cli.command {
+        return print_openapi();
+    }
+    let settings = match Settings::load() {
+        Ok(settings) => settings,
+        Err(err) => {
+            eprintln!("{err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    telemetry::init(&settings.log);
+    let result = actix_web::rt::System::new().block_on(run(cli.command, settings));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = %err, "castellan failed");
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_openapi() -> ExitCode {
+    match serde_json::to_string_pretty(&castellan_api::openapi()) {
+        Ok(json) => {
+            println!("{json}");
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
+    match command {
+        Command::Serve => {
+            let app = Application::build(&settings).await?;
+            app.run_until_stopped().await?;
+            tracing::info!("stopped");
+        }
+        Command::Migrate => {
+            let applied = startup::migrate(&settings).await?;
+            println!("applied {applied} migration(s)");
+        }
+        Command::CreateSuperuser { email } => {
+            let password = match std::env::var("CASTELLAN_SUPERUSER_PASSWORD") {
+                Ok(password) => password,
+                Err(_) => rpassword::prompt_password("Password: ")?,
+            };
+            startup::migrate(&settings).await?;
+            let auth = startup::auth_service(&settings).await?;
+            let user = auth
+                .create_superuser(&email, password)
+                .await
+                .map_err(|e| match e {
+                    castellan_application::AppError::Validation(errors) => errors
+                        .iter()
+                        .map(|f| format!("{}: {}", f.field, f.message))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    other => other.to_string(),
+                })?;
+            println!("created superuser {} ({})", user.user.email, user.user.id);
+        }
+        Command::Openapi => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,216 @@
+//! Layered configuration: `config/default.toml` (compiled in) → the file named by
+//! `CASTELLAN_CONFIG` → `CASTELLAN__SECTION__KEY` environment variables.
+
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// The built-in defaults.
+pub const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");
+
+/// A configuration problem, naming the key.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// Unreadable file or a value of the wrong type (figment names the key).
+    #[error("configuration error: {0}")]
+    Load(String),
+    /// A value of the right type but not acceptable.
+    #[error("configuration error: {key}: {message}")]
+    Invalid {
+        /// The dotted key, e.g. `server.bind`.
+        key: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    /// Listen address.
+    pub bind: String,
+    /// Grace period for in-flight requests at shutdown.
+    pub shutdown_timeout_secs: u64,
+    /// Worker threads (0 = per core).
+    pub workers: usize,
+}
+
+/// `[database]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// Connection URL.
+    pub url: String,
+    /// Pool size.
+    pub max_connections: usize,
+    /// Checkout timeout in ms.
+    pub timeout_ms: u64,
+}
+
+/// `[redis]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RedisSettings {
+    /// Connection URL.
+    pub url: String,
+    /// Key prefix.
+    pub key_prefix: String,
+    /// Pool size.
+    pub max_connections: usize,
+    /// Command timeout in ms.
+    pub timeout_ms: u64,
+}
+
+/// `[auth]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    /// JWT `iss`.
+    pub issuer: String,
+    /// JWT `aud`.
+    pub audience: String,
+    /// Access-token lifetime.
+    pub access_ttl_secs: i64,
+    /// Refresh-token lifetime.
+    pub refresh_ttl_secs: i64,
+    /// Signing key file.
+    pub signing_key_path: PathBuf,
+    /// Signing key PEM (wins over the path when non-empty).
+    pub signing_key_pem: String,
+    /// Open registration.
+    pub allow_registration: bool,
+    /// argon2 memory (KiB).
+    pub argon2_memory_kib: u32,
+    /// argon2 iterations.
+    pub argon2_iterations: u32,
+    /// argon2 lanes.
+    pub argon2_parallelism: u32,
+    /// Concurrent hashes (0 = per core).
+    pub max_concurrent_hashes: usize,
+}
+
+/// `[log]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    /// `json` or `pretty`.
+    pub format: String,
+    /// tracing filter.
+    pub level: String,
+}
+
+/// `[migrations]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MigrationSettings {
+    /// Apply migrations at `serve` start.
+    pub run_on_start: bool,
+}
+
+/// All settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// `[server]`.
+    pub server: ServerSettings,
+    /// `[database]`.
+    pub database: DatabaseSettings,
+    /// `[redis]`.
+    pub redis: RedisSettings,
+    /// `[auth]`.
+    pub auth: AuthSettings,
+    /// `[log]`.
+    pub log: LogSettings,
+    /// `[migrations]`.
+    pub migrations: MigrationSettings,
+}
+
+impl Settings {
+    /// Loads defaults, then `CASTELLAN_CONFIG`, then `CASTELLAN__*` variables, and checks
+    /// the values.
+    pub fn load() -> Result<Self, SettingsError> {
+        let mut figment = Figment::from(Toml::string(DEFAULT_TOML));
+        if let Ok(path) = std::env::var("CASTELLAN_CONFIG") {
+            if !std::path::Path::new(&path).is_file() {
+                return Err(SettingsError::Load(format!(
+                    "CASTELLAN_CONFIG: no such file {path}"
+                )));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        Self::from_figment(figment.merge(Env::prefixed("CASTELLAN__").split("__")))
+    }
+
+    /// The built-in defaults alone (plus `overrides`, a TOML fragment): used by tests.
+    pub fn defaults_with(overrides: &str) -> Result<Self, SettingsError> {
+        Self::from_figment(Figment::from(Toml::string(DEFAULT_TOML)).merge(Toml::string(overrides)))
+    }
+
+    fn from_figment(figment: Figment) -> Result<Self, SettingsError> {
+        let settings: Settings = figment
+            .extract()
+            .map_err(|e| SettingsError::Load(e.to_string()))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// The listen address.
+    pub fn bind_addr(&self) -> Result<SocketAddr, SettingsError> {
+        self.server
+            .bind
+            .parse()
+            .map_err(|e| SettingsError::Invalid {
+                key: "server.bind",
+                message: format!("{e} (expected host:port, e.g. 127.0.0.1:8080)"),
+            })
+    }
+
+    fn validate(&self) -> Result<(), SettingsError> {
+        let invalid = |key, message: &str| {
+            Err(SettingsError::Invalid {
+                key,
+                message: message.into(),
+            })
+        };
+        self.bind_addr()?;
+        if !self.database.url.starts_with("postgres://")
+            && !self.database.url.starts_with("postgresql://")
+        {
+            return invalid("database.url", "must be a postgres:// URL");
+        }
+        if !self.redis.url.starts_with("redis://") && !self.redis.url.starts_with("rediss://") {
+            return invalid("redis.url", "must be a redis:// URL");
+        }
+        if self.database.max_connections == 0 {
+            return invalid("database.max_connections", "must be at least 1");
+        }
+        if self.auth.access_ttl_secs <= 0 {
+            return invalid("auth.access_ttl_secs", "must be positive");
+        }
+        if self.auth.refresh_ttl_secs <= 0 {
+            return invalid("auth.refresh_ttl_secs", "must be positive");
+        }
+        if !matches!(self.log.format.as_str(), "json" | "pretty") {
+            return invalid("log.format", "must be \"json\" or \"pretty\"");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_load() {
+        let settings = Settings::defaults_with("").unwrap();
+        assert_eq!(settings.server.bind, "127.0.0.1:8080");
+        assert_eq!(settings.auth.access_ttl_secs, 900);
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let err = Settings::defaults_with("[server]\nbind = \"nonsense\"").unwrap_err();
+        assert!(err.to_string().contains("server.bind"), "{err}");
+        let err = Settings::defaults_with("[auth]\naccess_ttl_secs = \"soon\"").unwrap_err();
+        assert!(err.to_string().contains("access_ttl_secs"), "{err}");
+        let err = Settings::defaults_with("[log]\nformat = \"xml\"").unwrap_err();
+        assert!(err.to_string().contains("log.format"), "{err}");
+    }
+}

@@ -1,0 +1,174 @@
+//! Building the application: adapters chosen by configuration, use cases wired, server bound.
+
+use crate::settings::{Settings, SettingsError};
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::HttpServer;
+use castellan_adapters_crypto::{
+    load_or_generate, Argon2Hasher, HasherParams, JwtCodec, SigningKeyMaterial,
+};
+use castellan_adapters_postgres::{
+    run_migrations, PgConfig, PgPool, PgSessionRepository, PgUserRepository,
+};
+use castellan_adapters_redis::{RedisConfig, RedisTokenStore};
+use castellan_api::AppState;
+use castellan_application::{AuthConfig, AuthPorts, AuthService};
+use castellan_ports::SystemClock;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// Bad configuration.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// The database could not be prepared.
+    #[error("database: {0}")]
+    Database(String),
+    /// The token store could not be prepared.
+    #[error("{0}")]
+    Redis(String),
+    /// The signing key could not be loaded or created.
+    #[error("auth.signing_key_path: {0}")]
+    SigningKey(String),
+    /// Binding the listener failed.
+    #[error("server.bind: {0}")]
+    Bind(std::io::Error),
+}
+
+fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// Applies the migrations of the configured database.
+pub async fn migrate(settings: &Settings) -> Result<usize, StartupError> {
+    run_migrations(&settings.database.url)
+        .await
+        .map_err(|e| StartupError::Database(e.to_string()))
+}
+
+fn signing_key(settings: &Settings) -> Result<SigningKeyMaterial, StartupError> {
+    let pem = settings.auth.signing_key_pem.trim();
+    let key = if pem.is_empty() {
+        load_or_generate(&settings.auth.signing_key_path)
+    } else {
+        SigningKeyMaterial::from_pem(pem)
+    };
+    key.map_err(|e| StartupError::SigningKey(e.to_string()))
+}
+
+/// Builds the adapters and the authentication use cases.
+pub async fn auth_service(settings: &Settings) -> Result<AuthService, StartupError> {
+    let pool = PgPool::new(&PgConfig {
+        url: settings.database.url.clone(),
+        max_connections: settings.database.max_connections,
+        timeout: Duration::from_millis(settings.database.timeout_ms),
+    })
+    .map_err(|e| StartupError::Database(e.to_string()))?;
+    let token_store = RedisTokenStore::new(&RedisConfig {
+        url: settings.redis.url.clone(),
+        key_prefix: settings.redis.key_prefix.clone(),
+        max_connections: settings.redis.max_connections,
+        timeout: Duration::from_millis(settings.redis.timeout_ms),
+    })
+    .map_err(|e| StartupError::Redis(e.to_string()))?;
+    let auth = &settings.auth;
+    let hasher = Argon2Hasher::new(
+        HasherParams {
+            memory_kib: auth.argon2_memory_kib,
+            iterations: auth.argon2_iterations,
+            parallelism: auth.argon2_parallelism,
+        },
+        if auth.max_concurrent_hashes == 0 {
+            cpus()
+        } else {
+            auth.max_concurrent_hashes
+        },
+    )
+    .map_err(|e| {
+        StartupError::Settings(SettingsError::Invalid {
+            key: "auth.argon2_memory_kib",
+            message: e.to_string(),
+        })
+    })?;
+    let codec = JwtCodec::new(&signing_key(settings)?, &auth.issuer, &auth.audience)
+        .map_err(|e| StartupError::SigningKey(e.to_string()))?;
+    let ports = AuthPorts {
+        users: Arc::new(PgUserRepository::new(pool.clone())),
+        sessions: Arc::new(PgSessionRepository::new(pool)),
+        token_store: Arc::new(token_store),
+        hasher: Arc::new(hasher),
+        codec: Arc::new(codec),
+        clock: Arc::new(SystemClock),
+    };
+    Ok(AuthService::new(
+        ports,
+        AuthConfig {
+            issuer: auth.issuer.clone(),
+            audience: auth.audience.clone(),
+            access_ttl_secs: auth.access_ttl_secs,
+            refresh_ttl_secs: auth.refresh_ttl_secs,
+            allow_registration: auth.allow_registration,
+        },
+    ))
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Prepares storage (migrations when configured), builds the adapters and binds the
+    /// listener (port 0 picks a free port).
+    pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
+        if settings.migrations.run_on_start {
+            let applied = migrate(settings).await?;
+            tracing::info!(applied, "migrations up to date");
+        }
+        let auth = auth_service(settings).await?;
+        let state = AppState {
+            auth,
+            version: env!("CARGO_PKG_VERSION"),
+        };
+        let listener = TcpListener::bind(settings.bind_addr()?).map_err(StartupError::Bind)?;
+        let port = listener.local_addr().map_err(StartupError::Bind)?.port();
+        let workers = match settings.server.workers {
+            0 => cpus(),
+            n => n,
+        };
+        let server = HttpServer::new(move || castellan_api::app(state.clone()))
+            .workers(workers)
+            .shutdown_timeout(settings.server.shutdown_timeout_secs)
+            .listen(listener)
+            .map_err(StartupError::Bind)?
+            .run();
+        tracing::info!(port, "listening");
+        Ok(Self { port, server })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle to stop the server (gracefully with `stop(true)`).
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped (SIGTERM/SIGINT stop gracefully: in-flight requests finish).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,196 @@
+//! Conformance suites of [`UserRepository`] and [`SessionRepository`]. Each expects a
+//! freshly migrated database (the `default` tenant and its system roles present).
+
+use castellan_domain::{Email, Profile, Session, SessionId, TenantId, User, UserId};
+use castellan_ports::{NewSession, RefreshOutcome, RepoError, SessionRepository, UserRepository};
+use chrono::{Duration, Utc};
+
+/// A new active user in the default tenant with a unique email.
+pub fn new_user(local: &str) -> User {
+    let now = Utc::now();
+    User {
+        id: UserId::new(),
+        tenant_id: TenantId::DEFAULT,
+        email: Email::parse(&format!("{local}-{}@example.com", uuid::Uuid::new_v4())).unwrap(),
+        password_hash: "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA".into(),
+        profile: Profile::default(),
+        is_active: true,
+        is_superuser: false,
+        token_version: 1,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// Insert, find by id and by email (case-insensitively stored lower-case), roles.
+pub async fn users_round_trip(repo: &dyn UserRepository) {
+    let user = new_user("Round");
+    repo.insert(&user, &["User"]).await.unwrap();
+    let by_id = repo.by_id(user.id).await.unwrap().unwrap();
+    assert_eq!(by_id.email, user.email);
+    assert_eq!(by_id.token_version, 1);
+    assert!(by_id.is_active);
+    let by_email = repo.by_email(&user.email).await.unwrap().unwrap();
+    assert_eq!(by_email.id, user.id);
+    assert_eq!(
+        repo.role_names(user.id).await.unwrap(),
+        vec!["User".to_string()]
+    );
+    assert!(repo.by_id(UserId::new()).await.unwrap().is_none());
+    repo.ping().await.unwrap();
+}
+
+/// A second account with the same email is a conflict on `email`.
+pub async fn duplicate_email_conflicts(repo: &dyn UserRepository) {
+    let user = new_user("dup");
+    repo.insert(&user, &["User"]).await.unwrap();
+    let mut twin = new_user("dup");
+    twin.email = user.email.clone();
+    match repo.insert(&twin, &["User"]).await {
+        Err(RepoError::Conflict(subject)) => assert_eq!(subject, "email"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+}
+
+/// Profile update, password change and logout-all bump the token version; deactivation
+/// keeps the row.
+pub async fn user_updates(repo: &dyn UserRepository) {
+    let user = new_user("upd");
+    repo.insert(&user, &[]).await.unwrap();
+    let profile = Profile {
+        first_name: "Ada".into(),
+        last_name: "Lovelace".into(),
+        patronymic: String::new(),
+    };
+    let updated = repo
+        .update_profile(user.id, &profile, Utc::now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(updated.profile, profile);
+    assert_eq!(
+        repo.set_password(user.id, "$new", Utc::now())
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        repo.bump_token_version(user.id, Utc::now()).await.unwrap(),
+        3
+    );
+    repo.deactivate(user.id, Utc::now()).await.unwrap();
+    let stored = repo.by_id(user.id).await.unwrap().unwrap();
+    assert!(!stored.is_active);
+    assert_eq!(stored.password_hash, "$new");
+    assert!(stored.token_version > 3);
+    assert!(repo.role_names(user.id).await.unwrap().is_empty());
+}
+
+fn session_for(user: &User, ttl: Duration) -> Session {
+    let now = Utc::now();
+    Session {
+        id: SessionId::new(),
+        user_id: user.id,
+        tenant_id: user.tenant_id,
+        created_at: now,
+        last_used_at: now,
+        expires_at: now + ttl,
+        revoked_at: None,
+        ip: Some("127.0.0.1".into()),
+        user_agent: Some("testkit".into()),
+    }
+}
+
+/// Refresh rotation: the current token rotates once; presenting it again is reuse; an
+/// unknown token is invalid; a revoked session's token is invalid.
+pub async fn refresh_rotation_and_reuse(
+    users: &dyn UserRepository,
+    sessions: &dyn SessionRepository,
+) {
+    let user = new_user("rot");
+    users.insert(&user, &[]).await.unwrap();
+    let session = session_for(&user, Duration::days(1));
+    sessions
+        .create(&NewSession {
+            session: session.clone(),
+            refresh_hash: vec![1; 32],
+        })
+        .await
+        .unwrap();
+    let now = Utc::now();
+    match sessions.rotate(&[1; 32], &[2; 32], now).await.unwrap() {
+        RefreshOutcome::Rotated(s) => assert_eq!(s.id, session.id),
+        other => panic!("expected rotation, got {other:?}"),
+    }
+    match sessions.rotate(&[1; 32], &[3; 32], now).await.unwrap() {
+        RefreshOutcome::Reused(s) => assert_eq!(s.id, session.id),
+        other => panic!("expected reuse, got {other:?}"),
+    }
+    assert_eq!(
+        sessions.rotate(&[9; 32], &[4; 32], now).await.unwrap(),
+        RefreshOutcome::Invalid
+    );
+    assert!(sessions.revoke(session.id, now).await.unwrap());
+    assert!(!sessions.revoke(session.id, now).await.unwrap());
+    assert_eq!(
+        sessions.rotate(&[2; 32], &[5; 32], now).await.unwrap(),
+        RefreshOutcome::Invalid
+    );
+}
+
+/// Listing shows only active sessions, newest first; revoke-all ends them all.
+pub async fn session_listing_and_revoke_all(
+    users: &dyn UserRepository,
+    sessions: &dyn SessionRepository,
+) {
+    let user = new_user("list");
+    users.insert(&user, &[]).await.unwrap();
+    let mut ids = Vec::new();
+    for n in 0..3u8 {
+        let session = session_for(&user, Duration::days(1));
+        ids.push(session.id);
+        sessions
+            .create(&NewSession {
+                session,
+                refresh_hash: vec![100 + n; 32],
+            })
+            .await
+            .unwrap();
+    }
+    let expired = session_for(&user, Duration::seconds(-5));
+    sessions
+        .create(&NewSession {
+            session: expired,
+            refresh_hash: vec![200; 32],
+        })
+        .await
+        .unwrap();
+    let now = Utc::now();
+    let listed: Vec<SessionId> = sessions
+        .list_active(user.id, now)
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.id)
+        .collect();
+    let mut newest_first = ids.clone();
+    newest_first.reverse();
+    assert_eq!(listed, newest_first);
+    assert_eq!(
+        sessions
+            .by_id(ids[0])
+            .await
+            .unwrap()
+            .unwrap()
+            .user_agent
+            .as_deref(),
+        Some("testkit")
+    );
+    let revoked = sessions.revoke_all(user.id, now).await.unwrap();
+    assert_eq!(revoked.len(), 3);
+    assert!(sessions.list_active(user.id, now).await.unwrap().is_empty());
+    assert_eq!(
+        sessions.rotate(&[100; 32], &[201; 32], now).await.unwrap(),
+        RefreshOutcome::Invalid
+    );
+}

@@ -1,0 +1,50 @@
+# Castellan's developer commands. `just --list` shows them all.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+pg_admin := env_var_or_default("CASTELLAN_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+
+# List the recipes.
+default:
+    @just --list
+
+# Build and serve on the default configuration (http://127.0.0.1:8080).
+run: _dev-database
+    cargo run -p castellan-server -- serve
+
+# Run every test: unit, doc, property, conformance suites and black-box HTTP tests.
+test: _drop-test-databases
+    cargo test --workspace --all-targets
+    cargo test --workspace --doc
+
+# Formatting check and clippy with warnings denied.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Format the code.
+fmt:
+    cargo fmt --all
+
+# Apply migrations to the configured database.
+migrate: _dev-database
+    cargo run -p castellan-server -- migrate
+
+# Print the OpenAPI document.
+openapi:
+    cargo run -q -p castellan-server -- openapi
+
+# Benchmarks: criterion for the domain and crypto, then the HTTP load script.
+bench:
+    cargo bench -p castellan-adapters-crypto --bench token_verify
+    scripts/load.sh
+
+# The local database `just run` uses, created when missing.
+_dev-database:
+    @psql "{{pg_admin}}" -tAc "SELECT 1 FROM pg_database WHERE datname = 'castellan'" | grep -q 1 \
+        || psql "{{pg_admin}}" -qc "CREATE DATABASE castellan"
+
+# Databases left by earlier test runs (each test creates its own).
+_drop-test-databases:
+    @psql "{{pg_admin}}" -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'castellan\_%t\_%'" \
+        | while read -r db; do psql "{{pg_admin}}" -qc "DROP DATABASE IF EXISTS \"$db\"" >/dev/null 2>&1 || true; done

@@ -1,0 +1,312 @@
+//! Test support: spawn the real server on port 0 against a fresh PostgreSQL database and an
+//! own Redis key prefix, and talk to it over HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
+use castellan_server::{Application, Settings};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
+use serde_json::{json, Value};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The PostgreSQL server tests create their databases on.
+pub fn pg_admin_url() -> String {
+    std::env::var("CASTELLAN_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// The shared Redis.
+pub fn redis_url() -> String {
+    std::env::var("CASTELLAN_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// A TCP port nothing listens on.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Creates an empty database; returns its URL.
+pub async fn fresh_database() -> String {
+    let admin = pg_admin_url();
+    let name = format!("castellan_t_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = AsyncPgConnection::establish(&admin).await.unwrap();
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    format!("{}/{name}", admin.rsplit_once('/').unwrap().0)
+}
+
+/// Options for a test server.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Redis URL (default: the shared one).
+    pub redis_url: Option<String>,
+    /// Database URL (default: a fresh database).
+    pub database_url: Option<String>,
+    /// Extra TOML appended to the test configuration.
+    pub extra_toml: String,
+}
+
+/// A running server.
+#[derive(Debug)]
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub address: String,
+    /// HTTP client.
+    pub client: Client,
+    /// The settings it runs with.
+    pub settings: Settings,
+    handle: actix_web::dev::ServerHandle,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    /// A server on a fresh database and the shared Redis.
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(Options::default()).await
+    }
+
+    /// A server with `options`.
+    pub async fn spawn_with(options: Options) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let database_url = match options.database_url {
+            Some(url) => url,
+            None => fresh_database().await,
+        };
+        let redis_url = options.redis_url.unwrap_or_else(redis_url);
+        let toml = format!(
+            r#"
+            [server]
+            bind = "127.0.0.1:0"
+            workers = 1
+            shutdown_timeout_secs = 2
+            [database]
+            url = "{database_url}"
+            max_connections = 4
+            [redis]
+            url = "{redis_url}"
+            key_prefix = "test:{prefix}:"
+            [auth]
+            signing_key_path = "{key}"
+            {extra}
+            "#,
+            prefix = uuid::Uuid::new_v4().simple(),
+            key = dir.path().join("signing.key").display(),
+            extra = options.extra_toml,
+        );
+        let settings = Settings::defaults_with(&toml).unwrap();
+        let app = Application::build(&settings).await.unwrap();
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let handle = app.handle();
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            address,
+            client: Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .unwrap(),
+            settings,
+            handle,
+            _dir: dir,
+        }
+    }
+
+    /// Stops the server gracefully.
+    pub async fn stop(&self) {
+        self.handle.stop(true).await;
+    }
+
+    /// The PEM of the server's signing key.
+    pub fn signing_key_pem(&self) -> String {
+        std::fs::read_to_string(&self.settings.auth.signing_key_path).unwrap()
+    }
+
+    /// A request to `path` (relative to the server root).
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client
+            .request(method, format!("{}{path}", self.address))
+    }
+
+    /// A request under `/api/v1`, with a bearer token when given.
+    pub fn api(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        let builder = self.request(method, &format!("/api/v1{path}"));
+        match token {
+            Some(token) => builder.bearer_auth(token),
+            None => builder,
+        }
+    }
+
+    /// Registers `email` with `password`; asserts 201.
+    pub async fn register(&self, email: &str, password: &str) -> Value {
+        let res = self
+            .api(Method::POST, "/auth/register", None)
+            .json(&json!({"email": email, "password": password, "repeat_password": password}))
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = read(res).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["data"].clone()
+    }
+
+    /// Logs in; returns the raw response.
+    pub async fn login_raw(&self, email: &str, password: &str) -> Response {
+        self.api(Method::POST, "/auth/login", None)
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Logs in; asserts 200 and returns `(access, refresh)`.
+    pub async fn login(&self, email: &str, password: &str) -> Tokens {
+        let (status, body) = read(self.login_raw(email, password).await).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        Tokens::from_data(&body["data"])
+    }
+
+    /// Registers a fresh user and logs in.
+    pub async fn user(&self) -> (String, Tokens) {
+        let email = format!("user-{}@example.com", uuid::Uuid::new_v4().simple());
+        self.register(&email, PASSWORD).await;
+        let tokens = self.login(&email, PASSWORD).await;
+        (email, tokens)
+    }
+
+    /// `GET /auth/me` status.
+    pub async fn me_status(&self, access: &str) -> StatusCode {
+        self.api(Method::GET, "/auth/me", Some(access))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+
+    /// `POST /auth/refresh`; returns status and body.
+    pub async fn refresh(&self, refresh: &str) -> (StatusCode, Value) {
+        read(
+            self.api(Method::POST, "/auth/refresh", None)
+                .json(&json!({"refresh": refresh}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+}
+
+/// A good password for tests.
+pub const PASSWORD: &str = "violet-staircase-42";
+
+/// An access/refresh pair.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    /// Access JWT.
+    pub access: String,
+    /// Refresh token.
+    pub refresh: String,
+}
+
+impl Tokens {
+    /// From a `data` object with `access` and `refresh`.
+    pub fn from_data(data: &Value) -> Tokens {
+        Tokens {
+            access: data["access"].as_str().unwrap().to_string(),
+            refresh: data["refresh"].as_str().unwrap().to_string(),
+        }
+    }
+}
+
+/// Status and JSON body (Null when empty).
+pub async fn read(res: Response) -> (StatusCode, Value) {
+    let status = res.status();
+    let bytes = res.bytes().await.unwrap();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    (status, body)
+}
+
+/// Asserts an error envelope with `code` (and `field` when given): `data` null.
+pub fn assert_error(body: &Value, code: &str, field: Option<&str>) {
+    assert!(body["data"].is_null(), "{body}");
+    assert_has_error(body, code, field);
+}
+
+/// Asserts that `errors` holds `code` (on `field` when given), whatever `data` is.
+pub fn assert_has_error(body: &Value, code: &str, field: Option<&str>) {
+    let errors = body["errors"].as_array().expect("errors array");
+    let hit = errors.iter().any(|e| {
+        e["code"] == code && field.is_none_or(|f| e["field"] == f) && e["message"].is_string()
+    });
+    assert!(hit, "expected {code} on {field:?}: {body}");
+}
+
+/// A throwaway `redis-server` on a free port, killed on drop.
+#[derive(Debug)]
+pub struct ThrowawayRedis {
+    /// Its port.
+    pub port: u16,
+    child: Option<Child>,
+}
+
+impl ThrowawayRedis {
+    /// Starts one and waits until it answers.
+    pub fn start() -> ThrowawayRedis {
+        let port = free_port();
+        let mut redis = ThrowawayRedis { port, child: None };
+        redis.restart();
+        redis
+    }
+
+    /// The URL.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills it (the real failure).
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// (Re)starts it on the same port.
+    pub fn restart(&mut self) {
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server must be installed");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for ThrowawayRedis {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

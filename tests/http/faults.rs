@@ -138,3 +138,36 @@ async fn database_down_is_503() {
     assert_eq!(body["data"]["checks"]["database"]["status"], "down");
     assert_has_error(&body, "service_unavailable", Some("database"));
 }
+
+#[tokio::test]
+async fn without_redis_revocations_live_in_postgres() {
+    let app = TestApp::spawn_with(Options {
+        redis_url: Some(String::new()),
+        ..Default::default()
+    })
+    .await;
+    let (email, first) = app.user().await;
+    let second = app.login(&email, PASSWORD).await;
+    let (status, body) = read(app.api(Method::GET, "/ready", None).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let res = app
+        .api(Method::POST, "/auth/logout", Some(&first.access))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.me_status(&first.access).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.me_status(&second.access).await, StatusCode::OK);
+    // A second replica on the same database honours the logout at once.
+    let replica = TestApp::spawn_with(Options {
+        redis_url: Some(String::new()),
+        database_url: Some(app.settings.database.url.clone()),
+        extra_toml: format!("signing_key_pem = '''{}'''", app.signing_key_pem()),
+    })
+    .await;
+    assert_eq!(
+        replica.me_status(&first.access).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(replica.me_status(&second.access).await, StatusCode::OK);
+}

@@ -4,8 +4,8 @@ use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier 
 use argon2::{Algorithm, Argon2, Params, Version};
 use async_trait::async_trait;
 use castellan_ports::{CryptoError, PasswordHasher};
-use std::sync::Arc;
-use tokio::sync::Semaphore;
+use std::sync::{Arc, Mutex};
+use tokio::sync::oneshot;
 
 /// argon2id cost parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,12 +29,15 @@ impl Default for HasherParams {
     }
 }
 
-/// Hashes on tokio's blocking pool, at most `permits` at a time, so that a burst of logins
-/// can neither starve the runtime nor exhaust memory (each hash holds `memory_kib`).
+type Job = Box<dyn FnOnce(&Argon2<'static>) + Send>;
+
+/// Hashes on a fixed set of dedicated threads, so that a burst of logins can neither starve
+/// the async runtime nor multiply memory: each hash holds `memory_kib`, and with a fixed
+/// thread count the allocator keeps at most one such buffer per thread (tokio's blocking
+/// pool would spread hashes over up to hundreds of threads, each keeping its own).
 #[derive(Debug, Clone)]
 pub struct Argon2Hasher {
-    argon: Arc<Argon2<'static>>,
-    permits: Arc<Semaphore>,
+    jobs: std::sync::mpsc::Sender<Job>,
     dummy_hash: Arc<str>,
 }
 
@@ -48,14 +51,30 @@ impl Argon2Hasher {
             None,
         )
         .map_err(|e| CryptoError::Hash(e.to_string()))?;
-        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let argon = Arc::new(Argon2::new(Algorithm::Argon2id, Version::V0x13, params));
         // A hash of a random password: verifying against it costs what a real check costs.
         let dummy_hash: Arc<str> = hash_with(&argon, &uuid::Uuid::new_v4().to_string())?.into();
-        Ok(Self {
-            argon: Arc::new(argon),
-            permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
-            dummy_hash,
-        })
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..max_concurrent.max(1) {
+            let queue = Arc::clone(&queue);
+            let argon = Arc::clone(&argon);
+            std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || loop {
+                    // The lock is held only while waiting for the next job.
+                    let job = match queue.lock() {
+                        Ok(receiver) => receiver.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(&argon),
+                        Err(_) => return, // every hasher handle dropped
+                    }
+                })
+                .map_err(|e| CryptoError::Hash(e.to_string()))?;
+        }
+        Ok(Self { jobs, dummy_hash })
     }
 
     async fn run<T, F>(&self, job: F) -> Result<T, CryptoError>
@@ -63,15 +82,15 @@ impl Argon2Hasher {
         T: Send + 'static,
         F: FnOnce(&Argon2<'static>) -> Result<T, CryptoError> + Send + 'static,
     {
-        let _permit = self
-            .permits
-            .acquire()
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Box::new(move |argon| {
+                let _ = reply.send(job(argon));
+            }))
+            .map_err(|_| CryptoError::Hash("hashing threads are gone".into()))?;
+        answer
             .await
-            .map_err(|e| CryptoError::Hash(e.to_string()))?;
-        let argon = Arc::clone(&self.argon);
-        tokio::task::spawn_blocking(move || job(&argon))
-            .await
-            .map_err(|e| CryptoError::Hash(e.to_string()))?
+            .map_err(|_| CryptoError::Hash("hashing thread failed".into()))?
     }
 }
 

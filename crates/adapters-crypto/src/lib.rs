@@ -1,6 +1,6 @@
 //! # castellan-adapters-crypto
 //!
-//! Implements the crypto ports: [`Argon2Hasher`] (argon2id on the blocking pool, bounded)
+//! Implements the crypto ports: [`Argon2Hasher`] (argon2id on dedicated threads, bounded)
 //! and [`JwtCodec`] (EdDSA/Ed25519 access tokens with a `kid`), plus loading or generating
 //! the signing key.
 

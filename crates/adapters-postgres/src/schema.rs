@@ -85,3 +85,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     refresh_tokens
 );
+
+diesel::table! {
+    revocations (id) {
+        id -> Uuid,
+        expires_at -> Timestamptz,
+    }
+}

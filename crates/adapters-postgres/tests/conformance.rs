@@ -90,3 +90,40 @@ async fn an_unreachable_database_is_unavailable() {
     );
     assert!(started.elapsed() < Duration::from_secs(3));
 }
+
+mod token_store {
+    use super::fresh_pool;
+    use castellan_adapters_postgres::{PgConfig, PgPool, PgTokenStore};
+    use castellan_testkit::token_store as suite;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn revoked_access_tokens_are_reported() {
+        suite::revoked_access_tokens_are_reported(&PgTokenStore::new(fresh_pool().await)).await;
+    }
+
+    #[tokio::test]
+    async fn revoked_sessions_are_reported() {
+        suite::revoked_sessions_are_reported(&PgTokenStore::new(fresh_pool().await)).await;
+    }
+
+    #[tokio::test]
+    async fn entries_expire_after_their_ttl() {
+        suite::entries_expire_after_their_ttl(&PgTokenStore::new(fresh_pool().await)).await;
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_store_fails_closed_quickly() {
+        let url = format!(
+            "postgres://postgres@127.0.0.1:{}/none",
+            castellan_testkit::free_port()
+        );
+        let pool = PgPool::new(&PgConfig {
+            url,
+            max_connections: 2,
+            timeout: Duration::from_secs(1),
+        })
+        .unwrap();
+        suite::unreachable_store_fails_closed(&PgTokenStore::new(pool)).await;
+    }
+}

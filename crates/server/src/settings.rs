@@ -143,9 +143,18 @@ impl Settings {
     }
 
     fn from_figment(figment: Figment) -> Result<Self, SettingsError> {
-        let settings: Settings = figment
-            .extract()
-            .map_err(|e| SettingsError::Load(e.to_string()))?;
+        let settings: Settings = figment.extract().map_err(|e| {
+            // Name each bad value by its documented dotted key, wherever it came from
+            // (figment would print an env variable's key upper-cased).
+            let messages: Vec<String> = e
+                .into_iter()
+                .map(|e| match e.path.is_empty() {
+                    true => e.to_string(),
+                    false => format!("{}: {}", e.path.join("."), e.kind),
+                })
+                .collect();
+            SettingsError::Load(messages.join("; "))
+        })?;
         settings.validate()?;
         Ok(settings)
     }
@@ -174,8 +183,9 @@ impl Settings {
         {
             return invalid("database.url", "must be a postgres:// URL");
         }
-        if !self.redis.url.starts_with("redis://") && !self.redis.url.starts_with("rediss://") {
-            return invalid("redis.url", "must be a redis:// URL");
+        let redis = self.redis.url.trim();
+        if !redis.is_empty() && !redis.starts_with("redis://") && !redis.starts_with("rediss://") {
+            return invalid("redis.url", "must be empty or a redis:// URL");
         }
         if self.database.max_connections == 0 {
             return invalid("database.max_connections", "must be at least 1");

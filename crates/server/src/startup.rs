@@ -7,12 +7,12 @@ use castellan_adapters_crypto::{
     load_or_generate, Argon2Hasher, HasherParams, JwtCodec, SigningKeyMaterial,
 };
 use castellan_adapters_postgres::{
-    run_migrations, PgConfig, PgPool, PgSessionRepository, PgUserRepository,
+    run_migrations, PgConfig, PgPool, PgSessionRepository, PgTokenStore, PgUserRepository,
 };
 use castellan_adapters_redis::{RedisConfig, RedisTokenStore};
 use castellan_api::AppState;
 use castellan_application::{AuthConfig, AuthPorts, AuthService};
-use castellan_ports::SystemClock;
+use castellan_ports::{SystemClock, TokenStore};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,6 +58,23 @@ fn signing_key(settings: &Settings) -> Result<SigningKeyMaterial, StartupError> 
     key.map_err(|e| StartupError::SigningKey(e.to_string()))
 }
 
+/// Redis when `redis.url` is set; otherwise the revocations live in PostgreSQL (still shared
+/// by every replica, so still correct).
+fn token_store(settings: &Settings, pool: &PgPool) -> Result<Arc<dyn TokenStore>, StartupError> {
+    if settings.redis.url.trim().is_empty() {
+        tracing::info!("token store: PostgreSQL (redis.url is empty)");
+        return Ok(Arc::new(PgTokenStore::new(pool.clone())));
+    }
+    let store = RedisTokenStore::new(&RedisConfig {
+        url: settings.redis.url.clone(),
+        key_prefix: settings.redis.key_prefix.clone(),
+        max_connections: settings.redis.max_connections,
+        timeout: Duration::from_millis(settings.redis.timeout_ms),
+    })
+    .map_err(|e| StartupError::Redis(e.to_string()))?;
+    Ok(Arc::new(store))
+}
+
 /// Builds the adapters and the authentication use cases.
 pub async fn auth_service(settings: &Settings) -> Result<AuthService, StartupError> {
     let pool = PgPool::new(&PgConfig {
@@ -66,13 +83,7 @@ pub async fn auth_service(settings: &Settings) -> Result<AuthService, StartupErr
         timeout: Duration::from_millis(settings.database.timeout_ms),
     })
     .map_err(|e| StartupError::Database(e.to_string()))?;
-    let token_store = RedisTokenStore::new(&RedisConfig {
-        url: settings.redis.url.clone(),
-        key_prefix: settings.redis.key_prefix.clone(),
-        max_connections: settings.redis.max_connections,
-        timeout: Duration::from_millis(settings.redis.timeout_ms),
-    })
-    .map_err(|e| StartupError::Redis(e.to_string()))?;
+    let token_store = token_store(settings, &pool)?;
     let auth = &settings.auth;
     let hasher = Argon2Hasher::new(
         HasherParams {
@@ -97,7 +108,7 @@ pub async fn auth_service(settings: &Settings) -> Result<AuthService, StartupErr
     let ports = AuthPorts {
         users: Arc::new(PgUserRepository::new(pool.clone())),
         sessions: Arc::new(PgSessionRepository::new(pool)),
-        token_store: Arc::new(token_store),
+        token_store,
         hasher: Arc::new(hasher),
         codec: Arc::new(codec),
         clock: Arc::new(SystemClock),

@@ -8,8 +8,9 @@ pg_admin := env_var_or_default("CASTELLAN_TEST_PG_URL", "postgres://postgres@127
 default:
     @just --list
 
-# Build and serve on the default configuration (http://127.0.0.1:8080).
-run: _dev-database
+# Build and serve on the embedded default (SQLite under ./data, nothing to install) at
+# http://127.0.0.1:8080.
+run:
     cargo run -p castellan-server -- serve
 
 # Run every test: unit, doc, property, conformance suites and black-box HTTP tests.
@@ -27,7 +28,7 @@ fmt:
     cargo fmt --all
 
 # Apply migrations to the configured database.
-migrate: _dev-database
+migrate:
     cargo run -p castellan-server -- migrate
 
 # Print the OpenAPI document.
@@ -38,11 +39,6 @@ openapi:
 bench:
     cargo bench -p castellan-adapters-crypto --bench token_verify
     scripts/load.sh
-
-# The local database `just run` uses, created when missing.
-_dev-database:
-    @psql "{{pg_admin}}" -tAc "SELECT 1 FROM pg_database WHERE datname = 'castellan'" | grep -q 1 \
-        || psql "{{pg_admin}}" -qc "CREATE DATABASE castellan"
 
 # Databases left by earlier test runs (each test creates its own).
 _drop-test-databases:

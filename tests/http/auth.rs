@@ -1,12 +1,11 @@
 //! Register, login, refresh, logout, logout-all, me.
 
-use castellan_tests::{assert_error, read, TestApp, PASSWORD};
+use castellan_tests::{assert_error, read, Backend, TestApp, PASSWORD};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-#[tokio::test]
-async fn register_validates_and_refuses_duplicates() {
-    let app = TestApp::spawn().await;
+async fn register_validates_and_refuses_duplicates(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let user = app.register("New.Person@Example.com", PASSWORD).await;
     assert_eq!(user["email"], "new.person@example.com");
     assert_eq!(user["roles"], json!(["User"]));
@@ -72,9 +71,9 @@ async fn register_validates_and_refuses_duplicates() {
     }
 }
 
-#[tokio::test]
-async fn registration_can_be_disabled() {
+async fn registration_can_be_disabled(backend: Backend) {
     let app = castellan_tests::TestApp::spawn_with(castellan_tests::Options {
+        backend,
         extra_toml: "allow_registration = false".into(),
         ..Default::default()
     })
@@ -90,9 +89,8 @@ async fn registration_can_be_disabled() {
     assert_error(&body, "forbidden", None);
 }
 
-#[tokio::test]
-async fn login_succeeds_and_fails_uniformly() {
-    let app = TestApp::spawn().await;
+async fn login_succeeds_and_fails_uniformly(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     app.register("login@example.com", PASSWORD).await;
     let (status, body) = read(app.login_raw("LOGIN@example.com", PASSWORD).await).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -124,9 +122,8 @@ async fn login_succeeds_and_fails_uniformly() {
     assert_error(&body, "validation_error", Some("password"));
 }
 
-#[tokio::test]
-async fn refresh_rotates_and_reuse_revokes_the_session() {
-    let app = TestApp::spawn().await;
+async fn refresh_rotates_and_reuse_revokes_the_session(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (_, first) = app.user().await;
 
     let (status, body) = app.refresh(&first.refresh).await;
@@ -151,9 +148,8 @@ async fn refresh_rotates_and_reuse_revokes_the_session() {
     assert_eq!(app.me_status(&first.access).await, StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
-async fn refresh_refuses_access_tokens_and_garbage() {
-    let app = TestApp::spawn().await;
+async fn refresh_refuses_access_tokens_and_garbage(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (_, tokens) = app.user().await;
     for bad in [tokens.access.as_str(), "garbage", "x".repeat(43).as_str()] {
         let (status, body) = app.refresh(bad).await;
@@ -171,9 +167,8 @@ async fn refresh_refuses_access_tokens_and_garbage() {
     assert_error(&body, "validation_error", Some("refresh"));
 }
 
-#[tokio::test]
-async fn logout_kills_the_access_token_and_the_session() {
-    let app = TestApp::spawn().await;
+async fn logout_kills_the_access_token_and_the_session(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (_, tokens) = app.user().await;
     assert_eq!(app.me_status(&tokens.access).await, StatusCode::OK);
     let res = app
@@ -217,9 +212,8 @@ async fn logout_kills_the_access_token_and_the_session() {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
-async fn logout_all_kills_every_device() {
-    let app = TestApp::spawn().await;
+async fn logout_all_kills_every_device(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (email, laptop) = app.user().await;
     let phone = app.login(&email, PASSWORD).await;
     let res = app
@@ -246,9 +240,8 @@ async fn logout_all_kills_every_device() {
     assert_eq!(app.me_status(&fresh.access).await, StatusCode::OK);
 }
 
-#[tokio::test]
-async fn me_read_and_patch() {
-    let app = TestApp::spawn().await;
+async fn me_read_and_patch(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (email, tokens) = app.user().await;
     let (status, body) = read(
         app.api(Method::GET, "/auth/me", Some(&tokens.access))
@@ -299,9 +292,8 @@ async fn me_read_and_patch() {
     assert_eq!(body["data"]["is_superuser"], false);
 }
 
-#[tokio::test]
-async fn soft_delete_blocks_login_and_refresh() {
-    let app = TestApp::spawn().await;
+async fn soft_delete_blocks_login_and_refresh(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (email, tokens) = app.user().await;
     let res = app
         .api(Method::DELETE, "/auth/me", Some(&tokens.access))
@@ -329,3 +321,15 @@ async fn soft_delete_blocks_login_and_refresh() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::CONFLICT);
 }
+
+both!(
+    register_validates_and_refuses_duplicates,
+    registration_can_be_disabled,
+    login_succeeds_and_fails_uniformly,
+    refresh_rotates_and_reuse_revokes_the_session,
+    refresh_refuses_access_tokens_and_garbage,
+    logout_kills_the_access_token_and_the_session,
+    logout_all_kills_every_device,
+    me_read_and_patch,
+    soft_delete_blocks_login_and_refresh
+);

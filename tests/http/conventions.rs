@@ -1,12 +1,11 @@
 //! The envelope, error codes, request IDs, trailing slashes, health, docs, keys.
 
-use castellan_tests::{assert_error, read, TestApp};
+use castellan_tests::{assert_error, read, Backend, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-#[tokio::test]
-async fn health_ready_and_trailing_slash() {
-    let app = TestApp::spawn().await;
+async fn health_ready_and_trailing_slash(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     for path in ["/health", "/health/"] {
         let (status, body) = read(app.api(Method::GET, path, None).send().await.unwrap()).await;
         assert_eq!(status, StatusCode::OK);
@@ -21,9 +20,8 @@ async fn health_ready_and_trailing_slash() {
     assert_eq!(body["data"]["checks"]["token_store"]["status"], "ok");
 }
 
-#[tokio::test]
-async fn unknown_route_wrong_method_and_bad_bodies() {
-    let app = TestApp::spawn().await;
+async fn unknown_route_wrong_method_and_bad_bodies(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (status, body) = read(app.api(Method::GET, "/nope", None).send().await.unwrap()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_error(&body, "not_found", None);
@@ -93,9 +91,8 @@ async fn unknown_route_wrong_method_and_bad_bodies() {
     assert_error(&body, "payload_too_large", None);
 }
 
-#[tokio::test]
-async fn request_ids_are_echoed_or_generated() {
-    let app = TestApp::spawn().await;
+async fn request_ids_are_echoed_or_generated(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let res = app
         .api(Method::GET, "/health", None)
         .header("x-request-id", "trace-abc.123_X")
@@ -116,9 +113,8 @@ async fn request_ids_are_echoed_or_generated() {
     assert!(res.headers().contains_key("x-request-id"));
 }
 
-#[tokio::test]
-async fn jwks_schema_and_docs() {
-    let app = TestApp::spawn().await;
+async fn jwks_schema_and_docs(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (status, jwks) = read(
         app.request(Method::GET, "/.well-known/jwks.json")
             .send()
@@ -153,3 +149,10 @@ async fn jwks_schema_and_docs() {
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.text().await.unwrap().contains("swagger"));
 }
+
+both!(
+    health_ready_and_trailing_slash,
+    unknown_route_wrong_method_and_bad_bodies,
+    request_ids_are_echoed_or_generated,
+    jwks_schema_and_docs
+);

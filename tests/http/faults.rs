@@ -1,7 +1,7 @@
 //! Real failures: a killed Redis and an unreachable PostgreSQL.
 
 use castellan_tests::{
-    assert_error, assert_has_error, read, Options, TestApp, ThrowawayRedis, PASSWORD,
+    assert_error, assert_has_error, read, Backend, Options, TestApp, ThrowawayRedis, PASSWORD,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -73,7 +73,7 @@ async fn redis_down_fails_closed_and_recovers() {
 
 #[tokio::test]
 async fn a_dead_redis_url_is_503_on_authenticated_requests() {
-    let healthy = TestApp::spawn().await;
+    let healthy = TestApp::spawn(Backend::Production).await;
     let (_, tokens) = healthy.user().await;
     // The same database and key, but a Redis URL where nothing listens.
     let dead = TestApp::spawn_with(Options {
@@ -83,6 +83,7 @@ async fn a_dead_redis_url_is_503_on_authenticated_requests() {
         )),
         database_url: Some(healthy.settings.database.url.clone()),
         extra_toml: format!("signing_key_pem = '''{}'''", healthy.signing_key_pem()),
+        ..Options::default()
     })
     .await;
     let started = Instant::now();
@@ -163,6 +164,7 @@ async fn without_redis_revocations_live_in_postgres() {
         redis_url: Some(String::new()),
         database_url: Some(app.settings.database.url.clone()),
         extra_toml: format!("signing_key_pem = '''{}'''", app.signing_key_pem()),
+        ..Options::default()
     })
     .await;
     assert_eq!(

@@ -1,12 +1,11 @@
 //! Sessions list and revoke, password change.
 
-use castellan_tests::{assert_error, read, TestApp, PASSWORD};
+use castellan_tests::{assert_error, read, Backend, TestApp, PASSWORD};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-#[tokio::test]
-async fn sessions_are_listed_and_revocable() {
-    let app = TestApp::spawn().await;
+async fn sessions_are_listed_and_revocable(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (email, first) = app.user().await;
     let second = app.login(&email, PASSWORD).await;
     let (status, body) = read(
@@ -88,9 +87,8 @@ async fn sessions_are_listed_and_revocable() {
     assert_eq!(app.me_status(&stranger.access).await, StatusCode::OK);
 }
 
-#[tokio::test]
-async fn password_change_revokes_everything_and_returns_a_fresh_pair() {
-    let app = TestApp::spawn().await;
+async fn password_change_revokes_everything_and_returns_a_fresh_pair(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (email, first) = app.user().await;
     let other = app.login(&email, PASSWORD).await;
     let new_password = "indigo-lighthouse-77";
@@ -141,3 +139,8 @@ async fn password_change_revokes_everything_and_returns_a_fresh_pair() {
     );
     app.login(&email, new_password).await;
 }
+
+both!(
+    sessions_are_listed_and_revocable,
+    password_change_revokes_everything_and_returns_a_fresh_pair
+);

@@ -2,7 +2,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use castellan_tests::{assert_error, read, TestApp};
+use castellan_tests::{assert_error, read, Backend, TestApp};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -45,9 +45,8 @@ async fn assert_refused(app: &TestApp, token: &str, what: &str) {
     assert_error(&body, "unauthenticated", None);
 }
 
-#[tokio::test]
-async fn bad_tokens_are_refused() {
-    let app = TestApp::spawn().await;
+async fn bad_tokens_are_refused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (_, tokens) = app.user().await;
     let good = tokens.access.clone();
     let pem = app.signing_key_pem();
@@ -74,7 +73,7 @@ async fn bad_tokens_are_refused() {
     assert_refused(&app, &none, "alg none").await;
 
     // Signed by another key (same kid claimed).
-    let other = TestApp::spawn().await;
+    let other = TestApp::spawn(backend).await;
     assert_refused(
         &app,
         &sign(&other.signing_key_pem(), &kid, &claims),
@@ -109,3 +108,5 @@ async fn bad_tokens_are_refused() {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(app.me_status(&good).await, StatusCode::OK);
 }
+
+both!(bad_tokens_are_refused);

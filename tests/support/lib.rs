@@ -41,12 +41,24 @@ pub async fn fresh_database() -> String {
     format!("{}/{name}", admin.rsplit_once('/').unwrap().0)
 }
 
+/// The two supported configurations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backend {
+    /// The embedded default: a SQLite file and the in-process token store.
+    Embedded,
+    /// Production: a fresh PostgreSQL database and the shared Redis (own key prefix).
+    #[default]
+    Production,
+}
+
 /// Options for a test server.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// Redis URL (default: the shared one).
+    /// Which configuration.
+    pub backend: Backend,
+    /// Redis URL (default: the shared one in production, none embedded).
     pub redis_url: Option<String>,
-    /// Database URL (default: a fresh database).
+    /// Database URL (default: a fresh database of the backend's kind).
     pub database_url: Option<String>,
     /// Extra TOML appended to the test configuration.
     pub extra_toml: String,
@@ -66,19 +78,30 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    /// A server on a fresh database and the shared Redis.
-    pub async fn spawn() -> TestApp {
-        Self::spawn_with(Options::default()).await
+    /// A server in `backend`'s configuration, on a fresh database.
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(Options {
+            backend,
+            ..Options::default()
+        })
+        .await
     }
 
     /// A server with `options`.
     pub async fn spawn_with(options: Options) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
-        let database_url = match options.database_url {
-            Some(url) => url,
-            None => fresh_database().await,
+        let database_url = match (options.database_url, options.backend) {
+            (Some(url), _) => url,
+            (None, Backend::Production) => fresh_database().await,
+            (None, Backend::Embedded) => {
+                format!("sqlite://{}/data/castellan.db", dir.path().display())
+            }
         };
-        let redis_url = options.redis_url.unwrap_or_else(redis_url);
+        let redis_url = match (options.redis_url, options.backend) {
+            (Some(url), _) => url,
+            (None, Backend::Production) => redis_url(),
+            (None, Backend::Embedded) => String::new(),
+        };
         let toml = format!(
             r#"
             [server]

@@ -1,18 +1,31 @@
 //! # castellan-adapters-postgres
 //!
 //! The repositories and the (Redis-less) token store of `castellan-ports` on PostgreSQL with
-//! diesel-async and a deadpool pool, plus the embedded migrations.
+//! diesel-async and a deadpool pool, plus the embedded migrations. The query code is shared
+//! with `castellan-adapters-sqlite` (see `crates/adapters-sql/README.md`).
 
+mod db;
+mod sql_types;
+
+#[path = "../../adapters-sql/error.rs"]
 mod error;
-mod migrate;
+#[path = "../../adapters-sql/pool.rs"]
 mod pool;
+#[path = "../../adapters-sql/revocations.rs"]
+mod revocations;
+#[path = "../../adapters-sql/schema.rs"]
 mod schema;
+#[path = "../../adapters-sql/sessions.rs"]
 mod sessions;
-mod token_store;
+#[path = "../../adapters-sql/users.rs"]
 mod users;
 
-pub use migrate::{run_migrations, MigrationError};
-pub use pool::{PgConfig, PgPool, PoolError};
-pub use sessions::PgSessionRepository;
-pub use token_store::PgTokenStore;
-pub use users::PgUserRepository;
+pub use db::{run_migrations, PgConfig};
+pub use pool::{Db as PgPool, MigrationError, PoolError};
+
+/// Users on PostgreSQL.
+pub type PgUserRepository = users::UserStore;
+/// Sessions and refresh tokens on PostgreSQL.
+pub type PgSessionRepository = sessions::SessionStore;
+/// The token store on PostgreSQL (when there is no Redis).
+pub type PgTokenStore = revocations::RevocationStore;

@@ -10,6 +10,7 @@ use castellan_application::{AppError, ClientInfo, Principal};
 use futures::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+use tracing::Instrument;
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -138,7 +139,13 @@ impl FromRequest for Auth {
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::Internal("state missing".into()))?;
             let token = token.ok_or(AppError::Unauthenticated("missing bearer token"))?;
-            let principal = state.auth.authenticate(&token).await?;
+            // Detached: actix drops the other extractors' futures when one fails (a bad path
+            // parameter, say), and a storage call must never be cancelled halfway.
+            let auth = state.auth.clone();
+            let lookup = async move { auth.authenticate(&token).await };
+            let principal = actix_web::rt::spawn(lookup.in_current_span())
+                .await
+                .map_err(|e| AppError::Internal(e.to_string()))??;
             let span = tracing::Span::current();
             span.record("user_id", tracing::field::display(principal.user_id()));
             span.record("tenant_id", tracing::field::display(principal.tenant_id()));

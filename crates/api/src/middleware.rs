@@ -44,7 +44,7 @@ fn fold_trailing_slash(req: &mut ServiceRequest) {
 
 /// Assigns the request id, opens the request's span (with `user_id` and `tenant_id` filled
 /// in once authenticated), echoes `X-Request-ID` and logs the outcome.
-pub fn request_context<S, B>(
+pub fn request_context<S, B: 'static>(
     mut req: ServiceRequest,
     srv: &S,
 ) -> impl Future<Output = Result<ServiceResponse<B>, Error>> + 'static
@@ -69,9 +69,14 @@ where
         tenant_id = tracing::field::Empty,
     );
     let started = Instant::now();
-    let fut = span.in_scope(|| srv.call(req));
+    // Each request runs as its own task: when a client disconnects, actix drops the
+    // response future, but the work (storage calls included) still runs to its end, so
+    // nothing is left half-done and no query is cancelled mid-flight.
+    let task = actix_web::rt::spawn(span.in_scope(|| srv.call(req)).instrument(span.clone()));
     async move {
-        let mut res = fut.await?;
+        let mut res = task
+            .await
+            .map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()))??;
         if let Ok(value) = HeaderValue::from_str(&request_id) {
             res.headers_mut().insert(REQUEST_ID.clone(), value);
         }

@@ -178,10 +178,13 @@ impl Settings {
             })
         };
         self.bind_addr()?;
-        if !self.database.url.starts_with("postgres://")
-            && !self.database.url.starts_with("postgresql://")
-        {
-            return invalid("database.url", "must be a postgres:// URL");
+        let database = self.database.url.trim();
+        let known = ["sqlite://", "postgres://", "postgresql://"];
+        if !known.iter().any(|scheme| database.starts_with(scheme)) {
+            return invalid(
+                "database.url",
+                "must be a sqlite:// path or a postgres:// URL",
+            );
         }
         let redis = self.redis.url.trim();
         if !redis.is_empty() && !redis.starts_with("redis://") && !redis.starts_with("rediss://") {
@@ -212,6 +215,8 @@ mod tests {
         let settings = Settings::defaults_with("").unwrap();
         assert_eq!(settings.server.bind, "127.0.0.1:8080");
         assert_eq!(settings.auth.access_ttl_secs, 900);
+        assert_eq!(settings.database.url, "sqlite://data/castellan.db");
+        assert_eq!(settings.redis.url, "");
     }
 
     #[test]
@@ -220,6 +225,8 @@ mod tests {
         assert!(err.to_string().contains("server.bind"), "{err}");
         let err = Settings::defaults_with("[auth]\naccess_ttl_secs = \"soon\"").unwrap_err();
         assert!(err.to_string().contains("access_ttl_secs"), "{err}");
+        let err = Settings::defaults_with("[database]\nurl = \"mysql://x\"").unwrap_err();
+        assert!(err.to_string().contains("database.url"), "{err}");
         let err = Settings::defaults_with("[log]\nformat = \"xml\"").unwrap_err();
         assert!(err.to_string().contains("log.format"), "{err}");
     }

@@ -6,13 +6,17 @@ use actix_web::HttpServer;
 use castellan_adapters_crypto::{
     load_or_generate, Argon2Hasher, HasherParams, JwtCodec, SigningKeyMaterial,
 };
+use castellan_adapters_local::InProcessTokenStore;
 use castellan_adapters_postgres::{
-    run_migrations, PgConfig, PgPool, PgSessionRepository, PgTokenStore, PgUserRepository,
+    PgConfig, PgPool, PgSessionRepository, PgTokenStore, PgUserRepository,
 };
 use castellan_adapters_redis::{RedisConfig, RedisTokenStore};
+use castellan_adapters_sqlite::{
+    SqliteConfig, SqlitePool, SqliteRevocationStore, SqliteSessionRepository, SqliteUserRepository,
+};
 use castellan_api::AppState;
 use castellan_application::{AuthConfig, AuthPorts, AuthService};
-use castellan_ports::{SystemClock, TokenStore};
+use castellan_ports::{SessionRepository, SystemClock, TokenStore, UserRepository};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,11 +45,100 @@ fn cpus() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
-/// Applies the migrations of the configured database.
+/// Which database `database.url` names.
+enum Backend {
+    Postgres(String),
+    Sqlite(SqliteConfig),
+}
+
+fn backend(settings: &Settings) -> Backend {
+    let url = settings.database.url.trim();
+    if url.starts_with("sqlite://") {
+        Backend::Sqlite(SqliteConfig {
+            url: url.to_string(),
+            // One writer at a time; a few readers help. Each connection has its own page cache.
+            max_connections: settings.database.max_connections.min(4),
+            timeout: Duration::from_millis(settings.database.timeout_ms),
+        })
+    } else {
+        Backend::Postgres(url.to_string())
+    }
+}
+
+/// Applies the migrations of the configured database; returns how many ran.
 pub async fn migrate(settings: &Settings) -> Result<usize, StartupError> {
-    run_migrations(&settings.database.url)
-        .await
-        .map_err(|e| StartupError::Database(e.to_string()))
+    let applied = match backend(settings) {
+        Backend::Postgres(url) => castellan_adapters_postgres::run_migrations(&url)
+            .await
+            .map_err(|e| e.to_string()),
+        Backend::Sqlite(config) => castellan_adapters_sqlite::run_migrations(&config)
+            .await
+            .map_err(|e| e.to_string()),
+    };
+    applied.map_err(StartupError::Database)
+}
+
+/// The repositories and the token store the configuration selects.
+struct Storage {
+    users: Arc<dyn UserRepository>,
+    sessions: Arc<dyn SessionRepository>,
+    token_store: Arc<dyn TokenStore>,
+}
+
+async fn storage(settings: &Settings) -> Result<Storage, StartupError> {
+    let redis = redis_token_store(settings)?;
+    match backend(settings) {
+        Backend::Postgres(url) => {
+            let pool = PgPool::new(&PgConfig {
+                url,
+                max_connections: settings.database.max_connections,
+                timeout: Duration::from_millis(settings.database.timeout_ms),
+            })
+            .map_err(|e| StartupError::Database(e.to_string()))?;
+            // Without Redis the revocations live in PostgreSQL: still shared by every replica.
+            let token_store = redis.unwrap_or_else(|| Arc::new(PgTokenStore::new(pool.clone())));
+            Ok(Storage {
+                users: Arc::new(PgUserRepository::new(pool.clone())),
+                sessions: Arc::new(PgSessionRepository::new(pool)),
+                token_store,
+            })
+        }
+        Backend::Sqlite(config) => {
+            let pool =
+                SqlitePool::new(&config).map_err(|e| StartupError::Database(e.to_string()))?;
+            let token_store = match redis {
+                Some(redis) => redis,
+                None => {
+                    let log = SqliteRevocationStore::new(pool.clone());
+                    let active = log
+                        .active(chrono::Utc::now())
+                        .await
+                        .map_err(|e| StartupError::Database(e.to_string()))?;
+                    Arc::new(InProcessTokenStore::new(Arc::new(log), active))
+                }
+            };
+            Ok(Storage {
+                users: Arc::new(SqliteUserRepository::new(pool.clone())),
+                sessions: Arc::new(SqliteSessionRepository::new(pool)),
+                token_store,
+            })
+        }
+    }
+}
+
+/// The Redis token store when `redis.url` is set.
+fn redis_token_store(settings: &Settings) -> Result<Option<Arc<dyn TokenStore>>, StartupError> {
+    if settings.redis.url.trim().is_empty() {
+        return Ok(None);
+    }
+    let store = RedisTokenStore::new(&RedisConfig {
+        url: settings.redis.url.clone(),
+        key_prefix: settings.redis.key_prefix.clone(),
+        max_connections: settings.redis.max_connections,
+        timeout: Duration::from_millis(settings.redis.timeout_ms),
+    })
+    .map_err(|e| StartupError::Redis(e.to_string()))?;
+    Ok(Some(Arc::new(store)))
 }
 
 fn signing_key(settings: &Settings) -> Result<SigningKeyMaterial, StartupError> {
@@ -58,32 +151,9 @@ fn signing_key(settings: &Settings) -> Result<SigningKeyMaterial, StartupError> 
     key.map_err(|e| StartupError::SigningKey(e.to_string()))
 }
 
-/// Redis when `redis.url` is set; otherwise the revocations live in PostgreSQL (still shared
-/// by every replica, so still correct).
-fn token_store(settings: &Settings, pool: &PgPool) -> Result<Arc<dyn TokenStore>, StartupError> {
-    if settings.redis.url.trim().is_empty() {
-        tracing::info!("token store: PostgreSQL (redis.url is empty)");
-        return Ok(Arc::new(PgTokenStore::new(pool.clone())));
-    }
-    let store = RedisTokenStore::new(&RedisConfig {
-        url: settings.redis.url.clone(),
-        key_prefix: settings.redis.key_prefix.clone(),
-        max_connections: settings.redis.max_connections,
-        timeout: Duration::from_millis(settings.redis.timeout_ms),
-    })
-    .map_err(|e| StartupError::Redis(e.to_string()))?;
-    Ok(Arc::new(store))
-}
-
 /// Builds the adapters and the authentication use cases.
 pub async fn auth_service(settings: &Settings) -> Result<AuthService, StartupError> {
-    let pool = PgPool::new(&PgConfig {
-        url: settings.database.url.clone(),
-        max_connections: settings.database.max_connections,
-        timeout: Duration::from_millis(settings.database.timeout_ms),
-    })
-    .map_err(|e| StartupError::Database(e.to_string()))?;
-    let token_store = token_store(settings, &pool)?;
+    let storage = storage(settings).await?;
     let auth = &settings.auth;
     let hasher = Argon2Hasher::new(
         HasherParams {
@@ -106,9 +176,9 @@ pub async fn auth_service(settings: &Settings) -> Result<AuthService, StartupErr
     let codec = JwtCodec::new(&signing_key(settings)?, &auth.issuer, &auth.audience)
         .map_err(|e| StartupError::SigningKey(e.to_string()))?;
     let ports = AuthPorts {
-        users: Arc::new(PgUserRepository::new(pool.clone())),
-        sessions: Arc::new(PgSessionRepository::new(pool)),
-        token_store,
+        users: storage.users,
+        sessions: storage.sessions,
+        token_store: storage.token_store,
         hasher: Arc::new(hasher),
         codec: Arc::new(codec),
         clock: Arc::new(SystemClock),

@@ -1,8 +1,9 @@
-//! [`UserRepository`] on PostgreSQL.
+//! [`UserRepository`] over SQL, shared by the PostgreSQL and SQLite adapters.
 
 use crate::error::from_diesel;
+use crate::pool::Db;
 use crate::schema::{roles, user_roles, users};
-use crate::PgPool;
+use crate::sql_types::{from_db, uid, DbUuid};
 use async_trait::async_trait;
 use castellan_domain::{Email, Profile, TenantId, User, UserId};
 use castellan_ports::{RepoError, UserRepository};
@@ -14,8 +15,8 @@ use uuid::Uuid;
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = users)]
 struct UserRow {
-    id: Uuid,
-    tenant_id: Uuid,
+    id: DbUuid,
+    tenant_id: DbUuid,
     email: String,
     password_hash: String,
     first_name: String,
@@ -31,8 +32,8 @@ struct UserRow {
 impl From<UserRow> for User {
     fn from(row: UserRow) -> Self {
         User {
-            id: UserId(row.id),
-            tenant_id: TenantId(row.tenant_id),
+            id: UserId(from_db(row.id)),
+            tenant_id: TenantId(from_db(row.tenant_id)),
             email: Email::from_trusted(row.email),
             password_hash: row.password_hash,
             profile: Profile {
@@ -52,8 +53,8 @@ impl From<UserRow> for User {
 impl From<&User> for UserRow {
     fn from(user: &User) -> Self {
         UserRow {
-            id: user.id.0,
-            tenant_id: user.tenant_id.0,
+            id: uid(user.id.0),
+            tenant_id: uid(user.tenant_id.0),
             email: user.email.as_str().to_string(),
             password_hash: user.password_hash.clone(),
             first_name: user.profile.first_name.clone(),
@@ -68,26 +69,27 @@ impl From<&User> for UserRow {
     }
 }
 
-/// Users on PostgreSQL.
+/// Users in the `users` table, roles through `user_roles`.
 #[derive(Debug, Clone)]
-pub struct PgUserRepository {
-    pool: PgPool,
+pub struct UserStore {
+    db: Db,
 }
 
-impl PgUserRepository {
-    /// A repository over `pool`.
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+impl UserStore {
+    /// A repository over `db`.
+    pub fn new(db: Db) -> Self {
+        Self { db }
     }
 
+    /// Bumps the token version (and sets a new password hash when given).
     async fn bump(
         &self,
         id: UserId,
         now: DateTime<Utc>,
         hash: Option<&str>,
     ) -> Result<i32, RepoError> {
-        let mut conn = self.pool.get().await?;
-        let target = users::table.find(id.0);
+        let mut conn = self.db.get().await?;
+        let target = users::table.find(uid(id.0));
         let version = users::token_version + 1;
         let query = match hash {
             Some(hash) => {
@@ -114,9 +116,9 @@ impl PgUserRepository {
 }
 
 #[async_trait]
-impl UserRepository for PgUserRepository {
+impl UserRepository for UserStore {
     async fn insert(&self, user: &User, role_names: &[&str]) -> Result<(), RepoError> {
-        let mut conn = self.pool.get().await?;
+        let mut conn = self.db.get().await?;
         let row = UserRow::from(user);
         let names: Vec<String> = role_names.iter().map(|n| n.to_string()).collect();
         conn.transaction(async move |conn| {
@@ -124,28 +126,24 @@ impl UserRepository for PgUserRepository {
                 .values(&row)
                 .execute(conn)
                 .await?;
-            let role_ids: Vec<Uuid> = roles::table
+            let role_ids: Vec<DbUuid> = roles::table
                 .filter(roles::tenant_id.eq(row.tenant_id))
                 .filter(roles::name.eq_any(&names))
                 .select(roles::id)
                 .load(conn)
                 .await?;
-            let grants: Vec<_> = role_ids
-                .into_iter()
-                .map(|role_id| {
-                    (
-                        user_roles::id.eq(Uuid::now_v7()),
+            for role_id in role_ids {
+                diesel::insert_into(user_roles::table)
+                    .values((
+                        user_roles::id.eq(uid(Uuid::now_v7())),
                         user_roles::tenant_id.eq(row.tenant_id),
                         user_roles::user_id.eq(row.id),
                         user_roles::role_id.eq(role_id),
                         user_roles::granted_at.eq(row.created_at),
-                    )
-                })
-                .collect();
-            diesel::insert_into(user_roles::table)
-                .values(&grants)
-                .execute(conn)
-                .await?;
+                    ))
+                    .execute(conn)
+                    .await?;
+            }
             Ok::<_, diesel::result::Error>(())
         })
         .await
@@ -153,9 +151,9 @@ impl UserRepository for PgUserRepository {
     }
 
     async fn by_id(&self, id: UserId) -> Result<Option<User>, RepoError> {
-        let mut conn = self.pool.get().await?;
+        let mut conn = self.db.get().await?;
         users::table
-            .find(id.0)
+            .find(uid(id.0))
             .select(UserRow::as_select())
             .first(&mut conn)
             .await
@@ -165,7 +163,7 @@ impl UserRepository for PgUserRepository {
     }
 
     async fn by_email(&self, email: &Email) -> Result<Option<User>, RepoError> {
-        let mut conn = self.pool.get().await?;
+        let mut conn = self.db.get().await?;
         users::table
             .filter(users::email.eq(email.as_str()))
             .select(UserRow::as_select())
@@ -177,10 +175,10 @@ impl UserRepository for PgUserRepository {
     }
 
     async fn role_names(&self, id: UserId) -> Result<Vec<String>, RepoError> {
-        let mut conn = self.pool.get().await?;
+        let mut conn = self.db.get().await?;
         user_roles::table
             .inner_join(roles::table)
-            .filter(user_roles::user_id.eq(id.0))
+            .filter(user_roles::user_id.eq(uid(id.0)))
             .select(roles::name)
             .order(roles::name.asc())
             .load(&mut conn)
@@ -194,8 +192,8 @@ impl UserRepository for PgUserRepository {
         profile: &Profile,
         now: DateTime<Utc>,
     ) -> Result<Option<User>, RepoError> {
-        let mut conn = self.pool.get().await?;
-        diesel::update(users::table.find(id.0))
+        let mut conn = self.db.get().await?;
+        diesel::update(users::table.find(uid(id.0)))
             .set((
                 users::first_name.eq(&profile.first_name),
                 users::last_name.eq(&profile.last_name),
@@ -224,8 +222,8 @@ impl UserRepository for PgUserRepository {
     }
 
     async fn deactivate(&self, id: UserId, now: DateTime<Utc>) -> Result<(), RepoError> {
-        let mut conn = self.pool.get().await?;
-        diesel::update(users::table.find(id.0))
+        let mut conn = self.db.get().await?;
+        diesel::update(users::table.find(uid(id.0)))
             .set((
                 users::is_active.eq(false),
                 users::token_version.eq(users::token_version + 1),
@@ -238,7 +236,7 @@ impl UserRepository for PgUserRepository {
     }
 
     async fn ping(&self) -> Result<(), RepoError> {
-        let mut conn = self.pool.get().await?;
+        let mut conn = self.db.get().await?;
         diesel::sql_query("SELECT 1")
             .execute(&mut conn)
             .await

@@ -1,22 +1,22 @@
-//! [`SessionRepository`] on PostgreSQL.
+//! [`SessionRepository`] over SQL, shared by the PostgreSQL and SQLite adapters.
 
 use crate::error::from_diesel;
+use crate::pool::Db;
 use crate::schema::{refresh_tokens, sessions};
-use crate::PgPool;
+use crate::sql_types::{from_db, uid, DbUuid};
 use async_trait::async_trait;
 use castellan_domain::{Session, SessionId, TenantId, UserId};
 use castellan_ports::{NewSession, RefreshOutcome, RepoError, SessionRepository};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use uuid::Uuid;
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = sessions)]
 struct SessionRow {
-    id: Uuid,
-    user_id: Uuid,
-    tenant_id: Uuid,
+    id: DbUuid,
+    user_id: DbUuid,
+    tenant_id: DbUuid,
     created_at: DateTime<Utc>,
     last_used_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
@@ -28,9 +28,9 @@ struct SessionRow {
 impl From<SessionRow> for Session {
     fn from(row: SessionRow) -> Self {
         Session {
-            id: SessionId(row.id),
-            user_id: UserId(row.user_id),
-            tenant_id: TenantId(row.tenant_id),
+            id: SessionId(from_db(row.id)),
+            user_id: UserId(from_db(row.user_id)),
+            tenant_id: TenantId(from_db(row.tenant_id)),
             created_at: row.created_at,
             last_used_at: row.last_used_at,
             expires_at: row.expires_at,
@@ -44,9 +44,9 @@ impl From<SessionRow> for Session {
 impl From<&Session> for SessionRow {
     fn from(s: &Session) -> Self {
         SessionRow {
-            id: s.id.0,
-            user_id: s.user_id.0,
-            tenant_id: s.tenant_id.0,
+            id: uid(s.id.0),
+            user_id: uid(s.user_id.0),
+            tenant_id: uid(s.tenant_id.0),
             created_at: s.created_at,
             last_used_at: s.last_used_at,
             expires_at: s.expires_at,
@@ -57,23 +57,23 @@ impl From<&Session> for SessionRow {
     }
 }
 
-/// Sessions on PostgreSQL.
+/// Sessions in `sessions`, every refresh token they ever had in `refresh_tokens`.
 #[derive(Debug, Clone)]
-pub struct PgSessionRepository {
-    pool: PgPool,
+pub struct SessionStore {
+    db: Db,
 }
 
-impl PgSessionRepository {
-    /// A repository over `pool`.
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+impl SessionStore {
+    /// A repository over `db`.
+    pub fn new(db: Db) -> Self {
+        Self { db }
     }
 }
 
 #[async_trait]
-impl SessionRepository for PgSessionRepository {
+impl SessionRepository for SessionStore {
     async fn create(&self, new: &NewSession) -> Result<(), RepoError> {
-        let mut conn = self.pool.get().await?;
+        let mut conn = self.db.get().await?;
         let row = SessionRow::from(&new.session);
         let hash = new.refresh_hash.clone();
         conn.transaction(async move |conn| {
@@ -101,60 +101,80 @@ impl SessionRepository for PgSessionRepository {
         new_hash: &[u8],
         now: DateTime<Utc>,
     ) -> Result<RefreshOutcome, RepoError> {
-        let mut conn = self.pool.get().await?;
+        let mut conn = self.db.get().await?;
         let presented = presented.to_vec();
         let new_hash = new_hash.to_vec();
         conn.transaction(async move |conn| {
-            {
-                // Lock the token row so that two concurrent refreshes cannot both rotate it.
-                let found: Option<(Option<DateTime<Utc>>, SessionRow)> = refresh_tokens::table
-                    .inner_join(sessions::table)
-                    .filter(refresh_tokens::token_hash.eq(&presented))
-                    .select((refresh_tokens::rotated_at, SessionRow::as_select()))
-                    .for_update()
-                    .first(conn)
-                    .await
-                    .optional()?;
-                let Some((rotated_at, row)) = found else {
-                    return Ok::<_, diesel::result::Error>(RefreshOutcome::Invalid);
-                };
-                let session = Session::from(row);
-                if !session.is_active(now) {
-                    return Ok(RefreshOutcome::Invalid);
+            // Spending the token is one conditional UPDATE: of two concurrent refreshes
+            // only one can see `rotated_at IS NULL`, on either backend.
+            let spent: Option<DbUuid> = diesel::update(
+                refresh_tokens::table
+                    .find(&presented)
+                    .filter(refresh_tokens::rotated_at.is_null()),
+            )
+            .set(refresh_tokens::rotated_at.eq(now))
+            .returning(refresh_tokens::session_id)
+            .get_result(conn)
+            .await
+            .optional()?;
+            let session_id = match spent {
+                Some(id) => id,
+                None => {
+                    let known: Option<DbUuid> = refresh_tokens::table
+                        .find(&presented)
+                        .select(refresh_tokens::session_id)
+                        .first(conn)
+                        .await
+                        .optional()?;
+                    let Some(id) = known else {
+                        return Ok(RefreshOutcome::Invalid);
+                    };
+                    let session: Session = sessions::table
+                        .find(id)
+                        .select(SessionRow::as_select())
+                        .first(conn)
+                        .await?
+                        .into();
+                    return Ok(match session.is_active(now) {
+                        true => RefreshOutcome::Reused(session),
+                        false => RefreshOutcome::Invalid,
+                    });
                 }
-                if rotated_at.is_some() {
-                    return Ok(RefreshOutcome::Reused(session));
-                }
-                diesel::update(refresh_tokens::table.find(&presented))
-                    .set(refresh_tokens::rotated_at.eq(now))
-                    .execute(conn)
-                    .await?;
-                diesel::insert_into(refresh_tokens::table)
-                    .values((
-                        refresh_tokens::token_hash.eq(&new_hash),
-                        refresh_tokens::session_id.eq(session.id.0),
-                        refresh_tokens::created_at.eq(now),
-                    ))
-                    .execute(conn)
-                    .await?;
-                diesel::update(sessions::table.find(session.id.0))
-                    .set(sessions::last_used_at.eq(now))
-                    .execute(conn)
-                    .await?;
-                Ok(RefreshOutcome::Rotated(Session {
-                    last_used_at: now,
-                    ..session
-                }))
+            };
+            let session: Session = sessions::table
+                .find(session_id)
+                .select(SessionRow::as_select())
+                .first(conn)
+                .await?
+                .into();
+            if !session.is_active(now) {
+                return Ok(RefreshOutcome::Invalid);
             }
+            diesel::insert_into(refresh_tokens::table)
+                .values((
+                    refresh_tokens::token_hash.eq(&new_hash),
+                    refresh_tokens::session_id.eq(session_id),
+                    refresh_tokens::created_at.eq(now),
+                ))
+                .execute(conn)
+                .await?;
+            diesel::update(sessions::table.find(session_id))
+                .set(sessions::last_used_at.eq(now))
+                .execute(conn)
+                .await?;
+            Ok::<_, diesel::result::Error>(RefreshOutcome::Rotated(Session {
+                last_used_at: now,
+                ..session
+            }))
         })
         .await
         .map_err(from_diesel)
     }
 
     async fn by_id(&self, id: SessionId) -> Result<Option<Session>, RepoError> {
-        let mut conn = self.pool.get().await?;
+        let mut conn = self.db.get().await?;
         sessions::table
-            .find(id.0)
+            .find(uid(id.0))
             .select(SessionRow::as_select())
             .first(&mut conn)
             .await
@@ -164,10 +184,10 @@ impl SessionRepository for PgSessionRepository {
     }
 
     async fn revoke(&self, id: SessionId, now: DateTime<Utc>) -> Result<bool, RepoError> {
-        let mut conn = self.pool.get().await?;
+        let mut conn = self.db.get().await?;
         diesel::update(
             sessions::table
-                .find(id.0)
+                .find(uid(id.0))
                 .filter(sessions::revoked_at.is_null()),
         )
         .set(sessions::revoked_at.eq(now))
@@ -182,10 +202,10 @@ impl SessionRepository for PgSessionRepository {
         user_id: UserId,
         now: DateTime<Utc>,
     ) -> Result<Vec<SessionId>, RepoError> {
-        let mut conn = self.pool.get().await?;
+        let mut conn = self.db.get().await?;
         diesel::update(
             sessions::table
-                .filter(sessions::user_id.eq(user_id.0))
+                .filter(sessions::user_id.eq(uid(user_id.0)))
                 .filter(sessions::revoked_at.is_null())
                 .filter(sessions::expires_at.gt(now)),
         )
@@ -193,7 +213,7 @@ impl SessionRepository for PgSessionRepository {
         .returning(sessions::id)
         .get_results(&mut conn)
         .await
-        .map(|ids: Vec<Uuid>| ids.into_iter().map(SessionId).collect())
+        .map(|ids: Vec<DbUuid>| ids.into_iter().map(|id| SessionId(from_db(id))).collect())
         .map_err(from_diesel)
     }
 
@@ -202,9 +222,9 @@ impl SessionRepository for PgSessionRepository {
         user_id: UserId,
         now: DateTime<Utc>,
     ) -> Result<Vec<Session>, RepoError> {
-        let mut conn = self.pool.get().await?;
+        let mut conn = self.db.get().await?;
         sessions::table
-            .filter(sessions::user_id.eq(user_id.0))
+            .filter(sessions::user_id.eq(uid(user_id.0)))
             .filter(sessions::revoked_at.is_null())
             .filter(sessions::expires_at.gt(now))
             .order((sessions::created_at.desc(), sessions::id.desc()))

@@ -1,16 +1,25 @@
-//! Table definitions (kept by hand in step with `migrations/postgres`).
+//! Table definitions, shared by both backends (kept by hand in step with
+//! `migrations/postgres` and `migrations/sqlite`). `crate::sql_types` maps `Uuid`, `Moment`
+//! (a timestamp; not called `Timestamptz`, to which `table!` would add arithmetic that
+//! SQLite's timestamp type lacks) and `Bytea` onto each backend's types.
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Uuid, Moment};
+
     tenants (id) {
         id -> Uuid,
         name -> Text,
         slug -> Text,
         is_active -> Bool,
-        created_at -> Timestamptz,
+        created_at -> Moment,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Uuid, Moment};
+
     users (id) {
         id -> Uuid,
         tenant_id -> Uuid,
@@ -22,54 +31,76 @@ diesel::table! {
         is_active -> Bool,
         is_superuser -> Bool,
         token_version -> Int4,
-        created_at -> Timestamptz,
-        updated_at -> Timestamptz,
+        created_at -> Moment,
+        updated_at -> Moment,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Uuid, Moment};
+
     roles (id) {
         id -> Uuid,
         tenant_id -> Uuid,
         name -> Text,
         description -> Text,
         is_system -> Bool,
-        created_at -> Timestamptz,
-        updated_at -> Timestamptz,
+        created_at -> Moment,
+        updated_at -> Moment,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Uuid, Moment};
+
     user_roles (id) {
         id -> Uuid,
         tenant_id -> Uuid,
         user_id -> Uuid,
         role_id -> Uuid,
         granted_by -> Nullable<Uuid>,
-        granted_at -> Timestamptz,
+        granted_at -> Moment,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Uuid, Moment};
+
     sessions (id) {
         id -> Uuid,
         user_id -> Uuid,
         tenant_id -> Uuid,
-        created_at -> Timestamptz,
-        last_used_at -> Timestamptz,
-        expires_at -> Timestamptz,
-        revoked_at -> Nullable<Timestamptz>,
+        created_at -> Moment,
+        last_used_at -> Moment,
+        expires_at -> Moment,
+        revoked_at -> Nullable<Moment>,
         ip -> Nullable<Text>,
         user_agent -> Nullable<Text>,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Uuid, Moment, Bytea};
+
     refresh_tokens (token_hash) {
         token_hash -> Bytea,
         session_id -> Uuid,
-        created_at -> Timestamptz,
-        rotated_at -> Nullable<Timestamptz>,
+        created_at -> Moment,
+        rotated_at -> Nullable<Moment>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Uuid, Moment};
+
+    revocations (id) {
+        id -> Uuid,
+        expires_at -> Moment,
     }
 }
 
@@ -83,12 +114,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     roles,
     user_roles,
     sessions,
-    refresh_tokens
+    refresh_tokens,
+    revocations
 );
-
-diesel::table! {
-    revocations (id) {
-        id -> Uuid,
-        expires_at -> Timestamptz,
-    }
-}

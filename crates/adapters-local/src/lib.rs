@@ -1,0 +1,9 @@
+//! # castellan-adapters-local
+//!
+//! [`InProcessTokenStore`]: the embedded default's token store. Every revocation is written
+//! through to a persistent log (the database, so that a logout survives a restart) and kept
+//! in memory; checks — one per authenticated request — are answered from memory alone.
+
+mod token_store;
+
+pub use token_store::InProcessTokenStore;

@@ -1,0 +1,74 @@
+//! The token-store conformance suite against the in-process store over a real SQLite log,
+//! and its persistence across a restart.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use castellan_adapters_local::InProcessTokenStore;
+use castellan_adapters_sqlite::{run_migrations, SqliteConfig, SqlitePool, SqliteRevocationStore};
+use castellan_domain::SessionId;
+use castellan_ports::TokenStore;
+use castellan_testkit::token_store as suite;
+use std::sync::Arc;
+use std::time::Duration;
+
+async fn open(config: &SqliteConfig) -> InProcessTokenStore {
+    run_migrations(config).await.unwrap();
+    let log = SqliteRevocationStore::new(SqlitePool::new(config).unwrap());
+    let active = log.active(chrono::Utc::now()).await.unwrap();
+    InProcessTokenStore::new(Arc::new(log), active)
+}
+
+fn config(dir: &tempfile::TempDir) -> SqliteConfig {
+    SqliteConfig {
+        url: format!("sqlite://{}/castellan.db", dir.path().display()),
+        max_connections: 2,
+        timeout: Duration::from_secs(5),
+    }
+}
+
+#[tokio::test]
+async fn conformance() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&config(&dir)).await;
+    suite::revoked_access_tokens_are_reported(&store).await;
+    suite::revoked_sessions_are_reported(&store).await;
+    suite::entries_expire_after_their_ttl(&store).await;
+}
+
+#[tokio::test]
+async fn revocations_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (jti, sid) = (uuid::Uuid::now_v7(), SessionId::new());
+    {
+        let store = open(&config(&dir)).await;
+        store.revoke_access(jti, 600).await.unwrap();
+        store.revoke_sessions(&[sid], 600).await.unwrap();
+    }
+    let restarted = open(&config(&dir)).await;
+    assert!(restarted.is_revoked(jti, SessionId::new()).await.unwrap());
+    assert!(restarted
+        .is_revoked(uuid::Uuid::now_v7(), sid)
+        .await
+        .unwrap());
+    assert!(!restarted
+        .is_revoked(uuid::Uuid::now_v7(), SessionId::new())
+        .await
+        .unwrap());
+}
+
+#[tokio::test]
+async fn a_failed_write_is_not_remembered() {
+    // A log whose database file cannot be opened: revocations fail, and are not cached.
+    let config = SqliteConfig {
+        url: "sqlite:///proc/castellan-nowhere/castellan.db".into(),
+        max_connections: 1,
+        timeout: Duration::from_millis(500),
+    };
+    let Ok(pool) = SqlitePool::new(&config) else {
+        return;
+    };
+    let store = InProcessTokenStore::new(Arc::new(SqliteRevocationStore::new(pool)), vec![]);
+    let jti = uuid::Uuid::now_v7();
+    assert!(store.revoke_access(jti, 60).await.is_err());
+    assert!(!store.is_revoked(jti, SessionId::new()).await.unwrap());
+    assert!(store.ping().await.is_err());
+}

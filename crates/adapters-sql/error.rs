@@ -1,0 +1,45 @@
+//! Mapping diesel and pool errors onto [`RepoError`], for both backends.
+
+use castellan_ports::RepoError;
+use diesel::result::{DatabaseErrorInformation, DatabaseErrorKind, Error as DieselError};
+
+/// Which API field a unique constraint protects. PostgreSQL names the constraint; SQLite
+/// only says `UNIQUE constraint failed: <table>.<column>[, ...]`.
+fn conflict_subject(info: &dyn DatabaseErrorInformation) -> String {
+    let subject = match info.constraint_name() {
+        Some(name) => name.to_string(),
+        None => info
+            .message()
+            .rsplit(": ")
+            .next()
+            .unwrap_or_default()
+            .to_string(),
+    };
+    match subject.as_str() {
+        "users_email_key" | "users.email" => "email".into(),
+        "roles_tenant_name_key" | "roles.tenant_id, roles.name" => "name".into(),
+        "tenants_slug_key" | "tenants.slug" => "slug".into(),
+        "user_roles_user_role_key" | "user_roles.user_id, user_roles.role_id" => "role".into(),
+        "" => "resource".into(),
+        other => other.into(),
+    }
+}
+
+/// A diesel error as the ports see it.
+pub(crate) fn from_diesel(err: DieselError) -> RepoError {
+    match err {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+            RepoError::Conflict(conflict_subject(info.as_ref()))
+        }
+        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+            RepoError::Unavailable(info.message().to_string())
+        }
+        DieselError::BrokenTransactionManager => RepoError::Unavailable(err.to_string()),
+        other => RepoError::Other(other.to_string()),
+    }
+}
+
+/// A pool checkout failure: the database is unreachable or saturated.
+pub(crate) fn from_pool<E: std::fmt::Display>(err: E) -> RepoError {
+    RepoError::Unavailable(err.to_string())
+}

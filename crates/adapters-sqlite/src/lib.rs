@@ -1,0 +1,33 @@
+//! # castellan-adapters-sqlite
+//!
+//! The repositories and the revocation log of `castellan-ports` on SQLite — Castellan's
+//! embedded default, which needs nothing installed: bundled SQLite through diesel-async's
+//! `SyncConnectionWrapper`, WAL, foreign keys on, a busy timeout and a small pool; the
+//! migrations of `migrations/sqlite` are embedded. The query code is shared with
+//! `castellan-adapters-postgres` (see `crates/adapters-sql/README.md`).
+
+mod db;
+mod sql_types;
+
+#[path = "../../adapters-sql/error.rs"]
+mod error;
+#[path = "../../adapters-sql/pool.rs"]
+mod pool;
+#[path = "../../adapters-sql/revocations.rs"]
+mod revocations;
+#[path = "../../adapters-sql/schema.rs"]
+mod schema;
+#[path = "../../adapters-sql/sessions.rs"]
+mod sessions;
+#[path = "../../adapters-sql/users.rs"]
+mod users;
+
+pub use db::{run_migrations, SqliteConfig};
+pub use pool::{Db as SqlitePool, MigrationError, PoolError};
+
+/// Users on SQLite.
+pub type SqliteUserRepository = users::UserStore;
+/// Sessions and refresh tokens on SQLite.
+pub type SqliteSessionRepository = sessions::SessionStore;
+/// Revocations persisted in SQLite (wrapped by the in-process token store).
+pub type SqliteRevocationStore = revocations::RevocationStore;

@@ -108,6 +108,57 @@ diesel::joinable!(users -> tenants (tenant_id));
 diesel::joinable!(user_roles -> roles (role_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::Uuid;
+
+    business_elements (id) {
+        id -> Uuid,
+        key -> Text,
+        description -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Uuid, Moment};
+
+    access_rules (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        role_id -> Uuid,
+        element_id -> Uuid,
+        can_read_own -> Bool,
+        can_read_all -> Bool,
+        can_create -> Bool,
+        can_update_own -> Bool,
+        can_update_all -> Bool,
+        can_delete_own -> Bool,
+        can_delete_all -> Bool,
+        created_at -> Moment,
+        updated_at -> Moment,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Uuid, Moment};
+
+    articles (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        owner_id -> Uuid,
+        title -> Text,
+        content -> Text,
+        created_at -> Moment,
+        updated_at -> Moment,
+    }
+}
+
+diesel::joinable!(access_rules -> roles (role_id));
+diesel::joinable!(access_rules -> business_elements (element_id));
+diesel::joinable!(articles -> users (owner_id));
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     users,
@@ -115,5 +166,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_roles,
     sessions,
     refresh_tokens,
-    revocations
+    revocations,
+    business_elements,
+    access_rules,
+    articles
 );

@@ -235,6 +235,15 @@ impl UserRepository for UserStore {
             .map_err(from_diesel)
     }
 
+    async fn purge(&self, id: UserId) -> Result<(), RepoError> {
+        let mut conn = self.db.get().await?;
+        diesel::delete(users::table.find(uid(id.0)))
+            .execute(&mut conn)
+            .await
+            .map(|_| ())
+            .map_err(from_diesel)
+    }
+
     async fn ping(&self) -> Result<(), RepoError> {
         let mut conn = self.db.get().await?;
         diesel::sql_query("SELECT 1")

@@ -22,6 +22,8 @@ macro_rules! both {
     };
 }
 
+mod access;
+mod articles;
 mod auth;
 mod conventions;
 mod embedded;

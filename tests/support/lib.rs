@@ -139,6 +139,21 @@ impl TestApp {
         }
     }
 
+    /// Applies `castellan seed --demo` to this server's database.
+    pub async fn seed_demo(&self) {
+        let services = castellan_server::startup::services(&self.settings)
+            .await
+            .unwrap();
+        services.seed.run(false).await.unwrap();
+    }
+
+    /// Logs in as a demo user (`admin`, `user` or `guest`); returns the access token.
+    pub async fn demo_login(&self, who: &str) -> String {
+        self.login(&format!("{who}@example.com"), &format!("{who}pass"))
+            .await
+            .access
+    }
+
     /// Stops the server gracefully.
     pub async fn stop(&self) {
         self.handle.stop(true).await;

@@ -10,6 +10,8 @@ use std::time::Duration;
 
 /// The connection type.
 pub(crate) type Conn = AsyncPgConnection;
+/// Its backend.
+pub(crate) type DbBackend = diesel::pg::Pg;
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 

@@ -7,12 +7,20 @@
 mod db;
 mod sql_types;
 
+#[path = "../../adapters-sql/access.rs"]
+mod access;
+#[path = "../../adapters-sql/articles.rs"]
+mod articles;
 #[path = "../../adapters-sql/error.rs"]
 mod error;
+#[path = "../../adapters-sql/listing.rs"]
+mod listing;
 #[path = "../../adapters-sql/pool.rs"]
 mod pool;
 #[path = "../../adapters-sql/revocations.rs"]
 mod revocations;
+#[path = "../../adapters-sql/roles.rs"]
+mod roles;
 #[path = "../../adapters-sql/schema.rs"]
 mod schema;
 #[path = "../../adapters-sql/sessions.rs"]
@@ -29,3 +37,9 @@ pub type PgUserRepository = users::UserStore;
 pub type PgSessionRepository = sessions::SessionStore;
 /// The token store on PostgreSQL (when there is no Redis).
 pub type PgTokenStore = revocations::RevocationStore;
+/// Access rules and the business-element catalog on PostgreSQL.
+pub type PgAccessRepository = access::AccessStore;
+/// Articles on PostgreSQL.
+pub type PgArticleRepository = articles::ArticleStore;
+/// Roles, access rules and grants on PostgreSQL.
+pub type PgRoleRepository = roles::RoleStore;

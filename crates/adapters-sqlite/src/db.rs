@@ -12,6 +12,8 @@ use std::time::Duration;
 
 /// The connection type.
 pub(crate) type Conn = SyncConnectionWrapper<SqliteConnection>;
+/// Its backend.
+pub(crate) type DbBackend = diesel::sqlite::Sqlite;
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 

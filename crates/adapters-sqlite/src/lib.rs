@@ -9,12 +9,20 @@
 mod db;
 mod sql_types;
 
+#[path = "../../adapters-sql/access.rs"]
+mod access;
+#[path = "../../adapters-sql/articles.rs"]
+mod articles;
 #[path = "../../adapters-sql/error.rs"]
 mod error;
+#[path = "../../adapters-sql/listing.rs"]
+mod listing;
 #[path = "../../adapters-sql/pool.rs"]
 mod pool;
 #[path = "../../adapters-sql/revocations.rs"]
 mod revocations;
+#[path = "../../adapters-sql/roles.rs"]
+mod roles;
 #[path = "../../adapters-sql/schema.rs"]
 mod schema;
 #[path = "../../adapters-sql/sessions.rs"]
@@ -31,3 +39,9 @@ pub type SqliteUserRepository = users::UserStore;
 pub type SqliteSessionRepository = sessions::SessionStore;
 /// Revocations persisted in SQLite (wrapped by the in-process token store).
 pub type SqliteRevocationStore = revocations::RevocationStore;
+/// Access rules and the business-element catalog on SQLite.
+pub type SqliteAccessRepository = access::AccessStore;
+/// Articles on SQLite.
+pub type SqliteArticleRepository = articles::ArticleStore;
+/// Roles, access rules and grants on SQLite.
+pub type SqliteRoleRepository = roles::RoleStore;

@@ -1,6 +1,8 @@
 //! Request and response bodies (serde + utoipa schemas).
 
 use castellan_application::{SessionView, TokenPair, UserView};
+use castellan_domain::rbac::{Decision, ElementPermissions, Scope};
+use castellan_ports::{Article, BusinessElement, Grant, Role, StoredRule};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -113,9 +115,169 @@ pub struct MeDto {
     /// The user.
     #[serde(flatten)]
     pub user: UserDto,
-    /// Per business element, what the caller may do (filled in by the access-control
-    /// release; an empty object until then).
-    pub permissions: serde_json::Map<String, serde_json::Value>,
+    /// Per business element of the catalog, what the caller may do now.
+    pub permissions: std::collections::BTreeMap<String, PermissionDto>,
+}
+
+/// What the caller may do on one element: a scope (`all`, `own` or null) per action, and
+/// whether they may create.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PermissionDto {
+    /// Read scope.
+    #[schema(value_type = Option<String>, example = "all")]
+    pub read: Option<&'static str>,
+    /// May create.
+    pub create: bool,
+    /// Update scope.
+    #[schema(value_type = Option<String>, example = "own")]
+    pub update: Option<&'static str>,
+    /// Delete scope.
+    #[schema(value_type = Option<String>)]
+    pub delete: Option<&'static str>,
+}
+
+impl From<ElementPermissions> for PermissionDto {
+    fn from(p: ElementPermissions) -> Self {
+        PermissionDto {
+            read: p.read.map(Scope::as_str),
+            create: p.create,
+            update: p.update.map(Scope::as_str),
+            delete: p.delete.map(Scope::as_str),
+        }
+    }
+}
+
+/// An entry of the business-element catalog.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BusinessElementDto {
+    /// Id.
+    pub id: Uuid,
+    /// Immutable key, e.g. `article`.
+    pub key: String,
+    /// What it is.
+    pub description: String,
+}
+
+impl From<BusinessElement> for BusinessElementDto {
+    fn from(e: BusinessElement) -> Self {
+        BusinessElementDto {
+            id: e.id,
+            key: e.key,
+            description: e.description,
+        }
+    }
+}
+
+/// An article.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ArticleDto {
+    /// Id.
+    pub id: Uuid,
+    /// 1–200 characters.
+    pub title: String,
+    /// At most 50,000 characters.
+    pub content: String,
+    /// Its creator.
+    pub owner_id: Uuid,
+    /// Its tenant.
+    pub tenant_id: Uuid,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Article> for ArticleDto {
+    fn from(a: Article) -> Self {
+        ArticleDto {
+            id: a.id,
+            title: a.title,
+            content: a.content,
+            owner_id: a.owner_id,
+            tenant_id: a.tenant_id,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+/// `POST /articles`, `PUT /articles/{id}` (every field) and `PATCH` (some). `owner_id`,
+/// `tenant_id` and any other field → 400 on that field.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ArticleRequest {
+    /// 1–200 characters (required by POST and PUT).
+    pub title: Option<String>,
+    /// At most 50,000 characters.
+    pub content: Option<String>,
+}
+
+/// One `/authz/check` question.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CheckRequest {
+    /// Element key, e.g. `article`.
+    pub element: Option<String>,
+    /// `read`, `create`, `update` or `delete`.
+    pub action: Option<String>,
+    /// Ask about an object owned by this user.
+    pub owner_id: Option<Uuid>,
+    /// Ask for another user of the tenant (needs read on `user_role`).
+    pub user_id: Option<Uuid>,
+}
+
+/// `{checks: [...]}`: several questions at once.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BatchCheckRequest {
+    /// The questions.
+    pub checks: Vec<CheckRequest>,
+}
+
+/// A rule that decided an answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MatchedRuleDto {
+    /// The access rule.
+    pub rule_id: Uuid,
+    /// Its role's name.
+    pub role: String,
+}
+
+/// An access decision with its explanation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DecisionDto {
+    /// The answer.
+    pub allowed: bool,
+    /// How far: `all`, `own`, or null (create, denials).
+    #[schema(value_type = Option<String>)]
+    pub scope: Option<&'static str>,
+    /// `superuser`, `rule_all`, `rule_own`, `create_allowed`, `not_owner`, `flag_off` or `no_rule`.
+    #[schema(value_type = String)]
+    pub reason: &'static str,
+    /// The rules behind the answer.
+    pub matched_rules: Vec<MatchedRuleDto>,
+}
+
+impl From<Decision> for DecisionDto {
+    fn from(d: Decision) -> Self {
+        DecisionDto {
+            allowed: d.allowed,
+            scope: d.scope.map(Scope::as_str),
+            reason: d.reason.as_str(),
+            matched_rules: d
+                .matched_rules
+                .into_iter()
+                .map(|m| MatchedRuleDto {
+                    rule_id: m.rule_id,
+                    role: m.role,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `{results: [...]}`, in the order of the questions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchCheckDto {
+    /// One answer per question.
+    pub results: Vec<DecisionDto>,
 }
 
 /// An access/refresh pair.
@@ -220,4 +382,169 @@ pub struct ReadyDto {
     pub status: &'static str,
     /// Each check.
     pub checks: ReadyChecksDto,
+}
+
+/// A role.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoleDto {
+    /// Id.
+    pub id: Uuid,
+    /// Tenant.
+    pub tenant_id: Uuid,
+    /// Unique per tenant.
+    pub name: String,
+    /// What it is for.
+    pub description: String,
+    /// System roles cannot be renamed or deleted.
+    pub is_system: bool,
+}
+
+impl From<Role> for RoleDto {
+    fn from(r: Role) -> Self {
+        RoleDto {
+            id: r.id,
+            tenant_id: r.tenant_id,
+            name: r.name,
+            description: r.description,
+            is_system: r.is_system,
+        }
+    }
+}
+
+/// `POST /roles` (`name` required), `PATCH /roles/{id}`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RoleRequest {
+    /// 1–100 characters, unique per tenant.
+    pub name: Option<String>,
+    /// At most 1,000 characters.
+    pub description: Option<String>,
+}
+
+/// An access rule.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessRuleDto {
+    /// Id.
+    pub id: Uuid,
+    /// The role.
+    pub role_id: Uuid,
+    /// The role's name.
+    pub role: String,
+    /// The element key.
+    pub element: String,
+    /// Read own rows.
+    pub can_read_own: bool,
+    /// Read every row of the tenant.
+    pub can_read_all: bool,
+    /// Create.
+    pub can_create: bool,
+    /// Update own rows.
+    pub can_update_own: bool,
+    /// Update every row.
+    pub can_update_all: bool,
+    /// Delete own rows.
+    pub can_delete_own: bool,
+    /// Delete every row.
+    pub can_delete_all: bool,
+}
+
+impl From<StoredRule> for AccessRuleDto {
+    fn from(s: StoredRule) -> Self {
+        let f = s.rule.flags;
+        AccessRuleDto {
+            id: s.rule.id,
+            role_id: s.rule.role_id,
+            role: s.rule.role,
+            element: s.rule.element,
+            can_read_own: f.can_read_own,
+            can_read_all: f.can_read_all,
+            can_create: f.can_create,
+            can_update_own: f.can_update_own,
+            can_update_all: f.can_update_all,
+            can_delete_own: f.can_delete_own,
+            can_delete_all: f.can_delete_all,
+        }
+    }
+}
+
+/// `POST /access-rules` (`role` or `role_id`, and `element`, required; absent flags false),
+/// `PUT` (flags only; absent ones false) and `PATCH` (flags only; absent ones unchanged).
+/// A `*_all` flag implies the matching `*_own`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AccessRuleRequest {
+    /// Role name (in the caller's tenant).
+    pub role: Option<String>,
+    /// Role id.
+    pub role_id: Option<Uuid>,
+    /// Element key.
+    pub element: Option<String>,
+    /// Read own rows.
+    pub can_read_own: Option<bool>,
+    /// Read every row.
+    pub can_read_all: Option<bool>,
+    /// Create.
+    pub can_create: Option<bool>,
+    /// Update own rows.
+    pub can_update_own: Option<bool>,
+    /// Update every row.
+    pub can_update_all: Option<bool>,
+    /// Delete own rows.
+    pub can_delete_own: Option<bool>,
+    /// Delete every row.
+    pub can_delete_all: Option<bool>,
+}
+
+impl AccessRuleRequest {
+    /// The flags in contract order.
+    pub fn flags(&self) -> [Option<bool>; 7] {
+        [
+            self.can_read_own,
+            self.can_read_all,
+            self.can_create,
+            self.can_update_own,
+            self.can_update_all,
+            self.can_delete_own,
+            self.can_delete_all,
+        ]
+    }
+}
+
+/// A role granted to a user.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserRoleDto {
+    /// Id.
+    pub id: Uuid,
+    /// The user.
+    pub user_id: Uuid,
+    /// The role.
+    pub role_id: Uuid,
+    /// The role's name.
+    pub role: String,
+    /// Who granted it.
+    pub granted_by: Option<Uuid>,
+    /// When.
+    pub granted_at: DateTime<Utc>,
+}
+
+impl From<Grant> for UserRoleDto {
+    fn from(g: Grant) -> Self {
+        UserRoleDto {
+            id: g.id,
+            user_id: g.user_id,
+            role_id: g.role_id,
+            role: g.role,
+            granted_by: g.granted_by,
+            granted_at: g.granted_at,
+        }
+    }
+}
+
+/// `POST /user-roles`: `user_id` and `role` (name) or `role_id`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UserRoleRequest {
+    /// A user of the tenant.
+    pub user_id: Option<Uuid>,
+    /// Role name.
+    pub role: Option<String>,
+    /// Role id.
+    pub role_id: Option<Uuid>,
 }

@@ -33,6 +33,30 @@ pub struct TotalMeta {
     pub total: usize,
 }
 
+/// Pagination metadata.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PageMeta {
+    /// 1-based page.
+    pub page: u32,
+    /// Rows per page.
+    pub per_page: u32,
+    /// Matching rows over all pages.
+    pub total: u64,
+}
+
+/// 200 with one page of a list and `meta: {page, per_page, total}`.
+pub fn ok_page<T: Serialize>(items: Vec<T>, page: u32, per_page: u32, total: u64) -> HttpResponse {
+    HttpResponse::Ok().json(ListEnvelope {
+        data: items,
+        errors: Vec::new(),
+        meta: PageMeta {
+            page,
+            per_page,
+            total,
+        },
+    })
+}
+
 /// A successful list response.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ListEnvelope<T, M> {

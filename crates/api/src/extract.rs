@@ -95,6 +95,47 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     }
 }
 
+/// A JSON object body whose problems are reported only when the handler asks for it, so
+/// that authentication (401) and authorization (403/404) are checked before the body (400).
+#[derive(Debug)]
+pub struct Body(Result<Map<String, Value>, ApiError>);
+
+impl Body {
+    /// The object, or the body's problem.
+    pub fn object(self) -> Result<Map<String, Value>, ApiError> {
+        self.0
+    }
+}
+
+impl FromRequest for Body {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let read = read_body(&req, &mut payload).await;
+            let object = match is_json(&req) {
+                false => Err(ApiError::UnsupportedMediaType),
+                true => read.and_then(|bytes| parse_object(&bytes)),
+            };
+            Ok(Body(object))
+        })
+    }
+}
+
+/// Refuses any key of `body` outside `allowed` (400 on that field).
+pub fn only_fields(body: &Map<String, Value>, allowed: &[&str]) -> Result<(), ApiError> {
+    match body.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(field) => Err(ApiError::field(
+            field,
+            format!("{field} cannot be set here"),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// An optional JSON object body: an empty body is `None`; otherwise as [`JsonBody`].
 #[derive(Debug)]
 pub struct OptionalJsonBody<T>(pub Option<T>);

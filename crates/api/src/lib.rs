@@ -8,6 +8,7 @@ pub mod dto;
 pub mod envelope;
 pub mod error;
 pub mod extract;
+pub mod list;
 pub mod middleware;
 pub mod openapi;
 pub mod routes;

@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document, generated from the handlers and DTOs.
 
-use crate::routes::{auth, meta};
+use crate::routes::{access, articles, auth, meta, roles};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -32,11 +32,21 @@ impl Modify for BearerAuth {
         auth::register, auth::login, auth::refresh, auth::logout, auth::logout_all,
         auth::me, auth::update_me, auth::delete_me, auth::change_password,
         auth::sessions, auth::revoke_session,
+        access::elements, access::check,
+        articles::list, articles::create, articles::get, articles::replace, articles::patch,
+        articles::delete,
+        roles::list_roles, roles::create_role, roles::get_role, roles::update_role,
+        roles::delete_role, roles::list_rules, roles::create_rule, roles::get_rule,
+        roles::replace_rule, roles::patch_rule, roles::delete_rule, roles::list_grants,
+        roles::grant, roles::revoke,
     ),
+    components(schemas(crate::dto::BatchCheckRequest, crate::dto::BatchCheckDto)),
     modifiers(&BearerAuth),
     tags(
         (name = "meta", description = "Health, readiness, keys and documentation"),
         (name = "auth", description = "Users and tokens"),
+        (name = "access", description = "The catalog and access checks"),
+        (name = "articles", description = "Articles, guarded by the access rules"),
     )
 )]
 struct ApiDoc;

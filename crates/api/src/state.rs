@@ -1,12 +1,18 @@
 //! What every handler can reach.
 
-use castellan_application::AuthService;
+use castellan_application::{AccessService, ArticleService, AuthService, RoleService};
 
 /// Shared application state, cloned into every worker.
 #[derive(Debug, Clone)]
 pub struct AppState {
     /// Authentication use cases.
     pub auth: AuthService,
+    /// Access questions (catalog, permissions, checks).
+    pub access: AccessService,
+    /// Articles.
+    pub articles: ArticleService,
+    /// Roles, access rules, grants.
+    pub roles: RoleService,
     /// Version string reported by `/health`.
     pub version: &'static str,
 }

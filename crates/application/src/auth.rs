@@ -3,13 +3,14 @@
 
 use crate::error::{AppError, FieldError};
 use crate::secrets::{hash_secret, new_secret};
+use castellan_domain::rbac::Subject;
 use castellan_domain::{
     AccessClaims, Email, PasswordPolicy, Profile, Session, SessionId, TenantId, TokenType, User,
     UserId,
 };
 use castellan_ports::{
-    Clock, NewSession, PasswordHasher, RefreshOutcome, SessionRepository, TokenCodec, TokenStore,
-    UserRepository,
+    AccessRepository, Clock, NewSession, PasswordHasher, RefreshOutcome, SessionRepository,
+    TokenCodec, TokenStore, UserRepository,
 };
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
@@ -44,6 +45,8 @@ pub struct AuthPorts {
     pub users: Arc<dyn UserRepository>,
     /// Sessions and refresh tokens.
     pub sessions: Arc<dyn SessionRepository>,
+    /// Roles' access rules (a principal's current permissions).
+    pub access: Arc<dyn AccessRepository>,
     /// Revocations.
     pub token_store: Arc<dyn TokenStore>,
     /// Password hashing.
@@ -147,6 +150,8 @@ pub struct Principal {
     pub user: User,
     /// The verified claims of the presented token.
     pub claims: AccessClaims,
+    /// What the user's roles allow, as they are now (not as the token says).
+    pub subject: Subject,
 }
 
 impl Principal {
@@ -353,15 +358,25 @@ impl AuthService {
         if claims.token_type != TokenType::Access {
             return Err(AppError::Unauthenticated("not an access token"));
         }
-        let (revoked, user) = futures::join!(
+        // One round trip each, concurrently: the revocation check, the user as stored
+        // now, and the rules of the user's current roles.
+        let (revoked, user, rules) = futures::join!(
             self.ports.token_store.is_revoked(claims.jti, claims.sid),
             self.ports.users.by_id(claims.sub),
+            self.ports.access.rules_for_user(claims.sub),
         );
         if revoked? {
             return Err(AppError::Unauthenticated("token has been revoked"));
         }
         match user? {
-            Some(user) if user.accepts_token_version(claims.ver) => Ok(Principal { user, claims }),
+            Some(user) if user.accepts_token_version(claims.ver) => {
+                let subject = Subject::new(user.id.0, user.is_superuser, rules?);
+                Ok(Principal {
+                    user,
+                    claims,
+                    subject,
+                })
+            }
             _ => Err(AppError::Unauthenticated("token has been revoked")),
         }
     }

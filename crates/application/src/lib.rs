@@ -3,12 +3,22 @@
 //! Castellan's use cases. Each service is written against the traits of `castellan-ports`;
 //! the `server` crate wires real adapters in.
 
+pub mod access;
+pub mod articles;
 pub mod auth;
 pub mod error;
+pub mod guard;
+pub mod roles;
 pub mod secrets;
+pub mod seed;
 
+pub use access::{AccessService, CheckInput};
+pub use articles::{ArticleInput, ArticleService};
 pub use auth::{
     AuthConfig, AuthPorts, AuthService, ClientInfo, LoginInput, PasswordChangeInput, Principal,
     ProfilePatch, RegisterInput, SessionView, TokenPair, UserView,
 };
 pub use error::{AppError, FieldError};
+pub use guard::ListRequest;
+pub use roles::{RoleInput, RoleRef, RoleService, RuleInput};
+pub use seed::{DemoSeed, SeedReport};

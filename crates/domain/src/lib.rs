@@ -1,8 +1,9 @@
 //! # castellan-domain
 //!
 //! The pure core of Castellan, the identity and access-control service: entities, value
-//! objects and the rules that decide what is valid. Nothing here does IO or needs an async
-//! runtime, so other Rust programs can reuse it as a plain library.
+//! objects, the rules that decide what is valid, and the RBAC evaluator ([`rbac`]) that
+//! decides who may do what. Nothing here does IO or needs an async runtime, so other Rust
+//! programs can reuse it as a plain library.
 //!
 //! ```
 //! use castellan_domain::{Email, PasswordPolicy};
@@ -16,6 +17,7 @@ pub mod claims;
 pub mod email;
 pub mod ids;
 pub mod password;
+pub mod rbac;
 pub mod session;
 pub mod user;
 
@@ -23,5 +25,14 @@ pub use claims::{AccessClaims, ClaimsError, TokenType};
 pub use email::{Email, EmailError};
 pub use ids::{SessionId, TenantId, UserId};
 pub use password::{PasswordError, PasswordPolicy};
+pub use rbac::{
+    AccessFlags, AccessRule, Action, Decision, ElementPermissions, MatchedRule, ParseActionError,
+    Reason, Scope, Subject, Visibility,
+};
 pub use session::Session;
 pub use user::{Profile, User};
+
+/// The examples of the crate's README.md, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

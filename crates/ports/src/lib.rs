@@ -3,12 +3,17 @@
 //! The traits (ports) that Castellan's application layer is written against. Adapters in the
 //! `castellan-adapters-*` crates implement them; the `server` crate picks which.
 
+pub mod access;
 pub mod clock;
 pub mod crypto;
 pub mod error;
 pub mod repos;
 pub mod token_store;
 
+pub use access::{
+    AccessRepository, Article, ArticleRepository, BusinessElement, Grant, ListQuery, Ordering,
+    Page, Role, RoleRepository, StoredRule,
+};
 pub use clock::{Clock, SystemClock};
 pub use crypto::{CryptoError, Jwk, JwkSet, PasswordHasher, TokenCodec, TokenError};
 pub use error::{RepoError, StoreError};

@@ -35,6 +35,9 @@ pub trait UserRepository: Send + Sync + std::fmt::Debug {
     async fn bump_token_version(&self, id: UserId, now: DateTime<Utc>) -> Result<i32, RepoError>;
     /// Soft delete: inactive, token version bumped.
     async fn deactivate(&self, id: UserId, now: DateTime<Utc>) -> Result<(), RepoError>;
+    /// Removes the user for good, with their sessions and role grants (the demo seed's
+    /// reset; accounts are otherwise only soft-deleted).
+    async fn purge(&self, id: UserId) -> Result<(), RepoError>;
     /// Whether the database answers (readiness probe).
     async fn ping(&self) -> Result<(), RepoError>;
 }

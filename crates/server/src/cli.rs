@@ -26,4 +26,13 @@ pub enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Load data (idempotent).
+    Seed {
+        /// The demo users (admin, user, guest) and their articles.
+        #[arg(long, required = true)]
+        demo: bool,
+        /// First remove what an earlier demo seed created (and nothing else).
+        #[arg(long)]
+        reset: bool,
+    },
 }

@@ -61,7 +61,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
                 Err(_) => rpassword::prompt_password("Password: ")?,
             };
             startup::migrate(&settings).await?;
-            let auth = startup::auth_service(&settings).await?;
+            let auth = startup::services(&settings).await?.auth;
             let user = auth
                 .create_superuser(&email, password)
                 .await
@@ -74,6 +74,15 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
                     other => other.to_string(),
                 })?;
             println!("created superuser {} ({})", user.user.email, user.user.id);
+        }
+        Command::Seed { demo: _, reset } => {
+            startup::migrate(&settings).await?;
+            let services = startup::services(&settings).await?;
+            let report = services.seed.run(reset).await?;
+            println!(
+                "demo seed: {} user(s) and {} article(s) created, {} row(s) removed first",
+                report.users_created, report.articles_created, report.removed
+            );
         }
         Command::Openapi => {}
     }

@@ -8,15 +8,22 @@ use castellan_adapters_crypto::{
 };
 use castellan_adapters_local::InProcessTokenStore;
 use castellan_adapters_postgres::{
-    PgConfig, PgPool, PgSessionRepository, PgTokenStore, PgUserRepository,
+    PgAccessRepository, PgArticleRepository, PgConfig, PgPool, PgRoleRepository,
+    PgSessionRepository, PgTokenStore, PgUserRepository,
 };
 use castellan_adapters_redis::{RedisConfig, RedisTokenStore};
 use castellan_adapters_sqlite::{
-    SqliteConfig, SqlitePool, SqliteRevocationStore, SqliteSessionRepository, SqliteUserRepository,
+    SqliteAccessRepository, SqliteArticleRepository, SqliteConfig, SqlitePool,
+    SqliteRevocationStore, SqliteRoleRepository, SqliteSessionRepository, SqliteUserRepository,
 };
 use castellan_api::AppState;
-use castellan_application::{AuthConfig, AuthPorts, AuthService};
-use castellan_ports::{SessionRepository, SystemClock, TokenStore, UserRepository};
+use castellan_application::{
+    AccessService, ArticleService, AuthConfig, AuthPorts, AuthService, DemoSeed, RoleService,
+};
+use castellan_ports::{
+    AccessRepository, ArticleRepository, Clock, RoleRepository, SessionRepository, SystemClock,
+    TokenStore, UserRepository,
+};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
@@ -79,13 +86,18 @@ pub async fn migrate(settings: &Settings) -> Result<usize, StartupError> {
 }
 
 /// The repositories and the token store the configuration selects.
-struct Storage {
+#[derive(Debug, Clone)]
+pub struct Storage {
     users: Arc<dyn UserRepository>,
     sessions: Arc<dyn SessionRepository>,
+    access: Arc<dyn AccessRepository>,
+    articles: Arc<dyn ArticleRepository>,
+    roles: Arc<dyn RoleRepository>,
     token_store: Arc<dyn TokenStore>,
 }
 
-async fn storage(settings: &Settings) -> Result<Storage, StartupError> {
+/// Builds the repositories and token store `settings` select.
+pub async fn storage(settings: &Settings) -> Result<Storage, StartupError> {
     let redis = redis_token_store(settings)?;
     match backend(settings) {
         Backend::Postgres(url) => {
@@ -99,7 +111,10 @@ async fn storage(settings: &Settings) -> Result<Storage, StartupError> {
             let token_store = redis.unwrap_or_else(|| Arc::new(PgTokenStore::new(pool.clone())));
             Ok(Storage {
                 users: Arc::new(PgUserRepository::new(pool.clone())),
-                sessions: Arc::new(PgSessionRepository::new(pool)),
+                sessions: Arc::new(PgSessionRepository::new(pool.clone())),
+                access: Arc::new(PgAccessRepository::new(pool.clone())),
+                articles: Arc::new(PgArticleRepository::new(pool.clone())),
+                roles: Arc::new(PgRoleRepository::new(pool)),
                 token_store,
             })
         }
@@ -119,7 +134,10 @@ async fn storage(settings: &Settings) -> Result<Storage, StartupError> {
             };
             Ok(Storage {
                 users: Arc::new(SqliteUserRepository::new(pool.clone())),
-                sessions: Arc::new(SqliteSessionRepository::new(pool)),
+                sessions: Arc::new(SqliteSessionRepository::new(pool.clone())),
+                access: Arc::new(SqliteAccessRepository::new(pool.clone())),
+                articles: Arc::new(SqliteArticleRepository::new(pool.clone())),
+                roles: Arc::new(SqliteRoleRepository::new(pool)),
                 token_store,
             })
         }
@@ -151,48 +169,81 @@ fn signing_key(settings: &Settings) -> Result<SigningKeyMaterial, StartupError> 
     key.map_err(|e| StartupError::SigningKey(e.to_string()))
 }
 
-/// Builds the adapters and the authentication use cases.
-pub async fn auth_service(settings: &Settings) -> Result<AuthService, StartupError> {
-    let storage = storage(settings).await?;
+/// The use cases, wired to the adapters the configuration selects.
+#[derive(Debug, Clone)]
+pub struct Services {
+    /// Authentication.
+    pub auth: AuthService,
+    /// Access questions.
+    pub access: AccessService,
+    /// Articles.
+    pub articles: ArticleService,
+    /// Roles, access rules, grants.
+    pub roles: RoleService,
+    /// The demo seed.
+    pub seed: DemoSeed,
+}
+
+fn hasher(settings: &Settings) -> Result<Argon2Hasher, StartupError> {
     let auth = &settings.auth;
-    let hasher = Argon2Hasher::new(
-        HasherParams {
-            memory_kib: auth.argon2_memory_kib,
-            iterations: auth.argon2_iterations,
-            parallelism: auth.argon2_parallelism,
-        },
-        if auth.max_concurrent_hashes == 0 {
-            cpus()
-        } else {
-            auth.max_concurrent_hashes
-        },
-    )
-    .map_err(|e| {
+    let threads = match auth.max_concurrent_hashes {
+        0 => cpus(),
+        n => n,
+    };
+    let params = HasherParams {
+        memory_kib: auth.argon2_memory_kib,
+        iterations: auth.argon2_iterations,
+        parallelism: auth.argon2_parallelism,
+    };
+    Argon2Hasher::new(params, threads).map_err(|e| {
         StartupError::Settings(SettingsError::Invalid {
             key: "auth.argon2_memory_kib",
             message: e.to_string(),
         })
-    })?;
+    })
+}
+
+/// Builds the adapters and wires the use cases.
+pub async fn services(settings: &Settings) -> Result<Services, StartupError> {
+    let storage = storage(settings).await?;
+    let auth = &settings.auth;
+    let hasher = Arc::new(hasher(settings)?);
     let codec = JwtCodec::new(&signing_key(settings)?, &auth.issuer, &auth.audience)
         .map_err(|e| StartupError::SigningKey(e.to_string()))?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ports = AuthPorts {
-        users: storage.users,
+        users: storage.users.clone(),
         sessions: storage.sessions,
+        access: storage.access.clone(),
         token_store: storage.token_store,
-        hasher: Arc::new(hasher),
+        hasher: hasher.clone(),
         codec: Arc::new(codec),
-        clock: Arc::new(SystemClock),
+        clock: clock.clone(),
     };
-    Ok(AuthService::new(
-        ports,
-        AuthConfig {
-            issuer: auth.issuer.clone(),
-            audience: auth.audience.clone(),
-            access_ttl_secs: auth.access_ttl_secs,
-            refresh_ttl_secs: auth.refresh_ttl_secs,
-            allow_registration: auth.allow_registration,
+    let config = AuthConfig {
+        issuer: auth.issuer.clone(),
+        audience: auth.audience.clone(),
+        access_ttl_secs: auth.access_ttl_secs,
+        refresh_ttl_secs: auth.refresh_ttl_secs,
+        allow_registration: auth.allow_registration,
+    };
+    Ok(Services {
+        auth: AuthService::new(ports, config),
+        roles: RoleService::new(
+            storage.roles,
+            storage.access.clone(),
+            storage.users.clone(),
+            clock.clone(),
+        ),
+        access: AccessService::new(storage.access, storage.users.clone()),
+        articles: ArticleService::new(storage.articles.clone(), clock.clone()),
+        seed: DemoSeed {
+            users: storage.users,
+            articles: storage.articles,
+            hasher,
+            clock,
         },
-    ))
+    })
 }
 
 /// A bound, ready-to-run server.
@@ -217,9 +268,12 @@ impl Application {
             let applied = migrate(settings).await?;
             tracing::info!(applied, "migrations up to date");
         }
-        let auth = auth_service(settings).await?;
+        let services = services(settings).await?;
         let state = AppState {
-            auth,
+            auth: services.auth,
+            access: services.access,
+            articles: services.articles,
+            roles: services.roles,
             version: env!("CARGO_PKG_VERSION"),
         };
         let listener = TcpListener::bind(settings.bind_addr()?).map_err(StartupError::Bind)?;

@@ -7,8 +7,8 @@ use crate::dto::{
     RegisterRequest, SessionDto, TokenPairDto, UserDto,
 };
 use crate::envelope::{ok, ok_list, respond, Envelope, ErrorEnvelope, ListEnvelope, TotalMeta};
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{client_info, from_object, Auth, JsonBody, OptionalJsonBody};
+use crate::error::ApiResult;
+use crate::extract::{client_info, from_object, only_fields, Auth, JsonBody, OptionalJsonBody};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -133,10 +133,16 @@ pub(crate) async fn logout_all(state: web::Data<AppState>, Auth(principal): Auth
         (status = 401, description = "Not authenticated", body = ErrorEnvelope),
     ))]
 pub(crate) async fn me(state: web::Data<AppState>, Auth(principal): Auth) -> ApiResult {
-    let user = state.auth.me(&principal).await?;
+    let (user, permissions) = futures::join!(
+        state.auth.me(&principal),
+        state.access.permissions(&principal)
+    );
     Ok(ok(MeDto {
-        user: user.into(),
-        permissions: serde_json::Map::new(),
+        user: user?.into(),
+        permissions: permissions?
+            .into_iter()
+            .map(|(element, p)| (element, p.into()))
+            .collect(),
     }))
 }
 
@@ -156,12 +162,7 @@ pub(crate) async fn update_me(
     Auth(principal): Auth,
     JsonBody(body): JsonBody<serde_json::Map<String, serde_json::Value>>,
 ) -> ApiResult {
-    if let Some(field) = body.keys().find(|k| !PROFILE_FIELDS.contains(&k.as_str())) {
-        return Err(ApiError::field(
-            field,
-            format!("{field} cannot be changed here"),
-        ));
-    }
+    only_fields(&body, &PROFILE_FIELDS)?;
     let patch: ProfilePatchRequest = from_object(body)?;
     let user = state
         .auth

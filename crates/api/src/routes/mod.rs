@@ -1,7 +1,10 @@
 //! Routes and the application factory.
 
+pub(crate) mod access;
+pub(crate) mod articles;
 pub(crate) mod auth;
 pub(crate) mod meta;
+pub(crate) mod roles;
 
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
@@ -54,6 +57,9 @@ pub fn app(
         .service(
             web::scope("/api/v1")
                 .configure(auth::configure)
+                .configure(access::configure)
+                .configure(articles::configure)
+                .configure(roles::configure)
                 .configure(meta::configure_v1),
         )
         .default_service(web::to(route_not_found))

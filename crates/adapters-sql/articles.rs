@@ -1,0 +1,171 @@
+//! [`ArticleRepository`] over SQL, shared by the PostgreSQL and SQLite adapters.
+
+use crate::db::DbBackend;
+use crate::error::from_diesel;
+use crate::listing::{like_pattern, lower, page_bounds};
+use crate::pool::Db;
+use crate::schema::articles;
+use crate::sql_types::{from_db, uid, DbUuid};
+use async_trait::async_trait;
+use castellan_ports::{Article, ArticleRepository, ListQuery, Page, RepoError};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use uuid::Uuid;
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = articles)]
+struct ArticleRow {
+    id: DbUuid,
+    tenant_id: DbUuid,
+    owner_id: DbUuid,
+    title: String,
+    content: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<ArticleRow> for Article {
+    fn from(row: ArticleRow) -> Self {
+        Article {
+            id: from_db(row.id),
+            tenant_id: from_db(row.tenant_id),
+            owner_id: from_db(row.owner_id),
+            title: row.title,
+            content: row.content,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+impl From<&Article> for ArticleRow {
+    fn from(a: &Article) -> Self {
+        ArticleRow {
+            id: uid(a.id),
+            tenant_id: uid(a.tenant_id),
+            owner_id: uid(a.owner_id),
+            title: a.title.clone(),
+            content: a.content.clone(),
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+/// The rows `query` selects, before ordering and paging.
+fn filtered(query: &ListQuery) -> articles::BoxedQuery<'static, DbBackend> {
+    let mut rows = articles::table.into_boxed();
+    if let Some(tenant) = query.tenant_id {
+        rows = rows.filter(articles::tenant_id.eq(uid(tenant)));
+    }
+    if let Some(owner) = query.owner_id {
+        rows = rows.filter(articles::owner_id.eq(uid(owner)));
+    }
+    if let Some(search) = query.search.as_deref() {
+        let pattern = like_pattern(search);
+        rows = rows.filter(
+            lower(articles::title)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(articles::content).like(pattern).escape('\\')),
+        );
+    }
+    rows
+}
+
+/// Articles in the `articles` table.
+#[derive(Debug, Clone)]
+pub struct ArticleStore {
+    db: Db,
+}
+
+impl ArticleStore {
+    /// A repository over `db`.
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl ArticleRepository for ArticleStore {
+    async fn list(&self, query: &ListQuery) -> Result<Page<Article>, RepoError> {
+        let mut conn = self.db.get().await?;
+        let total: i64 = filtered(query)
+            .count()
+            .get_result(&mut conn)
+            .await
+            .map_err(from_diesel)?;
+        let mut rows = filtered(query);
+        for order in &query.ordering {
+            rows = match (order.field.as_str(), order.descending) {
+                ("title", false) => rows.then_order_by(articles::title.asc()),
+                ("title", true) => rows.then_order_by(articles::title.desc()),
+                ("updated_at", false) => rows.then_order_by(articles::updated_at.asc()),
+                ("updated_at", true) => rows.then_order_by(articles::updated_at.desc()),
+                ("created_at", false) => rows.then_order_by(articles::created_at.asc()),
+                _ => rows.then_order_by(articles::created_at.desc()),
+            };
+        }
+        let (limit, offset) = page_bounds(query);
+        let items = rows
+            .then_order_by(articles::id.desc())
+            .limit(limit)
+            .offset(offset)
+            .select(ArticleRow::as_select())
+            .load(&mut conn)
+            .await
+            .map_err(from_diesel)?;
+        Ok(Page {
+            items: items.into_iter().map(Article::from).collect(),
+            total: u64::try_from(total).unwrap_or(0),
+        })
+    }
+
+    async fn get(&self, id: Uuid) -> Result<Option<Article>, RepoError> {
+        let mut conn = self.db.get().await?;
+        articles::table
+            .find(uid(id))
+            .select(ArticleRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map(|row| row.map(Article::from))
+            .map_err(from_diesel)
+    }
+
+    async fn insert(&self, article: &Article) -> Result<(), RepoError> {
+        let mut conn = self.db.get().await?;
+        diesel::insert_into(articles::table)
+            .values(ArticleRow::from(article))
+            .execute(&mut conn)
+            .await
+            .map(|_| ())
+            .map_err(from_diesel)
+    }
+
+    async fn update(&self, article: &Article) -> Result<Option<Article>, RepoError> {
+        let mut conn = self.db.get().await?;
+        diesel::update(articles::table.find(uid(article.id)))
+            .set((
+                articles::title.eq(&article.title),
+                articles::content.eq(&article.content),
+                articles::updated_at.eq(article.updated_at),
+            ))
+            .returning(ArticleRow::as_returning())
+            .get_result(&mut conn)
+            .await
+            .optional()
+            .map(|row| row.map(Article::from))
+            .map_err(from_diesel)
+    }
+
+    async fn delete(&self, id: Uuid) -> Result<bool, RepoError> {
+        let mut conn = self.db.get().await?;
+        diesel::delete(articles::table.find(uid(id)))
+            .execute(&mut conn)
+            .await
+            .map(|n| n > 0)
+            .map_err(from_diesel)
+    }
+}

@@ -1,0 +1,460 @@
+//! [`RoleRepository`] over SQL, shared by the PostgreSQL and SQLite adapters.
+
+use crate::db::DbBackend;
+use crate::error::from_diesel;
+use crate::listing::{like_pattern, lower, page_bounds};
+use crate::pool::Db;
+use crate::schema::{access_rules, business_elements, roles, user_roles};
+use crate::sql_types::{from_db, uid, DbUuid};
+use async_trait::async_trait;
+use castellan_domain::rbac::{AccessFlags, AccessRule};
+use castellan_ports::{Grant, ListQuery, Page, RepoError, Role, RoleRepository, StoredRule};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use uuid::Uuid;
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = roles)]
+struct RoleRow {
+    id: DbUuid,
+    tenant_id: DbUuid,
+    name: String,
+    description: String,
+    is_system: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<RoleRow> for Role {
+    fn from(row: RoleRow) -> Self {
+        Role {
+            id: from_db(row.id),
+            tenant_id: from_db(row.tenant_id),
+            name: row.name,
+            description: row.description,
+            is_system: row.is_system,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+impl From<&Role> for RoleRow {
+    fn from(r: &Role) -> Self {
+        RoleRow {
+            id: uid(r.id),
+            tenant_id: uid(r.tenant_id),
+            name: r.name.clone(),
+            description: r.description.clone(),
+            is_system: r.is_system,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// A rule row joined with its role's name and element's key.
+type RuleColumns = (
+    DbUuid,
+    DbUuid,
+    DbUuid,
+    String,
+    String,
+    (bool, bool, bool, bool, bool, bool, bool),
+);
+
+fn stored_rule((id, tenant_id, role_id, role, element, f): RuleColumns) -> StoredRule {
+    StoredRule {
+        tenant_id: from_db(tenant_id),
+        rule: AccessRule {
+            id: from_db(id),
+            role_id: from_db(role_id),
+            role,
+            element,
+            flags: AccessFlags {
+                can_read_own: f.0,
+                can_read_all: f.1,
+                can_create: f.2,
+                can_update_own: f.3,
+                can_update_all: f.4,
+                can_delete_own: f.5,
+                can_delete_all: f.6,
+            },
+        },
+    }
+}
+
+/// Roles, rules and grants.
+#[derive(Debug, Clone)]
+pub struct RoleStore {
+    db: Db,
+}
+
+impl RoleStore {
+    /// A repository over `db`.
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+fn roles_filtered(query: &ListQuery) -> roles::BoxedQuery<'static, DbBackend> {
+    let mut rows = roles::table.into_boxed();
+    if let Some(tenant) = query.tenant_id {
+        rows = rows.filter(roles::tenant_id.eq(uid(tenant)));
+    }
+    if let Some(search) = query.search.as_deref() {
+        let pattern = like_pattern(search);
+        rows = rows.filter(
+            lower(roles::name)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(roles::description).like(pattern).escape('\\')),
+        );
+    }
+    rows
+}
+
+macro_rules! rule_query {
+    () => {
+        access_rules::table
+            .inner_join(roles::table)
+            .inner_join(business_elements::table)
+            .select((
+                access_rules::id,
+                access_rules::tenant_id,
+                access_rules::role_id,
+                roles::name,
+                business_elements::key,
+                (
+                    access_rules::can_read_own,
+                    access_rules::can_read_all,
+                    access_rules::can_create,
+                    access_rules::can_update_own,
+                    access_rules::can_update_all,
+                    access_rules::can_delete_own,
+                    access_rules::can_delete_all,
+                ),
+            ))
+    };
+}
+
+macro_rules! grant_query {
+    () => {
+        user_roles::table.inner_join(roles::table).select((
+            user_roles::id,
+            user_roles::tenant_id,
+            user_roles::user_id,
+            user_roles::role_id,
+            roles::name,
+            user_roles::granted_by,
+            user_roles::granted_at,
+        ))
+    };
+}
+
+type GrantColumns = (
+    DbUuid,
+    DbUuid,
+    DbUuid,
+    DbUuid,
+    String,
+    Option<DbUuid>,
+    DateTime<Utc>,
+);
+
+fn grant((id, tenant_id, user_id, role_id, role, granted_by, granted_at): GrantColumns) -> Grant {
+    Grant {
+        id: from_db(id),
+        tenant_id: from_db(tenant_id),
+        user_id: from_db(user_id),
+        role_id: from_db(role_id),
+        role,
+        granted_by: granted_by.map(from_db),
+        granted_at,
+    }
+}
+
+fn total(count: i64) -> u64 {
+    u64::try_from(count).unwrap_or(0)
+}
+
+#[async_trait]
+impl RoleRepository for RoleStore {
+    async fn list_roles(&self, query: &ListQuery) -> Result<Page<Role>, RepoError> {
+        let mut conn = self.db.get().await?;
+        let count: i64 = roles_filtered(query)
+            .count()
+            .get_result(&mut conn)
+            .await
+            .map_err(from_diesel)?;
+        let mut rows = roles_filtered(query);
+        for order in &query.ordering {
+            rows = match (order.field.as_str(), order.descending) {
+                ("created_at", false) => rows.then_order_by(roles::created_at.asc()),
+                ("created_at", true) => rows.then_order_by(roles::created_at.desc()),
+                ("name", true) => rows.then_order_by(roles::name.desc()),
+                _ => rows.then_order_by(roles::name.asc()),
+            };
+        }
+        let (limit, offset) = page_bounds(query);
+        let items: Vec<RoleRow> = rows
+            .then_order_by(roles::id.asc())
+            .limit(limit)
+            .offset(offset)
+            .select(RoleRow::as_select())
+            .load(&mut conn)
+            .await
+            .map_err(from_diesel)?;
+        Ok(Page {
+            items: items.into_iter().map(Role::from).collect(),
+            total: total(count),
+        })
+    }
+
+    async fn role(&self, id: Uuid) -> Result<Option<Role>, RepoError> {
+        let mut conn = self.db.get().await?;
+        roles::table
+            .find(uid(id))
+            .select(RoleRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map(|row| row.map(Role::from))
+            .map_err(from_diesel)
+    }
+
+    async fn role_by_name(&self, tenant: Uuid, name: &str) -> Result<Option<Role>, RepoError> {
+        let mut conn = self.db.get().await?;
+        roles::table
+            .filter(roles::tenant_id.eq(uid(tenant)))
+            .filter(roles::name.eq(name))
+            .select(RoleRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map(|row| row.map(Role::from))
+            .map_err(from_diesel)
+    }
+
+    async fn insert_role(&self, role: &Role) -> Result<(), RepoError> {
+        let mut conn = self.db.get().await?;
+        diesel::insert_into(roles::table)
+            .values(RoleRow::from(role))
+            .execute(&mut conn)
+            .await
+            .map(|_| ())
+            .map_err(from_diesel)
+    }
+
+    async fn update_role(&self, role: &Role) -> Result<Option<Role>, RepoError> {
+        let mut conn = self.db.get().await?;
+        diesel::update(roles::table.find(uid(role.id)))
+            .set((
+                roles::name.eq(&role.name),
+                roles::description.eq(&role.description),
+                roles::updated_at.eq(role.updated_at),
+            ))
+            .returning(RoleRow::as_returning())
+            .get_result(&mut conn)
+            .await
+            .optional()
+            .map(|row| row.map(Role::from))
+            .map_err(from_diesel)
+    }
+
+    async fn delete_role(&self, id: Uuid) -> Result<bool, RepoError> {
+        let mut conn = self.db.get().await?;
+        diesel::delete(roles::table.find(uid(id)))
+            .execute(&mut conn)
+            .await
+            .map(|n| n > 0)
+            .map_err(from_diesel)
+    }
+
+    async fn role_in_use(&self, id: Uuid) -> Result<bool, RepoError> {
+        let mut conn = self.db.get().await?;
+        diesel::select(diesel::dsl::exists(
+            user_roles::table.filter(user_roles::role_id.eq(uid(id))),
+        ))
+        .get_result(&mut conn)
+        .await
+        .map_err(from_diesel)
+    }
+
+    async fn list_rules(&self, query: &ListQuery) -> Result<Page<StoredRule>, RepoError> {
+        let mut conn = self.db.get().await?;
+        let mut counted = access_rules::table.into_boxed::<DbBackend>();
+        let mut rows = rule_query!().into_boxed::<DbBackend>();
+        if let Some(tenant) = query.tenant_id {
+            counted = counted.filter(access_rules::tenant_id.eq(uid(tenant)));
+            rows = rows.filter(access_rules::tenant_id.eq(uid(tenant)));
+        }
+        let count: i64 = counted
+            .count()
+            .get_result(&mut conn)
+            .await
+            .map_err(from_diesel)?;
+        let (limit, offset) = page_bounds(query);
+        let items: Vec<RuleColumns> = rows
+            .order((roles::name.asc(), business_elements::key.asc()))
+            .limit(limit)
+            .offset(offset)
+            .load(&mut conn)
+            .await
+            .map_err(from_diesel)?;
+        Ok(Page {
+            items: items.into_iter().map(stored_rule).collect(),
+            total: total(count),
+        })
+    }
+
+    async fn rule(&self, id: Uuid) -> Result<Option<StoredRule>, RepoError> {
+        let mut conn = self.db.get().await?;
+        rule_query!()
+            .filter(access_rules::id.eq(uid(id)))
+            .first::<RuleColumns>(&mut conn)
+            .await
+            .optional()
+            .map(|row| row.map(stored_rule))
+            .map_err(from_diesel)
+    }
+
+    async fn insert_rule(&self, stored: &StoredRule, now: DateTime<Utc>) -> Result<(), RepoError> {
+        let mut conn = self.db.get().await?;
+        let element: Option<DbUuid> = business_elements::table
+            .filter(business_elements::key.eq(&stored.rule.element))
+            .select(business_elements::id)
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(from_diesel)?;
+        let element = element.ok_or_else(|| RepoError::Other("unknown element".into()))?;
+        let f = stored.rule.flags;
+        diesel::insert_into(access_rules::table)
+            .values((
+                access_rules::id.eq(uid(stored.rule.id)),
+                access_rules::tenant_id.eq(uid(stored.tenant_id)),
+                access_rules::role_id.eq(uid(stored.rule.role_id)),
+                access_rules::element_id.eq(element),
+                access_rules::can_read_own.eq(f.can_read_own),
+                access_rules::can_read_all.eq(f.can_read_all),
+                access_rules::can_create.eq(f.can_create),
+                access_rules::can_update_own.eq(f.can_update_own),
+                access_rules::can_update_all.eq(f.can_update_all),
+                access_rules::can_delete_own.eq(f.can_delete_own),
+                access_rules::can_delete_all.eq(f.can_delete_all),
+                access_rules::created_at.eq(now),
+                access_rules::updated_at.eq(now),
+            ))
+            .execute(&mut conn)
+            .await
+            .map(|_| ())
+            .map_err(from_diesel)
+    }
+
+    async fn update_rule(
+        &self,
+        stored: &StoredRule,
+        now: DateTime<Utc>,
+    ) -> Result<Option<StoredRule>, RepoError> {
+        let mut conn = self.db.get().await?;
+        let f = stored.rule.flags;
+        let updated = diesel::update(access_rules::table.find(uid(stored.rule.id)))
+            .set((
+                access_rules::can_read_own.eq(f.can_read_own),
+                access_rules::can_read_all.eq(f.can_read_all),
+                access_rules::can_create.eq(f.can_create),
+                access_rules::can_update_own.eq(f.can_update_own),
+                access_rules::can_update_all.eq(f.can_update_all),
+                access_rules::can_delete_own.eq(f.can_delete_own),
+                access_rules::can_delete_all.eq(f.can_delete_all),
+                access_rules::updated_at.eq(now),
+            ))
+            .execute(&mut conn)
+            .await
+            .map_err(from_diesel)?;
+        drop(conn);
+        match updated {
+            0 => Ok(None),
+            _ => self.rule(stored.rule.id).await,
+        }
+    }
+
+    async fn delete_rule(&self, id: Uuid) -> Result<bool, RepoError> {
+        let mut conn = self.db.get().await?;
+        diesel::delete(access_rules::table.find(uid(id)))
+            .execute(&mut conn)
+            .await
+            .map(|n| n > 0)
+            .map_err(from_diesel)
+    }
+
+    async fn list_grants(&self, query: &ListQuery) -> Result<Page<Grant>, RepoError> {
+        let mut conn = self.db.get().await?;
+        let mut counted = user_roles::table.into_boxed::<DbBackend>();
+        let mut rows = grant_query!().into_boxed::<DbBackend>();
+        if let Some(tenant) = query.tenant_id {
+            counted = counted.filter(user_roles::tenant_id.eq(uid(tenant)));
+            rows = rows.filter(user_roles::tenant_id.eq(uid(tenant)));
+        }
+        if let Some(user) = query.owner_id {
+            counted = counted.filter(user_roles::user_id.eq(uid(user)));
+            rows = rows.filter(user_roles::user_id.eq(uid(user)));
+        }
+        let count: i64 = counted
+            .count()
+            .get_result(&mut conn)
+            .await
+            .map_err(from_diesel)?;
+        let (limit, offset) = page_bounds(query);
+        let items: Vec<GrantColumns> = rows
+            .order((user_roles::granted_at.desc(), user_roles::id.desc()))
+            .limit(limit)
+            .offset(offset)
+            .load(&mut conn)
+            .await
+            .map_err(from_diesel)?;
+        Ok(Page {
+            items: items.into_iter().map(grant).collect(),
+            total: total(count),
+        })
+    }
+
+    async fn grant(&self, id: Uuid) -> Result<Option<Grant>, RepoError> {
+        let mut conn = self.db.get().await?;
+        grant_query!()
+            .filter(user_roles::id.eq(uid(id)))
+            .first::<GrantColumns>(&mut conn)
+            .await
+            .optional()
+            .map(|row| row.map(grant))
+            .map_err(from_diesel)
+    }
+
+    async fn insert_grant(&self, grant: &Grant) -> Result<(), RepoError> {
+        let mut conn = self.db.get().await?;
+        diesel::insert_into(user_roles::table)
+            .values((
+                user_roles::id.eq(uid(grant.id)),
+                user_roles::tenant_id.eq(uid(grant.tenant_id)),
+                user_roles::user_id.eq(uid(grant.user_id)),
+                user_roles::role_id.eq(uid(grant.role_id)),
+                user_roles::granted_by.eq(grant.granted_by.map(uid)),
+                user_roles::granted_at.eq(grant.granted_at),
+            ))
+            .execute(&mut conn)
+            .await
+            .map(|_| ())
+            .map_err(from_diesel)
+    }
+
+    async fn delete_grant(&self, id: Uuid) -> Result<bool, RepoError> {
+        let mut conn = self.db.get().await?;
+        diesel::delete(user_roles::table.find(uid(id)))
+            .execute(&mut conn)
+            .await
+            .map(|n| n > 0)
+            .map_err(from_diesel)
+    }
+}

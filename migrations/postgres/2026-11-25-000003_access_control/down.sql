@@ -1,0 +1,3 @@
+DROP TABLE articles;
+DROP TABLE access_rules;
+DROP TABLE business_elements;

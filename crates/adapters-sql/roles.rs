@@ -1,5 +1,6 @@
 //! [`RoleRepository`] over SQL, shared by the PostgreSQL and SQLite adapters.
 
+use crate::access::{flags, FlagColumns, FlagRow, FLAGS};
 use crate::db::DbBackend;
 use crate::error::from_diesel;
 use crate::listing::{like_pattern, lower, page_bounds};
@@ -7,7 +8,7 @@ use crate::pool::Db;
 use crate::schema::{access_rules, business_elements, roles, user_roles};
 use crate::sql_types::{from_db, uid, DbUuid};
 use async_trait::async_trait;
-use castellan_domain::rbac::{AccessFlags, AccessRule};
+use castellan_domain::rbac::AccessRule;
 use castellan_ports::{Grant, ListQuery, Page, RepoError, Role, RoleRepository, StoredRule};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -55,16 +56,9 @@ impl From<&Role> for RoleRow {
 }
 
 /// A rule row joined with its role's name and element's key.
-type RuleColumns = (
-    DbUuid,
-    DbUuid,
-    DbUuid,
-    String,
-    String,
-    (bool, bool, bool, bool, bool, bool, bool),
-);
+type RuleColumns = (DbUuid, DbUuid, DbUuid, String, String, FlagColumns);
 
-fn stored_rule((id, tenant_id, role_id, role, element, f): RuleColumns) -> StoredRule {
+fn stored_rule((id, tenant_id, role_id, role, element, columns): RuleColumns) -> StoredRule {
     StoredRule {
         tenant_id: from_db(tenant_id),
         rule: AccessRule {
@@ -72,15 +66,7 @@ fn stored_rule((id, tenant_id, role_id, role, element, f): RuleColumns) -> Store
             role_id: from_db(role_id),
             role,
             element,
-            flags: AccessFlags {
-                can_read_own: f.0,
-                can_read_all: f.1,
-                can_create: f.2,
-                can_update_own: f.3,
-                can_update_all: f.4,
-                can_delete_own: f.5,
-                can_delete_all: f.6,
-            },
+            flags: flags(columns),
         },
     }
 }
@@ -126,15 +112,7 @@ macro_rules! rule_query {
                 access_rules::role_id,
                 roles::name,
                 business_elements::key,
-                (
-                    access_rules::can_read_own,
-                    access_rules::can_read_all,
-                    access_rules::can_create,
-                    access_rules::can_update_own,
-                    access_rules::can_update_all,
-                    access_rules::can_delete_own,
-                    access_rules::can_delete_all,
-                ),
+                FLAGS,
             ))
     };
 }
@@ -330,20 +308,13 @@ impl RoleRepository for RoleStore {
             .optional()
             .map_err(from_diesel)?;
         let element = element.ok_or_else(|| RepoError::Other("unknown element".into()))?;
-        let f = stored.rule.flags;
         diesel::insert_into(access_rules::table)
             .values((
                 access_rules::id.eq(uid(stored.rule.id)),
                 access_rules::tenant_id.eq(uid(stored.tenant_id)),
                 access_rules::role_id.eq(uid(stored.rule.role_id)),
                 access_rules::element_id.eq(element),
-                access_rules::can_read_own.eq(f.can_read_own),
-                access_rules::can_read_all.eq(f.can_read_all),
-                access_rules::can_create.eq(f.can_create),
-                access_rules::can_update_own.eq(f.can_update_own),
-                access_rules::can_update_all.eq(f.can_update_all),
-                access_rules::can_delete_own.eq(f.can_delete_own),
-                access_rules::can_delete_all.eq(f.can_delete_all),
+                FlagRow::from(stored.rule.flags),
                 access_rules::created_at.eq(now),
                 access_rules::updated_at.eq(now),
             ))
@@ -359,16 +330,9 @@ impl RoleRepository for RoleStore {
         now: DateTime<Utc>,
     ) -> Result<Option<StoredRule>, RepoError> {
         let mut conn = self.db.get().await?;
-        let f = stored.rule.flags;
         let updated = diesel::update(access_rules::table.find(uid(stored.rule.id)))
             .set((
-                access_rules::can_read_own.eq(f.can_read_own),
-                access_rules::can_read_all.eq(f.can_read_all),
-                access_rules::can_create.eq(f.can_create),
-                access_rules::can_update_own.eq(f.can_update_own),
-                access_rules::can_update_all.eq(f.can_update_all),
-                access_rules::can_delete_own.eq(f.can_delete_own),
-                access_rules::can_delete_all.eq(f.can_delete_all),
+                FlagRow::from(stored.rule.flags),
                 access_rules::updated_at.eq(now),
             ))
             .execute(&mut conn)

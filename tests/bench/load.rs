@@ -1,8 +1,9 @@
 //! `castellan-load`: a bounded HTTP load generator for `just bench`. It only talks to the
 //! loopback address it is given, runs each scenario for a fixed time, and stops by itself.
 //!
-//! Scenarios: `GET /api/v1/auth/me` (authenticated read), `POST /api/v1/auth/login` (argon2
-//! bound) with `GET /api/v1/health` measured alongside it.
+//! Scenarios: `GET /api/v1/auth/me` (authenticated read), `GET /api/v1/articles` as the demo
+//! user (authenticated list, when the demo seed is present), `POST /api/v1/auth/login`
+//! (argon2 bound) with `GET /api/v1/health` probed alongside it.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark tool: failing loudly is fine
 
 use clap::Parser;
@@ -155,6 +156,29 @@ async fn main() {
     };
     let (outcome, elapsed) = run(&client, &me, args.connections, duration).await;
     report("GET /auth/me", outcome, elapsed, args.connections);
+
+    // The authenticated list of the SPEC's targets: the demo user's own articles.
+    let demo = json!({"email": "user@example.com", "password": "userpass"});
+    let res = client
+        .post(format!("{api}/auth/login"))
+        .json(&demo)
+        .send()
+        .await
+        .unwrap();
+    if res.status() == StatusCode::OK {
+        let body: Value = res.json().await.unwrap();
+        let articles = Target {
+            method: Method::GET,
+            url: format!("{api}/articles"),
+            token: body["data"]["access"].as_str().map(str::to_string),
+            body: None,
+            pace: None,
+        };
+        let (outcome, elapsed) = run(&client, &articles, args.connections, duration).await;
+        report("GET /articles", outcome, elapsed, args.connections);
+    } else {
+        println!("GET /articles               skipped: no demo seed");
+    }
 
     let login = Target {
         method: Method::POST,

@@ -4,29 +4,17 @@ use castellan_tests::{assert_error, read, Backend, TestApp, PASSWORD};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-async fn call(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut request = app.api(method, path, Some(token));
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    read(request.send().await.unwrap()).await
-}
-
 async fn me(app: &TestApp, token: &str) -> Value {
-    call(app, Method::GET, "/auth/me", token, None).await.1["data"].clone()
+    app.call(Method::GET, "/auth/me", token, None).await.1["data"].clone()
 }
 
 async fn catalog_and_permissions(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     app.seed_demo().await;
     let user = app.demo_login("user").await;
-    let (status, body) = call(&app, Method::GET, "/business-elements", &user, None).await;
+    let (status, body) = app
+        .call(Method::GET, "/business-elements", &user, None)
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["meta"]["total"], 18);
     assert!(body["data"]
@@ -74,40 +62,40 @@ async fn rule_admin_and_conflicts(backend: Backend) {
         (Method::GET, "/roles"),
         (Method::GET, "/user-roles"),
     ] {
-        let (status, body) = call(&app, method.clone(), path, &user, Some(json!({}))).await;
+        let (status, body) = app.call(method.clone(), path, &user, Some(json!({}))).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}: {body}");
         assert_error(&body, "forbidden", None);
     }
 
-    let (status, role) = call(
-        &app,
-        Method::POST,
-        "/roles",
-        &admin,
-        Some(json!({"name": "Editor", "description": "edits"})),
-    )
-    .await;
+    let (status, role) = app
+        .call(
+            Method::POST,
+            "/roles",
+            &admin,
+            Some(json!({"name": "Editor", "description": "edits"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{role}");
     assert_eq!(role["data"]["is_system"], false);
     let role_id = role["data"]["id"].as_str().unwrap().to_string();
-    let (status, body) = call(
-        &app,
-        Method::POST,
-        "/roles",
-        &admin,
-        Some(json!({"name": "Editor"})),
-    )
-    .await;
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/roles",
+            &admin,
+            Some(json!({"name": "Editor"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
 
-    let (status, rule) = call(
-        &app,
-        Method::POST,
-        "/access-rules",
-        &admin,
-        Some(json!({"role": "Editor", "element": "article", "can_update_all": true})),
-    )
-    .await;
+    let (status, rule) = app
+        .call(
+            Method::POST,
+            "/access-rules",
+            &admin,
+            Some(json!({"role": "Editor", "element": "article", "can_update_all": true})),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{rule}");
     assert_eq!(
         rule["data"]["can_update_own"], true,
@@ -115,14 +103,14 @@ async fn rule_admin_and_conflicts(backend: Backend) {
     );
     assert_eq!(rule["data"]["can_read_all"], false);
     let rule_id = rule["data"]["id"].as_str().unwrap().to_string();
-    let (status, body) = call(
-        &app,
-        Method::POST,
-        "/access-rules",
-        &admin,
-        Some(json!({"role_id": role_id, "element": "article"})),
-    )
-    .await;
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/access-rules",
+            &admin,
+            Some(json!({"role_id": role_id, "element": "article"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_error(&body, "conflict", Some("element"));
     for (body, field) in [
@@ -137,39 +125,40 @@ async fn rule_admin_and_conflicts(backend: Backend) {
             "can_create",
         ),
     ] {
-        let (status, response) =
-            call(&app, Method::POST, "/access-rules", &admin, Some(body)).await;
+        let (status, response) = app
+            .call(Method::POST, "/access-rules", &admin, Some(body))
+            .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{response}");
         assert_error(&response, "validation_error", Some(field));
     }
-    let (status, body) = call(
-        &app,
-        Method::PATCH,
-        &format!("/access-rules/{rule_id}"),
-        &admin,
-        Some(json!({"can_read_all": true})),
-    )
-    .await;
+    let (status, body) = app
+        .call(
+            Method::PATCH,
+            &format!("/access-rules/{rule_id}"),
+            &admin,
+            Some(json!({"can_read_all": true})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["can_read_all"], true);
     assert_eq!(
         body["data"]["can_update_all"], true,
         "PATCH keeps the other flags"
     );
-    let (status, body) = call(
-        &app,
-        Method::PUT,
-        &format!("/access-rules/{rule_id}"),
-        &admin,
-        Some(json!({"can_read_own": true})),
-    )
-    .await;
+    let (status, body) = app
+        .call(
+            Method::PUT,
+            &format!("/access-rules/{rule_id}"),
+            &admin,
+            Some(json!({"can_read_own": true})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         body["data"]["can_update_all"], false,
         "PUT replaces every flag"
     );
-    let (_, listed) = call(&app, Method::GET, "/access-rules", &admin, None).await;
+    let (_, listed) = app.call(Method::GET, "/access-rules", &admin, None).await;
     assert!(listed["data"]
         .as_array()
         .unwrap()
@@ -178,37 +167,31 @@ async fn rule_admin_and_conflicts(backend: Backend) {
 
     // A role still granted cannot be deleted; system roles neither, nor renamed.
     let user_id = me(&app, &user).await["id"].as_str().unwrap().to_string();
-    let (status, grant) = call(
-        &app,
-        Method::POST,
-        "/user-roles",
-        &admin,
-        Some(json!({"user_id": user_id, "role": "Editor"})),
-    )
-    .await;
+    let (status, grant) = app
+        .call(
+            Method::POST,
+            "/user-roles",
+            &admin,
+            Some(json!({"user_id": user_id, "role": "Editor"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{grant}");
-    let (status, body) = call(
-        &app,
-        Method::POST,
-        "/user-roles",
-        &admin,
-        Some(json!({"user_id": user_id, "role_id": role_id})),
-    )
-    .await;
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/user-roles",
+            &admin,
+            Some(json!({"user_id": user_id, "role_id": role_id})),
+        )
+        .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    let (status, body) = call(
-        &app,
-        Method::DELETE,
-        &format!("/roles/{role_id}"),
-        &admin,
-        None,
-    )
-    .await;
+    let (status, body) = app
+        .call(Method::DELETE, &format!("/roles/{role_id}"), &admin, None)
+        .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     let grant_id = grant["data"]["id"].as_str().unwrap();
     assert_eq!(
-        call(
-            &app,
+        app.call(
             Method::DELETE,
             &format!("/user-roles/{grant_id}"),
             &admin,
@@ -219,20 +202,13 @@ async fn rule_admin_and_conflicts(backend: Backend) {
         StatusCode::NO_CONTENT
     );
     assert_eq!(
-        call(
-            &app,
-            Method::DELETE,
-            &format!("/roles/{role_id}"),
-            &admin,
-            None
-        )
-        .await
-        .0,
+        app.call(Method::DELETE, &format!("/roles/{role_id}"), &admin, None)
+            .await
+            .0,
         StatusCode::NO_CONTENT
     );
     assert_eq!(
-        call(
-            &app,
+        app.call(
             Method::GET,
             &format!("/access-rules/{rule_id}"),
             &admin,
@@ -243,35 +219,37 @@ async fn rule_admin_and_conflicts(backend: Backend) {
         StatusCode::NOT_FOUND
     );
 
-    let (_, roles) = call(&app, Method::GET, "/roles?search=guest", &admin, None).await;
+    let (_, roles) = app
+        .call(Method::GET, "/roles?search=guest", &admin, None)
+        .await;
     let guest_role = roles["data"][0]["id"].as_str().unwrap().to_string();
     assert_eq!(roles["data"][0]["is_system"], true);
-    let (status, _) = call(
-        &app,
-        Method::DELETE,
-        &format!("/roles/{guest_role}"),
-        &admin,
-        None,
-    )
-    .await;
+    let (status, _) = app
+        .call(
+            Method::DELETE,
+            &format!("/roles/{guest_role}"),
+            &admin,
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
-    let (status, _) = call(
-        &app,
-        Method::PATCH,
-        &format!("/roles/{guest_role}"),
-        &admin,
-        Some(json!({"name": "Visitor"})),
-    )
-    .await;
+    let (status, _) = app
+        .call(
+            Method::PATCH,
+            &format!("/roles/{guest_role}"),
+            &admin,
+            Some(json!({"name": "Visitor"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
-    let (status, _) = call(
-        &app,
-        Method::PATCH,
-        &format!("/roles/{guest_role}"),
-        &admin,
-        Some(json!({"description": "Reads articles"})),
-    )
-    .await;
+    let (status, _) = app
+        .call(
+            Method::PATCH,
+            &format!("/roles/{guest_role}"),
+            &admin,
+            Some(json!({"description": "Reads articles"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
 }
 
@@ -283,25 +261,24 @@ async fn grants_take_effect_on_the_next_request(backend: Backend) {
     let token = tokens.access;
     let user_id = me(&app, &token).await["id"].as_str().unwrap().to_string();
     assert_eq!(
-        call(&app, Method::GET, "/articles", &token, None).await.1["meta"]["total"],
+        app.call(Method::GET, "/articles", &token, None).await.1["meta"]["total"],
         0
     );
 
     // Without any role: no rule for article → 403 even on the list (same token).
-    let (_, grants) = call(
-        &app,
-        Method::GET,
-        &format!("/user-roles?user_id={user_id}"),
-        &admin,
-        None,
-    )
-    .await;
+    let (_, grants) = app
+        .call(
+            Method::GET,
+            &format!("/user-roles?user_id={user_id}"),
+            &admin,
+            None,
+        )
+        .await;
     assert_eq!(grants["meta"]["total"], 1);
     assert_eq!(grants["data"][0]["role"], "User");
     let user_grant = grants["data"][0]["id"].as_str().unwrap().to_string();
     assert_eq!(
-        call(
-            &app,
+        app.call(
             Method::DELETE,
             &format!("/user-roles/{user_grant}"),
             &admin,
@@ -311,11 +288,10 @@ async fn grants_take_effect_on_the_next_request(backend: Backend) {
         .0,
         StatusCode::NO_CONTENT
     );
-    let (status, body) = call(&app, Method::GET, "/articles", &token, None).await;
+    let (status, body) = app.call(Method::GET, "/articles", &token, None).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert_eq!(
-        call(
-            &app,
+        app.call(
             Method::POST,
             "/articles",
             &token,
@@ -327,21 +303,20 @@ async fn grants_take_effect_on_the_next_request(backend: Backend) {
     );
 
     // Guest: reads all four.
-    let (status, _) = call(
-        &app,
-        Method::POST,
-        "/user-roles",
-        &admin,
-        Some(json!({"user_id": user_id, "role": "Guest"})),
-    )
-    .await;
+    let (status, _) = app
+        .call(
+            Method::POST,
+            "/user-roles",
+            &admin,
+            Some(json!({"user_id": user_id, "role": "Guest"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED);
-    let (status, body) = call(&app, Method::GET, "/articles", &token, None).await;
+    let (status, body) = app.call(Method::GET, "/articles", &token, None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["meta"]["total"], 4);
     assert_eq!(
-        call(
-            &app,
+        app.call(
             Method::POST,
             "/articles",
             &token,
@@ -353,25 +328,24 @@ async fn grants_take_effect_on_the_next_request(backend: Backend) {
     );
 
     // Guest + User: the union — reads all, creates, changes only its own.
-    call(
-        &app,
+    app.call(
         Method::POST,
         "/user-roles",
         &admin,
         Some(json!({"user_id": user_id, "role": "User"})),
     )
     .await;
-    let (status, created) = call(
-        &app,
-        Method::POST,
-        "/articles",
-        &token,
-        Some(json!({"title": "Union"})),
-    )
-    .await;
+    let (status, created) = app
+        .call(
+            Method::POST,
+            "/articles",
+            &token,
+            Some(json!({"title": "Union"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert_eq!(
-        call(&app, Method::GET, "/articles", &token, None).await.1["meta"]["total"],
+        app.call(Method::GET, "/articles", &token, None).await.1["meta"]["total"],
         5
     );
     let (_, me_now) = read(
@@ -397,7 +371,9 @@ async fn check_agrees_with_the_routes(backend: Backend) {
         ("guest", app.demo_login("guest").await),
     ];
     let admin = &tokens[0].1;
-    let (_, all) = call(&app, Method::GET, "/articles?ordering=title", admin, None).await;
+    let (_, all) = app
+        .call(Method::GET, "/articles?ordering=title", admin, None)
+        .await;
     let articles: Vec<(String, String)> = all["data"]
         .as_array()
         .unwrap()
@@ -413,14 +389,14 @@ async fn check_agrees_with_the_routes(backend: Backend) {
     for (who, token) in &tokens {
         for (article, owner) in &articles {
             for action in ["read", "update", "delete"] {
-                let (status, answer) = call(
-                    &app,
-                    Method::POST,
-                    "/authz/check",
-                    token,
-                    Some(json!({"element": "article", "action": action, "owner_id": owner})),
-                )
-                .await;
+                let (status, answer) = app
+                    .call(
+                        Method::POST,
+                        "/authz/check",
+                        token,
+                        Some(json!({"element": "article", "action": action, "owner_id": owner})),
+                    )
+                    .await;
                 assert_eq!(status, StatusCode::OK, "{answer}");
                 let allowed = answer["data"]["allowed"].as_bool().unwrap();
                 // Ask the route the same question (delete last: it changes the data).
@@ -429,8 +405,9 @@ async fn check_agrees_with_the_routes(backend: Backend) {
                     "update" => (Method::PATCH, Some(json!({}))),
                     _ => continue,
                 };
-                let (route, _) =
-                    call(&app, method, &format!("/articles/{article}"), token, body).await;
+                let (route, _) = app
+                    .call(method, &format!("/articles/{article}"), token, body)
+                    .await;
                 assert_eq!(
                     allowed,
                     route.is_success(),
@@ -439,22 +416,22 @@ async fn check_agrees_with_the_routes(backend: Backend) {
                 checked += 1;
             }
         }
-        let (_, answer) = call(
-            &app,
-            Method::POST,
-            "/authz/check",
-            token,
-            Some(json!({"element": "article", "action": "create"})),
-        )
-        .await;
-        let (route, _) = call(
-            &app,
-            Method::POST,
-            "/articles",
-            token,
-            Some(json!({"title": format!("by {who}")})),
-        )
-        .await;
+        let (_, answer) = app
+            .call(
+                Method::POST,
+                "/authz/check",
+                token,
+                Some(json!({"element": "article", "action": "create"})),
+            )
+            .await;
+        let (route, _) = app
+            .call(
+                Method::POST,
+                "/articles",
+                token,
+                Some(json!({"title": format!("by {who}")})),
+            )
+            .await;
         assert_eq!(
             answer["data"]["allowed"].as_bool().unwrap(),
             route.is_success(),
@@ -520,14 +497,9 @@ async fn check_agrees_with_the_routes(backend: Backend) {
         ),
     ];
     for (token, question, allowed, scope, reason) in cases {
-        let (_, answer) = call(
-            &app,
-            Method::POST,
-            "/authz/check",
-            token,
-            Some(question.clone()),
-        )
-        .await;
+        let (_, answer) = app
+            .call(Method::POST, "/authz/check", token, Some(question.clone()))
+            .await;
         let data = &answer["data"];
         assert_eq!(
             (
@@ -539,39 +511,39 @@ async fn check_agrees_with_the_routes(backend: Backend) {
             "{question}"
         );
     }
-    let (_, answer) = call(
-        &app,
-        Method::POST,
-        "/authz/check",
-        guest,
-        Some(json!({"element": "article", "action": "read"})),
-    )
-    .await;
+    let (_, answer) = app
+        .call(
+            Method::POST,
+            "/authz/check",
+            guest,
+            Some(json!({"element": "article", "action": "read"})),
+        )
+        .await;
     assert_eq!(answer["data"]["matched_rules"][0]["role"], "Guest");
 
     // Batch, in order; another user's permissions need read on user_role.
-    let (status, answer) = call(
-        &app,
-        Method::POST,
-        "/authz/check",
-        admin,
-        Some(json!({"checks": [
-            {"element": "article", "action": "create", "user_id": user_id},
-            {"element": "tenant", "action": "read", "user_id": user_id},
-        ]})),
-    )
-    .await;
+    let (status, answer) = app
+        .call(
+            Method::POST,
+            "/authz/check",
+            admin,
+            Some(json!({"checks": [
+                {"element": "article", "action": "create", "user_id": user_id},
+                {"element": "tenant", "action": "read", "user_id": user_id},
+            ]})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(answer["data"]["results"][0]["reason"], "create_allowed");
     assert_eq!(answer["data"]["results"][1]["reason"], "no_rule");
-    let (status, _) = call(
-        &app,
-        Method::POST,
-        "/authz/check",
-        user,
-        Some(json!({"element": "article", "action": "read", "user_id": admin_id})),
-    )
-    .await;
+    let (status, _) = app
+        .call(
+            Method::POST,
+            "/authz/check",
+            user,
+            Some(json!({"element": "article", "action": "read", "user_id": admin_id})),
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     for (question, field) in [
         (json!({"element": "spaceship", "action": "read"}), "element"),
@@ -585,7 +557,9 @@ async fn check_agrees_with_the_routes(backend: Backend) {
             "user_id",
         ),
     ] {
-        let (status, body) = call(&app, Method::POST, "/authz/check", admin, Some(question)).await;
+        let (status, body) = app
+            .call(Method::POST, "/authz/check", admin, Some(question))
+            .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
         assert_error(&body, "validation_error", Some(field));
     }

@@ -43,20 +43,6 @@ async fn id_of(app: &TestApp, admin: &str, title: &str) -> String {
         .to_string()
 }
 
-async fn send(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut request = app.api(method, path, Some(token));
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    read(request.send().await.unwrap()).await
-}
-
 async fn demo_matrix(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     app.seed_demo().await;
@@ -84,89 +70,93 @@ async fn demo_matrix(backend: Backend) {
         (Method::PUT, Some(json!({"title": "x"}))),
         (Method::DELETE, None),
     ] {
-        let (status, response) =
-            send(&app, method.clone(), &path(&admin_article), &user, body).await;
+        let (status, response) = app
+            .call(method.clone(), &path(&admin_article), &user, body)
+            .await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{method} {response}");
         assert_error(&response, "not_found", None);
     }
-    let (status, body) = send(&app, Method::GET, &path(&user_article), &user, None).await;
+    let (status, body) = app
+        .call(Method::GET, &path(&user_article), &user, None)
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, body) = send(
-        &app,
-        Method::PATCH,
-        &path(&user_article),
-        &user,
-        Some(json!({"content": "edited"})),
-    )
-    .await;
+    let (status, body) = app
+        .call(
+            Method::PATCH,
+            &path(&user_article),
+            &user,
+            Some(json!({"content": "edited"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["content"], "edited");
     assert_eq!(body["data"]["title"], "User Article 1");
-    let (status, created) = send(
-        &app,
-        Method::POST,
-        "/articles",
-        &user,
-        Some(json!({"title": "Mine", "content": "c"})),
-    )
-    .await;
+    let (status, created) = app
+        .call(
+            Method::POST,
+            "/articles",
+            &user,
+            Some(json!({"title": "Mine", "content": "c"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let mine = created["data"]["id"].as_str().unwrap().to_string();
-    let (status, _) = send(&app, Method::DELETE, &path(&mine), &user, None).await;
+    let (status, _) = app.call(Method::DELETE, &path(&mine), &user, None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(
-        send(&app, Method::GET, &path(&mine), &user, None).await.0,
+        app.call(Method::GET, &path(&mine), &user, None).await.0,
         StatusCode::NOT_FOUND
     );
 
     // The guest reads everything, changes nothing: 403 on visible objects.
     assert_eq!(
-        send(&app, Method::GET, &path(&admin_article), &guest, None)
+        app.call(Method::GET, &path(&admin_article), &guest, None)
             .await
             .0,
         StatusCode::OK
     );
-    let (status, body) = send(
-        &app,
-        Method::POST,
-        "/articles",
-        &guest,
-        Some(json!({"title": "No"})),
-    )
-    .await;
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/articles",
+            &guest,
+            Some(json!({"title": "No"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_error(&body, "forbidden", None);
     for method in [Method::PATCH, Method::PUT, Method::DELETE] {
         let body = (method != Method::DELETE).then(|| json!({"title": "No"}));
-        let (status, response) =
-            send(&app, method.clone(), &path(&user_article), &guest, body).await;
+        let (status, response) = app
+            .call(method.clone(), &path(&user_article), &guest, body)
+            .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{method} {response}");
     }
 
     // The admin (superuser) does everything, to anyone's article.
-    let (status, body) = send(
-        &app,
-        Method::PUT,
-        &path(&user_article),
-        &admin,
-        Some(json!({"title": "Renamed", "content": "by admin"})),
-    )
-    .await;
+    let (status, body) = app
+        .call(
+            Method::PUT,
+            &path(&user_article),
+            &admin,
+            Some(json!({"title": "Renamed", "content": "by admin"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(
-        send(&app, Method::DELETE, &path(&user_article), &admin, None)
+        app.call(Method::DELETE, &path(&user_article), &admin, None)
             .await
             .0,
         StatusCode::NO_CONTENT
     );
-    let (status, body) = send(
-        &app,
-        Method::POST,
-        "/articles",
-        &admin,
-        Some(json!({"title": "Admin new"})),
-    )
-    .await;
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/articles",
+            &admin,
+            Some(json!({"title": "Admin new"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
 }
 
@@ -243,7 +233,7 @@ async fn bodies_are_validated_after_access(backend: Backend) {
             "tenant_id",
         ),
     ] {
-        let (status, response) = send(&app, Method::POST, "/articles", &user, Some(body)).await;
+        let (status, response) = app.call(Method::POST, "/articles", &user, Some(body)).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{response}");
         assert_error(&response, "validation_error", Some(field));
     }

@@ -179,6 +179,21 @@ impl TestApp {
         }
     }
 
+    /// Sends `method path` under `/api/v1` as `token`, with a JSON body when given.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.api(method, path, Some(token));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        read(request.send().await.unwrap()).await
+    }
+
     /// Registers `email` with `password`; asserts 201.
     pub async fn register(&self, email: &str, password: &str) -> Value {
         let res = self

@@ -2,7 +2,7 @@
 
 use crate::auth::Principal;
 use crate::error::{AppError, FieldError};
-use crate::guard::{ensure_create, ensure_object, list_query, ListRequest};
+use crate::guard::{ensure_create, ensure_object, list_query, not_found_or_forbidden, ListRequest};
 use castellan_domain::rbac::Action;
 use castellan_ports::{Article, ArticleRepository, Clock, Page};
 use std::sync::Arc;
@@ -77,12 +77,7 @@ impl ArticleService {
     ) -> Result<Article, AppError> {
         let article = self.articles.get(id).await?;
         let Some(article) = article else {
-            // Still 403 when the caller has no rule for articles at all.
-            principal
-                .subject
-                .list_scope(ELEMENT)
-                .map_err(|_| AppError::Forbidden("you may not read article".into()))?;
-            return Err(AppError::NotFound("no such article".into()));
+            return Err(not_found_or_forbidden(principal, ELEMENT));
         };
         ensure_object(
             principal,

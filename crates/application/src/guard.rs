@@ -117,3 +117,12 @@ pub fn ownerless_list_query(
         _ => Ok(None),
     }
 }
+
+/// A missing object: 404, unless the caller has no read rule for the element at all (403,
+/// as for every route of an element without a rule).
+pub fn not_found_or_forbidden(principal: &Principal, element: &str) -> AppError {
+    match principal.subject.list_scope(element) {
+        Ok(_) => AppError::NotFound(format!("no such {element}")),
+        Err(_) => forbidden(element, Action::Read),
+    }
+}

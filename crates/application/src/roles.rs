@@ -3,7 +3,9 @@
 
 use crate::auth::Principal;
 use crate::error::{AppError, FieldError};
-use crate::guard::{ensure_create, ensure_object, ownerless_list_query, ListRequest};
+use crate::guard::{
+    ensure_create, ensure_object, not_found_or_forbidden, ownerless_list_query, ListRequest,
+};
 use castellan_domain::rbac::{AccessFlags, AccessRule, Action};
 use castellan_domain::UserId;
 use castellan_ports::{
@@ -394,13 +396,5 @@ impl RoleService {
         ensure_object(p, GRANT, Action::Delete, Uuid::nil(), grant.tenant_id)?;
         self.roles.delete_grant(id).await?;
         Ok(())
-    }
-}
-
-/// A missing object: 404, unless the caller has no rule for the element at all (403).
-fn not_found_or_forbidden(p: &Principal, element: &str) -> AppError {
-    match p.subject.list_scope(element) {
-        Ok(_) => AppError::NotFound(format!("no such {element}")),
-        Err(_) => AppError::Forbidden(format!("you may not read {element}")),
     }
 }

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = roles)]
-struct RoleRow {
+pub(crate) struct RoleRow {
     id: DbUuid,
     tenant_id: DbUuid,
     name: String,

@@ -1,12 +1,14 @@
 //! [`UserRepository`] over SQL, shared by the PostgreSQL and SQLite adapters.
 
+use crate::db::DbBackend;
 use crate::error::from_diesel;
+use crate::listing::{like_pattern, lower, page_bounds};
 use crate::pool::Db;
 use crate::schema::{roles, user_roles, users};
 use crate::sql_types::{from_db, uid, DbUuid};
 use async_trait::async_trait;
 use castellan_domain::{Email, Profile, TenantId, User, UserId};
-use castellan_ports::{RepoError, UserRepository};
+use castellan_ports::{ListQuery, Page, RepoError, UserRepository};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
@@ -14,7 +16,7 @@ use uuid::Uuid;
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = users)]
-struct UserRow {
+pub(crate) struct UserRow {
     id: DbUuid,
     tenant_id: DbUuid,
     email: String,
@@ -67,6 +69,29 @@ impl From<&User> for UserRow {
             updated_at: user.updated_at,
         }
     }
+}
+
+/// The rows `query` selects, before ordering and paging.
+fn filtered(query: &ListQuery) -> users::BoxedQuery<'static, DbBackend> {
+    let mut rows = users::table.into_boxed();
+    if let Some(tenant) = query.tenant_id {
+        rows = rows.filter(users::tenant_id.eq(uid(tenant)));
+    }
+    // A user "owns" their own account: own-scope lists show just the caller.
+    if let Some(owner) = query.owner_id {
+        rows = rows.filter(users::id.eq(uid(owner)));
+    }
+    if let Some(search) = query.search.as_deref() {
+        let pattern = like_pattern(search);
+        rows = rows.filter(
+            users::email
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(users::first_name).like(pattern.clone()).escape('\\'))
+                .or(lower(users::last_name).like(pattern).escape('\\')),
+        );
+    }
+    rows
 }
 
 /// Users in the `users` table, roles through `user_roles`.
@@ -229,6 +254,52 @@ impl UserRepository for UserStore {
                 users::token_version.eq(users::token_version + 1),
                 users::updated_at.eq(now),
             ))
+            .execute(&mut conn)
+            .await
+            .map(|_| ())
+            .map_err(from_diesel)
+    }
+
+    async fn list(&self, query: &ListQuery) -> Result<Page<User>, RepoError> {
+        let mut conn = self.db.get().await?;
+        let count: i64 = filtered(query)
+            .count()
+            .get_result(&mut conn)
+            .await
+            .map_err(from_diesel)?;
+        let mut rows = filtered(query);
+        for order in &query.ordering {
+            rows = match (order.field.as_str(), order.descending) {
+                ("created_at", false) => rows.then_order_by(users::created_at.asc()),
+                ("created_at", true) => rows.then_order_by(users::created_at.desc()),
+                ("email", true) => rows.then_order_by(users::email.desc()),
+                _ => rows.then_order_by(users::email.asc()),
+            };
+        }
+        let (limit, offset) = page_bounds(query);
+        let items = rows
+            .then_order_by(users::id.asc())
+            .limit(limit)
+            .offset(offset)
+            .select(UserRow::as_select())
+            .load(&mut conn)
+            .await
+            .map_err(from_diesel)?;
+        Ok(Page {
+            items: items.into_iter().map(User::from).collect(),
+            total: u64::try_from(count).unwrap_or(0),
+        })
+    }
+
+    async fn set_active(
+        &self,
+        id: UserId,
+        active: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(), RepoError> {
+        let mut conn = self.db.get().await?;
+        diesel::update(users::table.find(uid(id.0)))
+            .set((users::is_active.eq(active), users::updated_at.eq(now)))
             .execute(&mut conn)
             .await
             .map(|_| ())

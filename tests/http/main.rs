@@ -29,4 +29,5 @@ mod conventions;
 mod embedded;
 mod faults;
 mod sessions;
+mod tenants;
 mod tokens;

@@ -25,6 +25,8 @@ mod roles;
 mod schema;
 #[path = "../../adapters-sql/sessions.rs"]
 mod sessions;
+#[path = "../../adapters-sql/tenants.rs"]
+mod tenants;
 #[path = "../../adapters-sql/users.rs"]
 mod users;
 
@@ -43,3 +45,5 @@ pub type PgAccessRepository = access::AccessStore;
 pub type PgArticleRepository = articles::ArticleStore;
 /// Roles, access rules and grants on PostgreSQL.
 pub type PgRoleRepository = roles::RoleStore;
+/// Tenants on PostgreSQL.
+pub type PgTenantRepository = tenants::TenantStore;

@@ -27,6 +27,8 @@ mod roles;
 mod schema;
 #[path = "../../adapters-sql/sessions.rs"]
 mod sessions;
+#[path = "../../adapters-sql/tenants.rs"]
+mod tenants;
 #[path = "../../adapters-sql/users.rs"]
 mod users;
 
@@ -45,3 +47,5 @@ pub type SqliteAccessRepository = access::AccessStore;
 pub type SqliteArticleRepository = articles::ArticleStore;
 /// Roles, access rules and grants on SQLite.
 pub type SqliteRoleRepository = roles::RoleStore;
+/// Tenants on SQLite.
+pub type SqliteTenantRepository = tenants::TenantStore;

@@ -196,6 +196,23 @@ impl FromRequest for Auth {
     }
 }
 
+/// The caller when a bearer token is sent (a bad one is still 401), `None` without one.
+#[derive(Debug, Clone)]
+pub struct OptionalAuth(pub Option<Principal>);
+
+impl FromRequest for OptionalAuth {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if !req.headers().contains_key(header::AUTHORIZATION) {
+            return Box::pin(async { Ok(OptionalAuth(None)) });
+        }
+        let auth = Auth::from_request(req, payload);
+        Box::pin(async move { auth.await.map(|Auth(p)| OptionalAuth(Some(p))) })
+    }
+}
+
 fn bearer_token(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;

@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document, generated from the handlers and DTOs.
 
-use crate::routes::{access, articles, auth, meta, roles};
+use crate::routes::{access, articles, auth, meta, roles, tenants};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -39,6 +39,9 @@ impl Modify for BearerAuth {
         roles::delete_role, roles::list_rules, roles::create_rule, roles::get_rule,
         roles::replace_rule, roles::patch_rule, roles::delete_rule, roles::list_grants,
         roles::grant, roles::revoke,
+        tenants::create_tenant, tenants::list_tenants, tenants::get_tenant, tenants::update_tenant,
+        tenants::list_users, tenants::create_user, tenants::get_user, tenants::update_user,
+        tenants::delete_user,
     ),
     components(schemas(crate::dto::BatchCheckRequest, crate::dto::BatchCheckDto)),
     modifiers(&BearerAuth),
@@ -47,6 +50,7 @@ impl Modify for BearerAuth {
         (name = "auth", description = "Users and tokens"),
         (name = "access", description = "The catalog and access checks"),
         (name = "articles", description = "Articles, guarded by the access rules"),
+        (name = "tenants", description = "Tenants and their users"),
     )
 )]
 struct ApiDoc;

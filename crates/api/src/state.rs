@@ -1,6 +1,8 @@
 //! What every handler can reach.
 
-use castellan_application::{AccessService, ArticleService, AuthService, RoleService};
+use castellan_application::{
+    AccessService, ArticleService, AuthService, RoleService, TenantService, UserAdminService,
+};
 
 /// Shared application state, cloned into every worker.
 #[derive(Debug, Clone)]
@@ -13,6 +15,10 @@ pub struct AppState {
     pub articles: ArticleService,
     /// Roles, access rules, grants.
     pub roles: RoleService,
+    /// Tenants.
+    pub tenants: TenantService,
+    /// User administration.
+    pub users: UserAdminService,
     /// Version string reported by `/health`.
     pub version: &'static str,
 }

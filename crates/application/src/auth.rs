@@ -554,6 +554,33 @@ impl AuthService {
         Ok(())
     }
 
+    /// Deactivates a user (soft delete or `is_active: false` by an administrator): every
+    /// session and token of theirs stops working.
+    pub async fn deactivate_user(&self, user: UserId) -> Result<(), AppError> {
+        let now = self.ports.clock.now();
+        self.revoke_everything(user, now).await?;
+        self.ports.users.deactivate(user, now).await?;
+        Ok(())
+    }
+
+    /// Hashes a new password after checking the policy (`field` names the input).
+    pub async fn new_password_hash(
+        &self,
+        password: Option<&str>,
+        email: Option<&Email>,
+        field: &str,
+        errors: &mut Vec<FieldError>,
+    ) -> Result<Option<String>, AppError> {
+        let Some(password) = required(password, field, errors) else {
+            return Ok(None);
+        };
+        if let Err(err) = self.policy.check(password, email) {
+            errors.push(FieldError::new(field, err.to_string()));
+            return Ok(None);
+        }
+        Ok(Some(self.ports.hasher.hash(password.to_string()).await?))
+    }
+
     /// Whether the database answers (readiness).
     pub async fn check_database(&self) -> Result<(), AppError> {
         Ok(self.ports.users.ping().await?)
@@ -701,7 +728,8 @@ fn required<'a>(
     }
 }
 
-fn parse_email(raw: Option<&str>, field: &str, errors: &mut Vec<FieldError>) -> Option<Email> {
+/// Parses a required email field.
+pub fn parse_email(raw: Option<&str>, field: &str, errors: &mut Vec<FieldError>) -> Option<Email> {
     let raw = required(raw, field, errors)?;
     match Email::parse(raw) {
         Ok(email) => Some(email),
@@ -712,7 +740,8 @@ fn parse_email(raw: Option<&str>, field: &str, errors: &mut Vec<FieldError>) -> 
     }
 }
 
-fn name_field(value: Option<String>, field: &str, errors: &mut Vec<FieldError>) -> String {
+/// A personal-name field (trimmed, at most 150 characters).
+pub fn name_field(value: Option<String>, field: &str, errors: &mut Vec<FieldError>) -> String {
     let value = value.unwrap_or_default().trim().to_string();
     if value.chars().count() > MAX_NAME_LEN {
         errors.push(FieldError::new(

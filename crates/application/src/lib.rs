@@ -11,6 +11,8 @@ pub mod guard;
 pub mod roles;
 pub mod secrets;
 pub mod seed;
+pub mod tenants;
+pub mod users;
 
 pub use access::{AccessService, CheckInput};
 pub use articles::{ArticleInput, ArticleService};
@@ -22,3 +24,5 @@ pub use error::{AppError, FieldError};
 pub use guard::ListRequest;
 pub use roles::{RoleInput, RoleRef, RoleService, RuleInput};
 pub use seed::{DemoSeed, SeedReport};
+pub use tenants::{TenantInput, TenantPatch, TenantService};
+pub use users::{NewUserInput, UserAdminService, UserPatch};

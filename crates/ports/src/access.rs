@@ -189,3 +189,47 @@ pub trait RoleRepository: Send + Sync + std::fmt::Debug {
     /// Removes a grant; false when absent.
     async fn delete_grant(&self, id: Uuid) -> Result<bool, RepoError>;
 }
+
+/// A tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    /// Identifier.
+    pub id: Uuid,
+    /// Display name.
+    pub name: String,
+    /// 3–63 of `[a-z0-9-]`, unique.
+    pub slug: String,
+    /// Inactive tenants keep their data.
+    pub is_active: bool,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Everything a new tenant starts with, written in one transaction.
+#[derive(Debug, Clone)]
+pub struct TenantBootstrap {
+    /// The tenant.
+    pub tenant: Tenant,
+    /// Its system roles.
+    pub roles: Vec<Role>,
+    /// Their rules.
+    pub rules: Vec<StoredRule>,
+    /// Its first admin.
+    pub admin: castellan_domain::User,
+    /// The admin's role names.
+    pub admin_roles: Vec<String>,
+}
+
+/// Tenants.
+#[async_trait]
+pub trait TenantRepository: Send + Sync + std::fmt::Debug {
+    /// Creates the tenant, its roles and rules and its first admin, all or nothing. A taken
+    /// slug → conflict on `slug`; a taken admin email → conflict on `email`.
+    async fn bootstrap(&self, new: &TenantBootstrap) -> Result<(), RepoError>;
+    /// A page of tenants (`tenant_id` of the query: only that one).
+    async fn list(&self, query: &ListQuery) -> Result<Page<Tenant>, RepoError>;
+    /// One tenant.
+    async fn get(&self, id: Uuid) -> Result<Option<Tenant>, RepoError>;
+    /// Writes name and `is_active`.
+    async fn update(&self, tenant: &Tenant) -> Result<Option<Tenant>, RepoError>;
+}

@@ -12,7 +12,7 @@ pub mod token_store;
 
 pub use access::{
     AccessRepository, Article, ArticleRepository, BusinessElement, Grant, ListQuery, Ordering,
-    Page, Role, RoleRepository, StoredRule,
+    Page, Role, RoleRepository, StoredRule, Tenant, TenantBootstrap, TenantRepository,
 };
 pub use clock::{Clock, SystemClock};
 pub use crypto::{CryptoError, Jwk, JwkSet, PasswordHasher, TokenCodec, TokenError};

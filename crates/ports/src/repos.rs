@@ -35,6 +35,15 @@ pub trait UserRepository: Send + Sync + std::fmt::Debug {
     async fn bump_token_version(&self, id: UserId, now: DateTime<Utc>) -> Result<i32, RepoError>;
     /// Soft delete: inactive, token version bumped.
     async fn deactivate(&self, id: UserId, now: DateTime<Utc>) -> Result<(), RepoError>;
+    /// A page of users (`search` over email and names; ordering by `email`, `created_at`).
+    async fn list(&self, query: &crate::ListQuery) -> Result<crate::Page<User>, RepoError>;
+    /// Sets `is_active` (reactivation keeps the token version: old tokens stay dead).
+    async fn set_active(
+        &self,
+        id: UserId,
+        active: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(), RepoError>;
     /// Removes the user for good, with their sessions and role grants (the demo seed's
     /// reset; accounts are otherwise only soft-deleted).
     async fn purge(&self, id: UserId) -> Result<(), RepoError>;

@@ -88,6 +88,13 @@ pub struct AuthSettings {
     pub max_concurrent_hashes: usize,
 }
 
+/// `[tenants]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TenantSettings {
+    /// Public `POST /tenants`.
+    pub self_service: bool,
+}
+
 /// `[log]`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct LogSettings {
@@ -115,6 +122,8 @@ pub struct Settings {
     pub redis: RedisSettings,
     /// `[auth]`.
     pub auth: AuthSettings,
+    /// `[tenants]`.
+    pub tenants: TenantSettings,
     /// `[log]`.
     pub log: LogSettings,
     /// `[migrations]`.

@@ -9,20 +9,22 @@ use castellan_adapters_crypto::{
 use castellan_adapters_local::InProcessTokenStore;
 use castellan_adapters_postgres::{
     PgAccessRepository, PgArticleRepository, PgConfig, PgPool, PgRoleRepository,
-    PgSessionRepository, PgTokenStore, PgUserRepository,
+    PgSessionRepository, PgTenantRepository, PgTokenStore, PgUserRepository,
 };
 use castellan_adapters_redis::{RedisConfig, RedisTokenStore};
 use castellan_adapters_sqlite::{
     SqliteAccessRepository, SqliteArticleRepository, SqliteConfig, SqlitePool,
-    SqliteRevocationStore, SqliteRoleRepository, SqliteSessionRepository, SqliteUserRepository,
+    SqliteRevocationStore, SqliteRoleRepository, SqliteSessionRepository, SqliteTenantRepository,
+    SqliteUserRepository,
 };
 use castellan_api::AppState;
 use castellan_application::{
     AccessService, ArticleService, AuthConfig, AuthPorts, AuthService, DemoSeed, RoleService,
+    TenantService, UserAdminService,
 };
 use castellan_ports::{
     AccessRepository, ArticleRepository, Clock, RoleRepository, SessionRepository, SystemClock,
-    TokenStore, UserRepository,
+    TenantRepository, TokenStore, UserRepository,
 };
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -93,6 +95,7 @@ pub struct Storage {
     access: Arc<dyn AccessRepository>,
     articles: Arc<dyn ArticleRepository>,
     roles: Arc<dyn RoleRepository>,
+    tenants: Arc<dyn TenantRepository>,
     token_store: Arc<dyn TokenStore>,
 }
 
@@ -114,7 +117,8 @@ pub async fn storage(settings: &Settings) -> Result<Storage, StartupError> {
                 sessions: Arc::new(PgSessionRepository::new(pool.clone())),
                 access: Arc::new(PgAccessRepository::new(pool.clone())),
                 articles: Arc::new(PgArticleRepository::new(pool.clone())),
-                roles: Arc::new(PgRoleRepository::new(pool)),
+                roles: Arc::new(PgRoleRepository::new(pool.clone())),
+                tenants: Arc::new(PgTenantRepository::new(pool)),
                 token_store,
             })
         }
@@ -137,7 +141,8 @@ pub async fn storage(settings: &Settings) -> Result<Storage, StartupError> {
                 sessions: Arc::new(SqliteSessionRepository::new(pool.clone())),
                 access: Arc::new(SqliteAccessRepository::new(pool.clone())),
                 articles: Arc::new(SqliteArticleRepository::new(pool.clone())),
-                roles: Arc::new(SqliteRoleRepository::new(pool)),
+                roles: Arc::new(SqliteRoleRepository::new(pool.clone())),
+                tenants: Arc::new(SqliteTenantRepository::new(pool)),
                 token_store,
             })
         }
@@ -180,6 +185,10 @@ pub struct Services {
     pub articles: ArticleService,
     /// Roles, access rules, grants.
     pub roles: RoleService,
+    /// Tenants.
+    pub tenants: TenantService,
+    /// User administration.
+    pub users: UserAdminService,
     /// The demo seed.
     pub seed: DemoSeed,
 }
@@ -227,8 +236,22 @@ pub async fn services(settings: &Settings) -> Result<Services, StartupError> {
         refresh_ttl_secs: auth.refresh_ttl_secs,
         allow_registration: auth.allow_registration,
     };
+    let auth = AuthService::new(ports, config);
     Ok(Services {
-        auth: AuthService::new(ports, config),
+        tenants: TenantService::new(
+            storage.tenants,
+            storage.access.clone(),
+            auth.clone(),
+            clock.clone(),
+            settings.tenants.self_service,
+        ),
+        users: UserAdminService::new(
+            storage.users.clone(),
+            storage.roles.clone(),
+            auth.clone(),
+            clock.clone(),
+        ),
+        auth,
         roles: RoleService::new(
             storage.roles,
             storage.access.clone(),
@@ -274,6 +297,8 @@ impl Application {
             access: services.access,
             articles: services.articles,
             roles: services.roles,
+            tenants: services.tenants,
+            users: services.users,
             version: env!("CARGO_PKG_VERSION"),
         };
         let listener = TcpListener::bind(settings.bind_addr()?).map_err(StartupError::Bind)?;

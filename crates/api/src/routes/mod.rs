@@ -5,6 +5,7 @@ pub(crate) mod articles;
 pub(crate) mod auth;
 pub(crate) mod meta;
 pub(crate) mod roles;
+pub(crate) mod tenants;
 
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
@@ -60,6 +61,7 @@ pub fn app(
                 .configure(access::configure)
                 .configure(articles::configure)
                 .configure(roles::configure)
+                .configure(tenants::configure)
                 .configure(meta::configure_v1),
         )
         .default_service(web::to(route_not_found))

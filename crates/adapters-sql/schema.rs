@@ -169,5 +169,40 @@ diesel::allow_tables_to_appear_in_same_query!(
     revocations,
     business_elements,
     access_rules,
-    articles
+    articles,
+    invitations,
+    outbox
 );
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Uuid, Moment, Bytea};
+
+    invitations (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        email -> Text,
+        role_id -> Uuid,
+        token_hash -> Bytea,
+        invited_by -> Nullable<Uuid>,
+        created_at -> Moment,
+        expires_at -> Moment,
+        accepted_at -> Nullable<Moment>,
+        revoked_at -> Nullable<Moment>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Uuid, Moment};
+
+    outbox (id) {
+        id -> Uuid,
+        to_email -> Text,
+        subject -> Text,
+        body -> Text,
+        sent_at -> Moment,
+    }
+}
+
+diesel::joinable!(invitations -> roles (role_id));

@@ -28,6 +28,7 @@ mod auth;
 mod conventions;
 mod embedded;
 mod faults;
+mod invitations;
 mod sessions;
 mod tenants;
 mod tokens;

@@ -13,6 +13,8 @@ mod access;
 mod articles;
 #[path = "../../adapters-sql/error.rs"]
 mod error;
+#[path = "../../adapters-sql/invitations.rs"]
+mod invitations;
 #[path = "../../adapters-sql/listing.rs"]
 mod listing;
 #[path = "../../adapters-sql/pool.rs"]
@@ -47,3 +49,7 @@ pub type PgArticleRepository = articles::ArticleStore;
 pub type PgRoleRepository = roles::RoleStore;
 /// Tenants on PostgreSQL.
 pub type PgTenantRepository = tenants::TenantStore;
+/// Invitations on PostgreSQL.
+pub type PgInvitationRepository = invitations::InvitationStore;
+/// The dev mailer and its outbox on PostgreSQL.
+pub type PgOutbox = invitations::OutboxStore;

@@ -59,8 +59,8 @@ impl Db {
             Box::pin(async move {
                 let mut conn = Conn::establish(&url).await?;
                 conn.batch_execute(&format!(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {busy_ms};"
+                    "PRAGMA busy_timeout = {busy_ms}; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
                 ))
                 .await
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
@@ -79,12 +79,16 @@ impl Db {
 /// directory when missing); returns how many ran.
 pub async fn run_migrations(config: &SqliteConfig) -> Result<usize, MigrationError> {
     let path = config.path();
+    let busy_ms = config.timeout.as_millis();
     apply_migrations(MIGRATIONS, move || {
         create_parent_dir(&path).map_err(MigrationError::new)?;
         let mut conn =
             SqliteConnection::establish(&path.to_string_lossy()).map_err(MigrationError::new)?;
-        conn.batch_execute("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")
-            .map_err(MigrationError::new)?;
+        // Wait for other connections (a replica starting, a server stopping) like the pool does.
+        conn.batch_execute(&format!(
+            "PRAGMA busy_timeout = {busy_ms}; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;"
+        ))
+        .map_err(MigrationError::new)?;
         Ok(conn)
     })
     .await

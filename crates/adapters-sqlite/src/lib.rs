@@ -15,6 +15,8 @@ mod access;
 mod articles;
 #[path = "../../adapters-sql/error.rs"]
 mod error;
+#[path = "../../adapters-sql/invitations.rs"]
+mod invitations;
 #[path = "../../adapters-sql/listing.rs"]
 mod listing;
 #[path = "../../adapters-sql/pool.rs"]
@@ -49,3 +51,7 @@ pub type SqliteArticleRepository = articles::ArticleStore;
 pub type SqliteRoleRepository = roles::RoleStore;
 /// Tenants on SQLite.
 pub type SqliteTenantRepository = tenants::TenantStore;
+/// Invitations on SQLite.
+pub type SqliteInvitationRepository = invitations::InvitationStore;
+/// The dev mailer and its outbox on SQLite.
+pub type SqliteOutbox = invitations::OutboxStore;

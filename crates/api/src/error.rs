@@ -38,6 +38,7 @@ impl ApiError {
         match self {
             ApiError::App(app) => match app {
                 AppError::Validation(_) => "validation_error",
+                AppError::InvalidToken { code, .. } => code,
                 AppError::InvalidCredentials => "invalid_credentials",
                 AppError::Unauthenticated(_) => "unauthenticated",
                 AppError::Forbidden(_) => "forbidden",
@@ -72,6 +73,9 @@ impl ApiError {
                     field: Some(field.clone()),
                 })
                 .collect(),
+            ApiError::App(AppError::InvalidToken { message, field, .. }) => {
+                one(message.to_string(), Some(field.to_string()))
+            }
             ApiError::App(AppError::Conflict { message, field }) => {
                 one(message.clone(), field.clone())
             }
@@ -90,7 +94,7 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::App(app) => match app {
-                AppError::Validation(_) => StatusCode::BAD_REQUEST,
+                AppError::Validation(_) | AppError::InvalidToken { .. } => StatusCode::BAD_REQUEST,
                 AppError::InvalidCredentials | AppError::Unauthenticated(_) => {
                     StatusCode::UNAUTHORIZED
                 }

@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document, generated from the handlers and DTOs.
 
-use crate::routes::{access, articles, auth, meta, roles, tenants};
+use crate::routes::{access, articles, auth, invitations, meta, roles, tenants};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -42,6 +42,8 @@ impl Modify for BearerAuth {
         tenants::create_tenant, tenants::list_tenants, tenants::get_tenant, tenants::update_tenant,
         tenants::list_users, tenants::create_user, tenants::get_user, tenants::update_user,
         tenants::delete_user,
+        invitations::create, invitations::list, invitations::revoke, invitations::accept,
+        invitations::outbox,
     ),
     components(schemas(crate::dto::BatchCheckRequest, crate::dto::BatchCheckDto)),
     modifiers(&BearerAuth),

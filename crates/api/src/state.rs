@@ -1,8 +1,11 @@
 //! What every handler can reach.
 
 use castellan_application::{
-    AccessService, ArticleService, AuthService, RoleService, TenantService, UserAdminService,
+    AccessService, ArticleService, AuthService, InvitationService, RoleService, TenantService,
+    UserAdminService,
 };
+use castellan_ports::Outbox;
+use std::sync::Arc;
 
 /// Shared application state, cloned into every worker.
 #[derive(Debug, Clone)]
@@ -19,6 +22,10 @@ pub struct AppState {
     pub tenants: TenantService,
     /// User administration.
     pub users: UserAdminService,
+    /// Invitations.
+    pub invitations: InvitationService,
+    /// The dev mailer's outbox, when its route is on.
+    pub outbox: Option<Arc<dyn Outbox>>,
     /// Version string reported by `/health`.
     pub version: &'static str,
 }

@@ -554,6 +554,16 @@ impl AuthService {
         Ok(())
     }
 
+    /// Opens a session for `user` (after an invitation is accepted, say).
+    pub async fn issue_session(
+        &self,
+        user: &User,
+        roles: &[String],
+        client: ClientInfo,
+    ) -> Result<TokenPair, AppError> {
+        self.open_session(user, roles, client).await
+    }
+
     /// Deactivates a user (soft delete or `is_active: false` by an administrator): every
     /// session and token of theirs stops working.
     pub async fn deactivate_user(&self, user: UserId) -> Result<(), AppError> {

@@ -48,6 +48,16 @@ pub enum AppError {
         /// The input field concerned, when there is one.
         field: Option<String>,
     },
+    /// A one-time token (invitation, password reset) is unknown, used, revoked or expired.
+    #[error("{message}")]
+    InvalidToken {
+        /// The stable error code, e.g. `invalid_invitation`.
+        code: &'static str,
+        /// The field that carried the token.
+        field: &'static str,
+        /// What is wrong.
+        message: &'static str,
+    },
     /// A backing service (database, token store) is unreachable.
     #[error("{0} unavailable")]
     Unavailable(&'static str),

@@ -8,6 +8,7 @@ pub mod articles;
 pub mod auth;
 pub mod error;
 pub mod guard;
+pub mod invitations;
 pub mod roles;
 pub mod secrets;
 pub mod seed;
@@ -22,6 +23,7 @@ pub use auth::{
 };
 pub use error::{AppError, FieldError};
 pub use guard::ListRequest;
+pub use invitations::{AcceptInput, InvitationPorts, InvitationService};
 pub use roles::{RoleInput, RoleRef, RoleService, RuleInput};
 pub use seed::{DemoSeed, SeedReport};
 pub use tenants::{TenantInput, TenantPatch, TenantService};

@@ -233,3 +233,89 @@ pub trait TenantRepository: Send + Sync + std::fmt::Debug {
     /// Writes name and `is_active`.
     async fn update(&self, tenant: &Tenant) -> Result<Option<Tenant>, RepoError>;
 }
+
+/// An invitation to join a tenant with a role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invitation {
+    /// Identifier.
+    pub id: Uuid,
+    /// The inviting tenant.
+    pub tenant_id: Uuid,
+    /// Who is invited.
+    pub email: String,
+    /// The role they will get.
+    pub role_id: Uuid,
+    /// Its name.
+    pub role: String,
+    /// Who invited.
+    pub invited_by: Option<Uuid>,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// Until when it can be accepted.
+    pub expires_at: DateTime<Utc>,
+    /// When it was accepted.
+    pub accepted_at: Option<DateTime<Utc>>,
+    /// When it was revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl Invitation {
+    /// `pending`, `accepted`, `revoked` or `expired` at `now`.
+    pub fn status(&self, now: DateTime<Utc>) -> &'static str {
+        match (self.accepted_at, self.revoked_at) {
+            (Some(_), _) => "accepted",
+            (None, Some(_)) => "revoked",
+            (None, None) if self.expires_at <= now => "expired",
+            _ => "pending",
+        }
+    }
+}
+
+/// Invitations.
+#[async_trait]
+pub trait InvitationRepository: Send + Sync + std::fmt::Debug {
+    /// Stores an invitation with the hash of its token.
+    async fn insert(&self, invitation: &Invitation, token_hash: &[u8]) -> Result<(), RepoError>;
+    /// A page of a tenant's invitations, newest first.
+    async fn list(&self, query: &ListQuery) -> Result<Page<Invitation>, RepoError>;
+    /// One invitation, any tenant.
+    async fn get(&self, id: Uuid) -> Result<Option<Invitation>, RepoError>;
+    /// The invitation whose token has this hash.
+    async fn by_token(&self, token_hash: &[u8]) -> Result<Option<Invitation>, RepoError>;
+    /// Marks it revoked (only while pending); false otherwise.
+    async fn revoke(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, RepoError>;
+    /// In one transaction: spends the invitation (only while pending at `now`), creates
+    /// `user` and grants it the invitation's role. `Ok(false)`: the invitation was no
+    /// longer pending and nothing was written; a taken email → conflict on `email`.
+    async fn accept(
+        &self,
+        id: Uuid,
+        user: &castellan_domain::User,
+        now: DateTime<Utc>,
+    ) -> Result<bool, RepoError>;
+}
+
+/// A message the mailer sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    /// Recipient.
+    pub to: String,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body.
+    pub body: String,
+}
+
+/// Sends mail (invitations, password resets).
+#[async_trait]
+pub trait Mailer: Send + Sync + std::fmt::Debug {
+    /// Sends one message.
+    async fn send(&self, mail: &Mail) -> Result<(), RepoError>;
+}
+
+/// The dev mailer's outbox, readable for tests and local trials.
+#[async_trait]
+pub trait Outbox: Send + Sync + std::fmt::Debug {
+    /// Messages sent to `to`, newest first: `(id, mail, sent_at)`.
+    async fn sent_to(&self, to: &str) -> Result<Vec<(Uuid, Mail, DateTime<Utc>)>, RepoError>;
+}

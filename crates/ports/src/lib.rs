@@ -11,8 +11,9 @@ pub mod repos;
 pub mod token_store;
 
 pub use access::{
-    AccessRepository, Article, ArticleRepository, BusinessElement, Grant, ListQuery, Ordering,
-    Page, Role, RoleRepository, StoredRule, Tenant, TenantBootstrap, TenantRepository,
+    AccessRepository, Article, ArticleRepository, BusinessElement, Grant, Invitation,
+    InvitationRepository, ListQuery, Mail, Mailer, Ordering, Outbox, Page, Role, RoleRepository,
+    StoredRule, Tenant, TenantBootstrap, TenantRepository,
 };
 pub use clock::{Clock, SystemClock};
 pub use crypto::{CryptoError, Jwk, JwkSet, PasswordHasher, TokenCodec, TokenError};

@@ -95,6 +95,22 @@ pub struct TenantSettings {
     pub self_service: bool,
 }
 
+/// `[invitations]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct InvitationSettings {
+    /// Lifetime of an invitation.
+    pub ttl_secs: i64,
+}
+
+/// `[mail]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MailSettings {
+    /// SMTP server (empty: the dev mailer).
+    pub smtp_url: String,
+    /// Serve `GET /api/v1/dev/outbox` to superusers.
+    pub dev_outbox_route: bool,
+}
+
 /// `[log]`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct LogSettings {
@@ -124,6 +140,10 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// `[tenants]`.
     pub tenants: TenantSettings,
+    /// `[invitations]`.
+    pub invitations: InvitationSettings,
+    /// `[mail]`.
+    pub mail: MailSettings,
     /// `[log]`.
     pub log: LogSettings,
     /// `[migrations]`.
@@ -207,6 +227,15 @@ impl Settings {
         }
         if self.auth.refresh_ttl_secs <= 0 {
             return invalid("auth.refresh_ttl_secs", "must be positive");
+        }
+        if self.invitations.ttl_secs <= 0 {
+            return invalid("invitations.ttl_secs", "must be positive");
+        }
+        if !self.mail.smtp_url.trim().is_empty() {
+            return invalid(
+                "mail.smtp_url",
+                "SMTP delivery is not available in this release; leave it empty for the dev mailer",
+            );
         }
         if !matches!(self.log.format.as_str(), "json" | "pretty") {
             return invalid("log.format", "must be \"json\" or \"pretty\"");

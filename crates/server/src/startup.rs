@@ -8,23 +8,23 @@ use castellan_adapters_crypto::{
 };
 use castellan_adapters_local::InProcessTokenStore;
 use castellan_adapters_postgres::{
-    PgAccessRepository, PgArticleRepository, PgConfig, PgPool, PgRoleRepository,
-    PgSessionRepository, PgTenantRepository, PgTokenStore, PgUserRepository,
+    PgAccessRepository, PgArticleRepository, PgConfig, PgInvitationRepository, PgOutbox, PgPool,
+    PgRoleRepository, PgSessionRepository, PgTenantRepository, PgTokenStore, PgUserRepository,
 };
 use castellan_adapters_redis::{RedisConfig, RedisTokenStore};
 use castellan_adapters_sqlite::{
-    SqliteAccessRepository, SqliteArticleRepository, SqliteConfig, SqlitePool,
-    SqliteRevocationStore, SqliteRoleRepository, SqliteSessionRepository, SqliteTenantRepository,
-    SqliteUserRepository,
+    SqliteAccessRepository, SqliteArticleRepository, SqliteConfig, SqliteInvitationRepository,
+    SqliteOutbox, SqlitePool, SqliteRevocationStore, SqliteRoleRepository, SqliteSessionRepository,
+    SqliteTenantRepository, SqliteUserRepository,
 };
 use castellan_api::AppState;
 use castellan_application::{
-    AccessService, ArticleService, AuthConfig, AuthPorts, AuthService, DemoSeed, RoleService,
-    TenantService, UserAdminService,
+    AccessService, ArticleService, AuthConfig, AuthPorts, AuthService, DemoSeed, InvitationPorts,
+    InvitationService, RoleService, TenantService, UserAdminService,
 };
 use castellan_ports::{
-    AccessRepository, ArticleRepository, Clock, RoleRepository, SessionRepository, SystemClock,
-    TenantRepository, TokenStore, UserRepository,
+    AccessRepository, ArticleRepository, Clock, InvitationRepository, Mailer, Outbox,
+    RoleRepository, SessionRepository, SystemClock, TenantRepository, TokenStore, UserRepository,
 };
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -96,6 +96,9 @@ pub struct Storage {
     articles: Arc<dyn ArticleRepository>,
     roles: Arc<dyn RoleRepository>,
     tenants: Arc<dyn TenantRepository>,
+    invitations: Arc<dyn InvitationRepository>,
+    mailer: Arc<dyn Mailer>,
+    outbox: Arc<dyn Outbox>,
     token_store: Arc<dyn TokenStore>,
 }
 
@@ -118,7 +121,10 @@ pub async fn storage(settings: &Settings) -> Result<Storage, StartupError> {
                 access: Arc::new(PgAccessRepository::new(pool.clone())),
                 articles: Arc::new(PgArticleRepository::new(pool.clone())),
                 roles: Arc::new(PgRoleRepository::new(pool.clone())),
-                tenants: Arc::new(PgTenantRepository::new(pool)),
+                tenants: Arc::new(PgTenantRepository::new(pool.clone())),
+                invitations: Arc::new(PgInvitationRepository::new(pool.clone())),
+                mailer: Arc::new(PgOutbox::new(pool.clone())),
+                outbox: Arc::new(PgOutbox::new(pool)),
                 token_store,
             })
         }
@@ -142,7 +148,10 @@ pub async fn storage(settings: &Settings) -> Result<Storage, StartupError> {
                 access: Arc::new(SqliteAccessRepository::new(pool.clone())),
                 articles: Arc::new(SqliteArticleRepository::new(pool.clone())),
                 roles: Arc::new(SqliteRoleRepository::new(pool.clone())),
-                tenants: Arc::new(SqliteTenantRepository::new(pool)),
+                tenants: Arc::new(SqliteTenantRepository::new(pool.clone())),
+                invitations: Arc::new(SqliteInvitationRepository::new(pool.clone())),
+                mailer: Arc::new(SqliteOutbox::new(pool.clone())),
+                outbox: Arc::new(SqliteOutbox::new(pool)),
                 token_store,
             })
         }
@@ -189,6 +198,10 @@ pub struct Services {
     pub tenants: TenantService,
     /// User administration.
     pub users: UserAdminService,
+    /// Invitations.
+    pub invitations: InvitationService,
+    /// The dev outbox, when its route is on.
+    pub outbox: Option<Arc<dyn Outbox>>,
     /// The demo seed.
     pub seed: DemoSeed,
 }
@@ -237,7 +250,21 @@ pub async fn services(settings: &Settings) -> Result<Services, StartupError> {
         allow_registration: auth.allow_registration,
     };
     let auth = AuthService::new(ports, config);
+    let invitation_ports = InvitationPorts {
+        invitations: storage.invitations,
+        tenants: storage.tenants.clone(),
+        roles: storage.roles.clone(),
+        users: storage.users.clone(),
+        mailer: storage.mailer,
+        clock: clock.clone(),
+    };
     Ok(Services {
+        invitations: InvitationService::new(
+            invitation_ports,
+            auth.clone(),
+            settings.invitations.ttl_secs,
+        ),
+        outbox: settings.mail.dev_outbox_route.then_some(storage.outbox),
         tenants: TenantService::new(
             storage.tenants,
             storage.access.clone(),
@@ -299,6 +326,8 @@ impl Application {
             roles: services.roles,
             tenants: services.tenants,
             users: services.users,
+            invitations: services.invitations,
+            outbox: services.outbox,
             version: env!("CARGO_PKG_VERSION"),
         };
         let listener = TcpListener::bind(settings.bind_addr()?).map_err(StartupError::Bind)?;

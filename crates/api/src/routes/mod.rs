@@ -3,6 +3,7 @@
 pub(crate) mod access;
 pub(crate) mod articles;
 pub(crate) mod auth;
+pub(crate) mod invitations;
 pub(crate) mod meta;
 pub(crate) mod roles;
 pub(crate) mod tenants;
@@ -62,6 +63,7 @@ pub fn app(
                 .configure(articles::configure)
                 .configure(roles::configure)
                 .configure(tenants::configure)
+                .configure(invitations::configure)
                 .configure(meta::configure_v1),
         )
         .default_service(web::to(route_not_found))

@@ -1,0 +1,273 @@
+//! [`InvitationRepository`] and the dev mailer's [`Outbox`] over SQL, shared by the
+//! PostgreSQL and SQLite adapters.
+
+use crate::error::from_diesel;
+use crate::listing::page_bounds;
+use crate::pool::Db;
+use crate::schema::{invitations, outbox, roles, user_roles, users};
+use crate::sql_types::{from_db, uid, DbUuid};
+use crate::users::UserRow;
+use async_trait::async_trait;
+use castellan_domain::User;
+use castellan_ports::{
+    Invitation, InvitationRepository, ListQuery, Mail, Mailer, Outbox, Page, RepoError,
+};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use uuid::Uuid;
+
+type InvitationColumns = (
+    DbUuid,
+    DbUuid,
+    String,
+    DbUuid,
+    String,
+    Option<DbUuid>,
+    DateTime<Utc>,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+);
+
+macro_rules! invitation_query {
+    () => {
+        invitations::table.inner_join(roles::table).select((
+            invitations::id,
+            invitations::tenant_id,
+            invitations::email,
+            invitations::role_id,
+            roles::name,
+            invitations::invited_by,
+            invitations::created_at,
+            invitations::expires_at,
+            invitations::accepted_at,
+            invitations::revoked_at,
+        ))
+    };
+}
+
+fn invitation(
+    (
+        id,
+        tenant_id,
+        email,
+        role_id,
+        role,
+        invited_by,
+        created_at,
+        expires_at,
+        accepted_at,
+        revoked_at,
+    ): InvitationColumns,
+) -> Invitation {
+    Invitation {
+        id: from_db(id),
+        tenant_id: from_db(tenant_id),
+        email,
+        role_id: from_db(role_id),
+        role,
+        invited_by: invited_by.map(from_db),
+        created_at,
+        expires_at,
+        accepted_at,
+        revoked_at,
+    }
+}
+
+/// Invitations in the `invitations` table.
+#[derive(Debug, Clone)]
+pub struct InvitationStore {
+    db: Db,
+}
+
+impl InvitationStore {
+    /// A repository over `db`.
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl InvitationRepository for InvitationStore {
+    async fn insert(&self, i: &Invitation, token_hash: &[u8]) -> Result<(), RepoError> {
+        let mut conn = self.db.get().await?;
+        diesel::insert_into(invitations::table)
+            .values((
+                invitations::id.eq(uid(i.id)),
+                invitations::tenant_id.eq(uid(i.tenant_id)),
+                invitations::email.eq(&i.email),
+                invitations::role_id.eq(uid(i.role_id)),
+                invitations::token_hash.eq(token_hash),
+                invitations::invited_by.eq(i.invited_by.map(uid)),
+                invitations::created_at.eq(i.created_at),
+                invitations::expires_at.eq(i.expires_at),
+            ))
+            .execute(&mut conn)
+            .await
+            .map(|_| ())
+            .map_err(from_diesel)
+    }
+
+    async fn list(&self, query: &ListQuery) -> Result<Page<Invitation>, RepoError> {
+        let mut conn = self.db.get().await?;
+        let tenant = uid(query.tenant_id.unwrap_or_default());
+        let count: i64 = invitations::table
+            .filter(invitations::tenant_id.eq(tenant))
+            .count()
+            .get_result(&mut conn)
+            .await
+            .map_err(from_diesel)?;
+        let (limit, offset) = page_bounds(query);
+        let rows: Vec<InvitationColumns> = invitation_query!()
+            .filter(invitations::tenant_id.eq(tenant))
+            .order((invitations::created_at.desc(), invitations::id.desc()))
+            .limit(limit)
+            .offset(offset)
+            .load(&mut conn)
+            .await
+            .map_err(from_diesel)?;
+        Ok(Page {
+            items: rows.into_iter().map(invitation).collect(),
+            total: u64::try_from(count).unwrap_or(0),
+        })
+    }
+
+    async fn get(&self, id: Uuid) -> Result<Option<Invitation>, RepoError> {
+        let mut conn = self.db.get().await?;
+        invitation_query!()
+            .filter(invitations::id.eq(uid(id)))
+            .first::<InvitationColumns>(&mut conn)
+            .await
+            .optional()
+            .map(|row| row.map(invitation))
+            .map_err(from_diesel)
+    }
+
+    async fn by_token(&self, token_hash: &[u8]) -> Result<Option<Invitation>, RepoError> {
+        let mut conn = self.db.get().await?;
+        invitation_query!()
+            .filter(invitations::token_hash.eq(token_hash))
+            .first::<InvitationColumns>(&mut conn)
+            .await
+            .optional()
+            .map(|row| row.map(invitation))
+            .map_err(from_diesel)
+    }
+
+    async fn revoke(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, RepoError> {
+        let mut conn = self.db.get().await?;
+        diesel::update(
+            invitations::table
+                .find(uid(id))
+                .filter(invitations::accepted_at.is_null())
+                .filter(invitations::revoked_at.is_null()),
+        )
+        .set(invitations::revoked_at.eq(now))
+        .execute(&mut conn)
+        .await
+        .map(|n| n > 0)
+        .map_err(from_diesel)
+    }
+
+    async fn accept(&self, id: Uuid, user: &User, now: DateTime<Utc>) -> Result<bool, RepoError> {
+        let mut conn = self.db.get().await?;
+        let row = UserRow::from(user);
+        let (tenant_id, user_id) = (uid(user.tenant_id.0), uid(user.id.0));
+        conn.transaction(async move |conn| {
+            // Spending the invitation is one conditional UPDATE: it can be used once.
+            let role: Option<DbUuid> = diesel::update(
+                invitations::table
+                    .find(uid(id))
+                    .filter(invitations::accepted_at.is_null())
+                    .filter(invitations::revoked_at.is_null())
+                    .filter(invitations::expires_at.gt(now)),
+            )
+            .set(invitations::accepted_at.eq(now))
+            .returning(invitations::role_id)
+            .get_result(conn)
+            .await
+            .optional()?;
+            let Some(role) = role else {
+                return Ok(false);
+            };
+            diesel::insert_into(users::table)
+                .values(&row)
+                .execute(conn)
+                .await?;
+            diesel::insert_into(user_roles::table)
+                .values((
+                    user_roles::id.eq(uid(Uuid::now_v7())),
+                    user_roles::tenant_id.eq(tenant_id),
+                    user_roles::user_id.eq(user_id),
+                    user_roles::role_id.eq(role),
+                    user_roles::granted_at.eq(now),
+                ))
+                .execute(conn)
+                .await?;
+            Ok::<_, diesel::result::Error>(true)
+        })
+        .await
+        .map_err(from_diesel)
+    }
+}
+
+/// The dev mailer: every message goes to the log (without its body, which may hold a
+/// one-time token) and to the `outbox` table.
+#[derive(Debug, Clone)]
+pub struct OutboxStore {
+    db: Db,
+}
+
+impl OutboxStore {
+    /// A mailer over `db`.
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl Mailer for OutboxStore {
+    async fn send(&self, mail: &Mail) -> Result<(), RepoError> {
+        let mut conn = self.db.get().await?;
+        diesel::insert_into(outbox::table)
+            .values((
+                outbox::id.eq(uid(Uuid::now_v7())),
+                outbox::to_email.eq(&mail.to),
+                outbox::subject.eq(&mail.subject),
+                outbox::body.eq(&mail.body),
+                outbox::sent_at.eq(Utc::now()),
+            ))
+            .execute(&mut conn)
+            .await
+            .map_err(from_diesel)?;
+        tracing::info!(to = %mail.to, subject = %mail.subject, "dev mailer: message stored in the outbox");
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Outbox for OutboxStore {
+    async fn sent_to(&self, to: &str) -> Result<Vec<(Uuid, Mail, DateTime<Utc>)>, RepoError> {
+        let mut conn = self.db.get().await?;
+        let rows: Vec<(DbUuid, String, String, String, DateTime<Utc>)> = outbox::table
+            .filter(outbox::to_email.eq(to))
+            .order((outbox::sent_at.desc(), outbox::id.desc()))
+            .select((
+                outbox::id,
+                outbox::to_email,
+                outbox::subject,
+                outbox::body,
+                outbox::sent_at,
+            ))
+            .load(&mut conn)
+            .await
+            .map_err(from_diesel)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, to, subject, body, sent_at)| {
+                (from_db(id), Mail { to, subject, body }, sent_at)
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,171 @@
+//! Invitations and the dev outbox.
+
+use super::resource;
+use crate::dto::{AcceptRequest, AcceptedDto, InvitationDto, InvitationRequest, OutboxMessageDto};
+use crate::envelope::{
+    ok_list, ok_page, respond, Envelope, ErrorEnvelope, ListEnvelope, PageMeta, TotalMeta,
+};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{client_info, from_object, only_fields, Auth, Body, JsonBody};
+use crate::list::{list_request, QueryMap};
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use castellan_application::{AcceptInput, AppError};
+use uuid::Uuid;
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        resource("/tenants/{id}/invitations")
+            .route(web::get().to(list))
+            .route(web::post().to(create)),
+    )
+    .service(resource("/invitations/accept").route(web::post().to(accept)))
+    .service(resource("/invitations/{id}").route(web::delete().to(revoke)))
+    .service(resource("/dev/outbox").route(web::get().to(outbox)));
+}
+
+/// Invite an email into a tenant with a role; the token is shown once and mailed.
+#[utoipa::path(post, path = "/api/v1/tenants/{id}/invitations", tag = "tenants", security(("bearer" = [])), request_body = InvitationRequest,
+    params(("id" = Uuid, Path, description = "Tenant id")),
+    responses(
+        (status = 201, description = "Created (with `token`)", body = Envelope<InvitationDto>),
+        (status = 400, description = "Invalid email or unknown role", body = ErrorEnvelope),
+        (status = 403, description = "No `can_create` on `invitation`", body = ErrorEnvelope),
+        (status = 404, description = "No such tenant, or another tenant", body = ErrorEnvelope),
+        (status = 409, description = "The email already has an account", body = ErrorEnvelope),
+    ))]
+pub(crate) async fn create(
+    state: web::Data<AppState>,
+    Auth(p): Auth,
+    id: web::Path<Uuid>,
+    body: Body,
+) -> ApiResult {
+    castellan_application::guard::ensure_create(&p, "invitation")?;
+    let body = body.object()?;
+    only_fields(&body, &["email", "role"])?;
+    let request: InvitationRequest = from_object(body)?;
+    let (invitation, token) = state
+        .invitations
+        .create(&p, id.into_inner(), request.email, request.role)
+        .await?;
+    let now = chrono::Utc::now();
+    Ok(respond(
+        StatusCode::CREATED,
+        InvitationDto::new(invitation, now, Some(token)),
+    ))
+}
+
+/// A tenant's invitations, newest first.
+#[utoipa::path(get, path = "/api/v1/tenants/{id}/invitations", tag = "tenants", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Tenant id"), ("page" = Option<u32>, Query, description = "1-based page"), ("per_page" = Option<u32>, Query, description = "1–200")),
+    responses(
+        (status = 200, description = "A page", body = ListEnvelope<InvitationDto, PageMeta>),
+        (status = 404, description = "No such tenant, or another tenant", body = ErrorEnvelope),
+    ))]
+pub(crate) async fn list(
+    state: web::Data<AppState>,
+    Auth(p): Auth,
+    id: web::Path<Uuid>,
+    query: web::Query<QueryMap>,
+) -> ApiResult {
+    let request = list_request(&query, &[], "")?;
+    let (page, per_page) = (request.page, request.per_page);
+    let found = state.invitations.list(&p, id.into_inner(), request).await?;
+    let now = chrono::Utc::now();
+    let items = found
+        .items
+        .into_iter()
+        .map(|i| InvitationDto::new(i, now, None))
+        .collect();
+    Ok(ok_page(items, page, per_page, found.total))
+}
+
+/// Revoke a pending invitation.
+#[utoipa::path(delete, path = "/api/v1/invitations/{id}", tag = "tenants", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Invitation id")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 404, description = "No such invitation in the caller's tenant", body = ErrorEnvelope),
+        (status = 409, description = "Already accepted, revoked or expired", body = ErrorEnvelope),
+    ))]
+pub(crate) async fn revoke(
+    state: web::Data<AppState>,
+    Auth(p): Auth,
+    id: web::Path<Uuid>,
+) -> ApiResult {
+    state.invitations.revoke(&p, id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Accept an invitation: the account is created in the inviting tenant with the invited
+/// role, and logged in.
+#[utoipa::path(post, path = "/api/v1/invitations/accept", tag = "tenants", request_body = AcceptRequest,
+    responses(
+        (status = 201, description = "Account created and logged in", body = Envelope<AcceptedDto>),
+        (status = 400, description = "`invalid_invitation` (used, revoked, expired or unknown token), or an invalid field", body = ErrorEnvelope),
+        (status = 409, description = "The email has an account by now", body = ErrorEnvelope),
+    ))]
+pub(crate) async fn accept(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    JsonBody(body): JsonBody<AcceptRequest>,
+) -> ApiResult {
+    let input = AcceptInput {
+        token: body.token,
+        password: body.password,
+        repeat_password: body.repeat_password,
+        first_name: body.first_name,
+        last_name: body.last_name,
+    };
+    let (user, tokens) = state.invitations.accept(input, client_info(&req)).await?;
+    Ok(respond(
+        StatusCode::CREATED,
+        AcceptedDto {
+            user: user.into(),
+            tokens: tokens.into(),
+        },
+    ))
+}
+
+/// The dev mailer's messages to one address, newest first (superusers, and only when
+/// `mail.dev_outbox_route` is on and no SMTP server is configured; otherwise 404).
+#[utoipa::path(get, path = "/api/v1/dev/outbox", tag = "meta", security(("bearer" = [])),
+    params(("to" = String, Query, description = "Recipient address")),
+    responses(
+        (status = 200, description = "Messages", body = ListEnvelope<OutboxMessageDto, TotalMeta>),
+        (status = 400, description = "`to` missing", body = ErrorEnvelope),
+        (status = 403, description = "Not a superuser", body = ErrorEnvelope),
+        (status = 404, description = "The route is off", body = ErrorEnvelope),
+    ))]
+pub(crate) async fn outbox(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Auth(p): Auth,
+    query: web::Query<QueryMap>,
+) -> ApiResult {
+    let Some(outbox) = state.outbox.as_ref() else {
+        return Err(ApiError::RouteNotFound(req.path().to_string()));
+    };
+    if !p.subject.is_superuser() {
+        return Err(AppError::Forbidden("the outbox is for superusers".into()).into());
+    }
+    let to = query
+        .get("to")
+        .map(|t| t.trim().to_lowercase())
+        .filter(|t| !t.is_empty());
+    let to = to.ok_or_else(|| ApiError::field("to", "to is required"))?;
+    let messages = outbox.sent_to(&to).await.map_err(AppError::from)?;
+    Ok(ok_list(
+        messages
+            .into_iter()
+            .map(|(id, mail, sent_at)| OutboxMessageDto {
+                id,
+                to: mail.to,
+                subject: mail.subject,
+                body: mail.body,
+                sent_at,
+            })
+            .collect(),
+    ))
+}

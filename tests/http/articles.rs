@@ -264,7 +264,37 @@ async fn bodies_are_validated_after_access(backend: Backend) {
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
 
+async fn demo_seed_is_idempotent_and_resets(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let first = app.seed_demo_with(false).await;
+    assert_eq!(
+        (first.users_created, first.articles_created, first.removed),
+        (3, 4, 0)
+    );
+    let again = app.seed_demo_with(false).await;
+    assert_eq!((again.users_created, again.articles_created), (0, 0));
+    // Damage the demo data, and add a non-demo user the reset must leave alone.
+    let admin = app.demo_login("admin").await;
+    let (_, all) = app.call(Method::GET, "/articles", &admin, None).await;
+    let victim = all["data"][0]["id"].as_str().unwrap().to_string();
+    app.call(Method::DELETE, &format!("/articles/{victim}"), &admin, None)
+        .await;
+    let (bystander, _) = app.user().await;
+    let reset = app.seed_demo_with(true).await;
+    assert_eq!(
+        (reset.users_created, reset.articles_created, reset.removed),
+        (3, 4, 3 + 3)
+    );
+    let admin = app.demo_login("admin").await;
+    assert_eq!(
+        app.call(Method::GET, "/articles", &admin, None).await.1["meta"]["total"],
+        4
+    );
+    app.login(&bystander, castellan_tests::PASSWORD).await;
+}
+
 both!(
+    demo_seed_is_idempotent_and_resets,
     demo_matrix,
     lists_filter_search_order_and_page,
     bodies_are_validated_after_access

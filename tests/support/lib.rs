@@ -141,10 +141,15 @@ impl TestApp {
 
     /// Applies `castellan seed --demo` to this server's database.
     pub async fn seed_demo(&self) {
+        self.seed_demo_with(false).await;
+    }
+
+    /// Applies the demo seed, with `--reset` when `reset`; returns what it did.
+    pub async fn seed_demo_with(&self, reset: bool) -> castellan_application::SeedReport {
         let services = castellan_server::startup::services(&self.settings)
             .await
             .unwrap();
-        services.seed.run(false).await.unwrap();
+        services.seed.run(reset).await.unwrap()
     }
 
     /// Logs in as a demo user (`admin`, `user` or `guest`); returns the access token.

@@ -1,7 +1,7 @@
 //! argon2id password hashing, off the async runtime and bounded in concurrency.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use async_trait::async_trait;
 use castellan_ports::{CryptoError, PasswordHasher};
 use std::sync::{Arc, Mutex};
@@ -29,12 +29,14 @@ impl Default for HasherParams {
     }
 }
 
-type Job = Box<dyn FnOnce(&Argon2<'static>) + Send>;
+/// A hashing job: runs on a hashing thread with that thread's reusable argon2 memory.
+type Job = Box<dyn FnOnce(&Argon2<'static>, &mut Vec<Block>) + Send>;
 
 /// Hashes on a fixed set of dedicated threads, so that a burst of logins can neither starve
-/// the async runtime nor multiply memory: each hash holds `memory_kib`, and with a fixed
-/// thread count the allocator keeps at most one such buffer per thread (tokio's blocking
-/// pool would spread hashes over up to hundreds of threads, each keeping its own).
+/// the async runtime nor grow memory: each thread allocates its argon2 memory (`memory_kib`)
+/// once and reuses it for every hash, so the process holds threads × `memory_kib` for
+/// hashing, however many logins arrive (allocating per hash let glibc's arenas keep several
+/// times that after a load).
 #[derive(Debug, Clone)]
 pub struct Argon2Hasher {
     jobs: std::sync::mpsc::Sender<Job>,
@@ -53,7 +55,8 @@ impl Argon2Hasher {
         .map_err(|e| CryptoError::Hash(e.to_string()))?;
         let argon = Arc::new(Argon2::new(Algorithm::Argon2id, Version::V0x13, params));
         // A hash of a random password: verifying against it costs what a real check costs.
-        let dummy_hash: Arc<str> = hash_with(&argon, &uuid::Uuid::new_v4().to_string())?.into();
+        let dummy_hash: Arc<str> =
+            hash_with(&argon, &mut Vec::new(), &uuid::Uuid::new_v4().to_string())?.into();
         let (jobs, queue) = std::sync::mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         for n in 0..max_concurrent.max(1) {
@@ -61,15 +64,18 @@ impl Argon2Hasher {
             let argon = Arc::clone(&argon);
             std::thread::Builder::new()
                 .name(format!("argon2-{n}"))
-                .spawn(move || loop {
-                    // The lock is held only while waiting for the next job.
-                    let job = match queue.lock() {
-                        Ok(receiver) => receiver.recv(),
-                        Err(_) => return,
-                    };
-                    match job {
-                        Ok(job) => job(&argon),
-                        Err(_) => return, // every hasher handle dropped
+                .spawn(move || {
+                    let mut memory = Vec::new();
+                    loop {
+                        // The lock is held only while waiting for the next job.
+                        let job = match queue.lock() {
+                            Ok(receiver) => receiver.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(&argon, &mut memory),
+                            Err(_) => return, // every hasher handle dropped
+                        }
                     }
                 })
                 .map_err(|e| CryptoError::Hash(e.to_string()))?;
@@ -80,12 +86,12 @@ impl Argon2Hasher {
     async fn run<T, F>(&self, job: F) -> Result<T, CryptoError>
     where
         T: Send + 'static,
-        F: FnOnce(&Argon2<'static>) -> Result<T, CryptoError> + Send + 'static,
+        F: FnOnce(&Argon2<'static>, &mut Vec<Block>) -> Result<T, CryptoError> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
         self.jobs
-            .send(Box::new(move |argon| {
-                let _ = reply.send(job(argon));
+            .send(Box::new(move |argon, memory| {
+                let _ = reply.send(job(argon, memory));
             }))
             .map_err(|_| CryptoError::Hash("hashing threads are gone".into()))?;
         answer
@@ -94,33 +100,98 @@ impl Argon2Hasher {
     }
 }
 
-fn hash_with(argon: &Argon2<'_>, password: &str) -> Result<String, CryptoError> {
-    let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    argon
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| CryptoError::Hash(e.to_string()))
+fn err(e: impl std::fmt::Display) -> CryptoError {
+    CryptoError::Hash(e.to_string())
 }
 
-fn verify_with(argon: &Argon2<'_>, password: &str, hash: &str) -> Result<bool, CryptoError> {
-    let parsed = PasswordHash::new(hash).map_err(|e| CryptoError::Hash(e.to_string()))?;
-    Ok(argon.verify_password(password.as_bytes(), &parsed).is_ok())
+/// `memory` resized to exactly what `params` need (it only ever grows in capacity).
+fn blocks<'m>(memory: &'m mut Vec<Block>, params: &Params) -> &'m mut [Block] {
+    let count = params.block_count();
+    if memory.len() < count {
+        memory.resize(count, Block::default());
+    }
+    &mut memory[..count]
+}
+
+/// A PHC string for `password`, computed in `memory`.
+fn hash_with(
+    argon: &Argon2<'_>,
+    memory: &mut Vec<Block>,
+    password: &str,
+) -> Result<String, CryptoError> {
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    let mut salt_bytes = [0u8; 64];
+    let raw_salt = salt.as_salt().decode_b64(&mut salt_bytes).map_err(err)?;
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    let params = argon.params();
+    argon
+        .hash_password_into_with_memory(
+            password.as_bytes(),
+            raw_salt,
+            &mut out,
+            blocks(memory, params),
+        )
+        .map_err(err)?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params).map_err(err)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).map_err(err)?),
+    };
+    Ok(phc.to_string())
+}
+
+/// Whether `password` matches the PHC string `hash` (whatever parameters it was made with),
+/// computed in `memory` and compared in constant time.
+fn verify_with(memory: &mut Vec<Block>, password: &str, hash: &str) -> Result<bool, CryptoError> {
+    let parsed = PasswordHash::new(hash).map_err(err)?;
+    let expected = parsed.hash.ok_or_else(|| err("hash without output"))?;
+    let salt = parsed.salt.ok_or_else(|| err("hash without salt"))?;
+    let algorithm = Algorithm::try_from(parsed.algorithm).map_err(err)?;
+    let version = match parsed.version {
+        Some(v) => Version::try_from(v).map_err(err)?,
+        None => Version::default(),
+    };
+    let stored = Params::try_from(&parsed).map_err(err)?;
+    let params = Params::new(
+        stored.m_cost(),
+        stored.t_cost(),
+        stored.p_cost(),
+        Some(expected.len()),
+    )
+    .map_err(err)?;
+    let argon = Argon2::new(algorithm, version, params.clone());
+    let mut salt_bytes = [0u8; 64];
+    let raw_salt = salt.decode_b64(&mut salt_bytes).map_err(err)?;
+    let mut out = vec![0u8; expected.len()];
+    argon
+        .hash_password_into_with_memory(
+            password.as_bytes(),
+            raw_salt,
+            &mut out,
+            blocks(memory, &params),
+        )
+        .map_err(err)?;
+    // `Output`'s equality is constant-time.
+    Ok(Output::new(&out).map_err(err)? == expected)
 }
 
 #[async_trait]
 impl PasswordHasher for Argon2Hasher {
     async fn hash(&self, password: String) -> Result<String, CryptoError> {
-        self.run(move |argon| hash_with(argon, &password)).await
+        self.run(move |argon, memory| hash_with(argon, memory, &password))
+            .await
     }
 
     async fn verify(&self, password: String, hash: String) -> Result<bool, CryptoError> {
-        self.run(move |argon| verify_with(argon, &password, &hash))
+        self.run(move |_, memory| verify_with(memory, &password, &hash))
             .await
     }
 
     async fn verify_dummy(&self, password: String) -> Result<bool, CryptoError> {
         let dummy = Arc::clone(&self.dummy_hash);
-        self.run(move |argon| verify_with(argon, &password, &dummy).map(|_| false))
+        self.run(move |_, memory| verify_with(memory, &password, &dummy).map(|_| false))
             .await
     }
 }
@@ -164,6 +235,37 @@ mod tests {
     async fn dummy_never_matches() {
         let hasher = cheap();
         assert!(!hasher.verify_dummy("anything".into()).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn verifies_hashes_made_elsewhere_and_with_other_parameters() {
+        use argon2::password_hash::PasswordHasher as _;
+        let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        let other = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(2048, 1, 1, None).unwrap(),
+        );
+        let hash = other
+            .hash_password(b"violet staircase", &salt)
+            .unwrap()
+            .to_string();
+        let hasher = cheap();
+        assert!(hasher
+            .verify("violet staircase".into(), hash.clone())
+            .await
+            .unwrap());
+        assert!(!hasher
+            .verify("violet staircases".into(), hash)
+            .await
+            .unwrap());
+        // And what this hasher makes, the reference implementation accepts.
+        use argon2::password_hash::PasswordVerifier as _;
+        let ours = hasher.hash("indigo lighthouse".into()).await.unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(Argon2::default()
+            .verify_password(b"indigo lighthouse", &parsed)
+            .is_ok());
     }
 
     #[tokio::test]

@@ -127,3 +127,68 @@ mod token_store {
         suite::unreachable_store_fails_closed(&PgTokenStore::new(pool)).await;
     }
 }
+
+mod access {
+    use super::fresh_pool;
+    use castellan_adapters_postgres::{
+        PgAccessRepository, PgArticleRepository, PgInvitationRepository, PgOutbox,
+        PgRoleRepository, PgTenantRepository, PgUserRepository,
+    };
+    use castellan_testkit::access as suite;
+
+    #[tokio::test]
+    async fn catalog_and_rules_for_user() {
+        let pool = fresh_pool().await;
+        suite::catalog_and_rules_for_user(
+            &PgUserRepository::new(pool.clone()),
+            &PgAccessRepository::new(pool),
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn articles_crud_and_listing() {
+        let pool = fresh_pool().await;
+        suite::articles_crud_and_listing(
+            &PgUserRepository::new(pool.clone()),
+            &PgArticleRepository::new(pool),
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn roles_rules_and_grants() {
+        let pool = fresh_pool().await;
+        suite::roles_rules_and_grants(
+            &PgUserRepository::new(pool.clone()),
+            &PgRoleRepository::new(pool),
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn tenant_bootstrap_is_atomic() {
+        let pool = fresh_pool().await;
+        suite::tenant_bootstrap_is_atomic(
+            &PgUserRepository::new(pool.clone()),
+            &PgTenantRepository::new(pool),
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn invitations_are_single_use() {
+        let pool = fresh_pool().await;
+        suite::invitations_are_single_use(
+            &PgUserRepository::new(pool.clone()),
+            &PgInvitationRepository::new(pool),
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn outbox_keeps_messages() {
+        let pool = fresh_pool().await;
+        suite::outbox_keeps_messages(&PgOutbox::new(pool.clone()), &PgOutbox::new(pool)).await;
+    }
+}

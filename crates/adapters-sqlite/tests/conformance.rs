@@ -66,3 +66,69 @@ async fn revocation_log_is_a_token_store() {
     token_store::revoked_sessions_are_reported(&store).await;
     token_store::entries_expire_after_their_ttl(&store).await;
 }
+
+mod access {
+    use super::fresh_pool;
+    use castellan_adapters_sqlite::{
+        SqliteAccessRepository, SqliteArticleRepository, SqliteInvitationRepository, SqliteOutbox,
+        SqliteRoleRepository, SqliteTenantRepository, SqliteUserRepository,
+    };
+    use castellan_testkit::access as suite;
+
+    #[tokio::test]
+    async fn catalog_and_rules_for_user() {
+        let (pool, _dir) = fresh_pool().await;
+        suite::catalog_and_rules_for_user(
+            &SqliteUserRepository::new(pool.clone()),
+            &SqliteAccessRepository::new(pool),
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn articles_crud_and_listing() {
+        let (pool, _dir) = fresh_pool().await;
+        suite::articles_crud_and_listing(
+            &SqliteUserRepository::new(pool.clone()),
+            &SqliteArticleRepository::new(pool),
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn roles_rules_and_grants() {
+        let (pool, _dir) = fresh_pool().await;
+        suite::roles_rules_and_grants(
+            &SqliteUserRepository::new(pool.clone()),
+            &SqliteRoleRepository::new(pool),
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn tenant_bootstrap_is_atomic() {
+        let (pool, _dir) = fresh_pool().await;
+        suite::tenant_bootstrap_is_atomic(
+            &SqliteUserRepository::new(pool.clone()),
+            &SqliteTenantRepository::new(pool),
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn invitations_are_single_use() {
+        let (pool, _dir) = fresh_pool().await;
+        suite::invitations_are_single_use(
+            &SqliteUserRepository::new(pool.clone()),
+            &SqliteInvitationRepository::new(pool),
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn outbox_keeps_messages() {
+        let (pool, _dir) = fresh_pool().await;
+        suite::outbox_keeps_messages(&SqliteOutbox::new(pool.clone()), &SqliteOutbox::new(pool))
+            .await;
+    }
+}

@@ -5,6 +5,7 @@
 //! of its port's suite.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
+pub mod access;
 pub mod repos;
 pub mod token_store;
 

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 /// The pool could not be built.
 #[derive(Debug, thiserror::Error)]
-#[error("database.url: {0}")]
+#[error("{0}")]
 pub struct PoolError(pub(crate) String);
 
 /// Manager settings: a broken connection surfaces as an error on use and is then discarded;
@@ -56,13 +56,16 @@ impl Db {
             .recycle_timeout(Some(timeout))
             .runtime(deadpool::Runtime::Tokio1)
             .build()
-            .map_err(|e| PoolError(e.to_string()))?;
+            .map_err(|e| PoolError(format!("database.url: {e}")))?;
         Ok(Self { pool })
     }
 
-    /// A connection from the pool.
+    /// A connection from the pool, prepared for the current data scope (PostgreSQL:
+    /// the row-level-security tenant; SQLite: nothing).
     pub(crate) async fn get(&self) -> Result<Object<Conn>, RepoError> {
-        self.pool.get().await.map_err(from_pool)
+        let mut conn = self.pool.get().await.map_err(from_pool)?;
+        crate::db::on_checkout(&mut conn).await?;
+        Ok(conn)
     }
 }
 

@@ -213,6 +213,16 @@ async fn revoked_and_foreign(backend: Backend) {
         .1["meta"]["total"],
         0
     );
+    // An email with an account in another tenant is taken too.
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &format!("/tenants/{tenant_b}/invitations"),
+            &b,
+            Some(json!({"email": "user@example.com", "role": "User"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
 
     assert_eq!(
         app.call(Method::DELETE, &format!("/invitations/{id}"), &a, None)

@@ -5,6 +5,7 @@
 //! with `castellan-adapters-sqlite` (see `crates/adapters-sql/README.md`).
 
 mod db;
+mod rls;
 mod sql_types;
 
 #[path = "../../adapters-sql/access.rs"]
@@ -32,8 +33,9 @@ mod tenants;
 #[path = "../../adapters-sql/users.rs"]
 mod users;
 
-pub use db::{run_migrations, PgConfig};
+pub use db::{run_migrations, PgConfig, APP_ROLE};
 pub use pool::{Db as PgPool, MigrationError, PoolError};
+pub use rls::{rls_status, RlsTable};
 
 /// Users on PostgreSQL.
 pub type PgUserRepository = users::UserStore;

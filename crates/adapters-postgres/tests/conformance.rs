@@ -29,6 +29,8 @@ async fn fresh_pool() -> PgPool {
         url,
         max_connections: 4,
         timeout: Duration::from_secs(2),
+        // The suites run as the application does: under row-level security.
+        app_role: Some(castellan_adapters_postgres::APP_ROLE.into()),
     })
     .unwrap()
 }
@@ -78,6 +80,7 @@ async fn an_unreachable_database_is_unavailable() {
         url,
         max_connections: 2,
         timeout: Duration::from_secs(1),
+        app_role: None,
     })
     .unwrap();
     let started = std::time::Instant::now();
@@ -122,6 +125,7 @@ mod token_store {
             url,
             max_connections: 2,
             timeout: Duration::from_secs(1),
+            app_role: None,
         })
         .unwrap();
         suite::unreachable_store_fails_closed(&PgTokenStore::new(pool)).await;

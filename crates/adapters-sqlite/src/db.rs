@@ -35,6 +35,11 @@ impl SqliteConfig {
     }
 }
 
+/// Nothing to prepare: SQLite has no row-level security (one process, one tenant check).
+pub(crate) async fn on_checkout(_: &mut Conn) -> Result<(), castellan_ports::RepoError> {
+    Ok(())
+}
+
 fn create_parent_dir(path: &Path) -> std::io::Result<()> {
     match path.parent().filter(|d| !d.as_os_str().is_empty()) {
         Some(dir) => std::fs::create_dir_all(dir),
@@ -48,7 +53,7 @@ impl Db {
         let path = config.path();
         create_parent_dir(&path).map_err(|e| {
             PoolError(format!(
-                "cannot create the directory of {}: {e}",
+                "database.url: cannot create the directory of {}: {e}",
                 path.display()
             ))
         })?;

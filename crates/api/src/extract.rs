@@ -7,6 +7,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use castellan_application::{AppError, ClientInfo, Principal};
+use castellan_ports::scope::{self, DataScope};
 use futures::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -190,6 +191,11 @@ impl FromRequest for Auth {
             let span = tracing::Span::current();
             span.record("user_id", tracing::field::display(principal.user_id()));
             span.record("tenant_id", tracing::field::display(principal.tenant_id()));
+            if !principal.subject.is_superuser() {
+                // From here on this request's queries see only the caller's tenant, also
+                // to PostgreSQL's row-level security.
+                scope::narrow(DataScope::Tenant(principal.tenant_id().0));
+            }
             req.extensions_mut().insert(principal.clone());
             Ok(Auth(principal))
         })

@@ -4,6 +4,7 @@ use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::Uri;
 use actix_web::{Error, HttpMessage};
+use castellan_ports::scope::{scoped, DataScope};
 use std::future::Future;
 use std::time::Instant;
 use tracing::Instrument;
@@ -72,7 +73,9 @@ where
     // Each request runs as its own task: when a client disconnects, actix drops the
     // response future, but the work (storage calls included) still runs to its end, so
     // nothing is left half-done and no query is cancelled mid-flight.
-    let task = actix_web::rt::spawn(span.in_scope(|| srv.call(req)).instrument(span.clone()));
+    // It starts in the system data scope; authenticating a non-superuser narrows it.
+    let work = scoped(DataScope::System, span.in_scope(|| srv.call(req)));
+    let task = actix_web::rt::spawn(work.instrument(span.clone()));
     async move {
         let mut res = task
             .await

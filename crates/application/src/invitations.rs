@@ -11,6 +11,7 @@ use crate::guard::{
 use crate::secrets::{hash_secret, new_secret};
 use castellan_domain::rbac::Action;
 use castellan_domain::{Email, Profile, TenantId, User, UserId};
+use castellan_ports::scope::{scoped, DataScope};
 use castellan_ports::{
     Clock, Invitation, InvitationRepository, Mail, Mailer, Page, RepoError, RoleRepository,
     TenantRepository, UserRepository,
@@ -118,7 +119,10 @@ impl InvitationService {
         let (Some(email), Some(role), true) = (email, role, errors.is_empty()) else {
             return Err(AppError::Validation(errors));
         };
-        if self.ports.users.by_email(&email).await?.is_some() {
+        // Emails are unique across tenants: look beyond the caller's tenant (and past
+        // PostgreSQL's row-level security, which confines this request to it).
+        let existing = scoped(DataScope::System, self.ports.users.by_email(&email)).await?;
+        if existing.is_some() {
             return Err(AppError::Conflict {
                 message: "this email already has an account".into(),
                 field: Some("email".into()),

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod crypto;
 pub mod error;
 pub mod repos;
+pub mod scope;
 pub mod token_store;
 
 pub use access::{

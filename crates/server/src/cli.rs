@@ -26,6 +26,12 @@ pub enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// PostgreSQL row-level security.
+    Rls {
+        /// What to do.
+        #[command(subcommand)]
+        command: RlsCommand,
+    },
     /// Load data (idempotent).
     Seed {
         /// The demo users (admin, user, guest) and their articles.
@@ -35,4 +41,11 @@ pub enum Command {
         #[arg(long)]
         reset: bool,
     },
+}
+
+/// `castellan rls ...`.
+#[derive(Debug, Subcommand)]
+pub enum RlsCommand {
+    /// Print every table with its row-level-security state and policies.
+    Status,
 }

@@ -1,6 +1,6 @@
 //! The `castellan` binary.
 
-use castellan_server::cli::{Cli, Command};
+use castellan_server::cli::{Cli, Command, RlsCommand};
 use castellan_server::settings::Settings;
 use castellan_server::startup::{self, Application};
 use castellan_server::telemetry;
@@ -83,6 +83,24 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
                 "demo seed: {} user(s) and {} article(s) created, {} row(s) removed first",
                 report.users_created, report.articles_created, report.removed
             );
+        }
+        Command::Rls {
+            command: RlsCommand::Status,
+        } => {
+            let url = settings.database.url.trim();
+            if !url.starts_with("postgres") {
+                println!("row-level security is PostgreSQL-only; database.url is {url}");
+                return Ok(());
+            }
+            let tables = castellan_adapters_postgres::rls_status(url).await?;
+            println!("{:<24} {:<8} {:<7} policies", "table", "enabled", "forced");
+            for t in tables {
+                let policies = t.policies.unwrap_or_else(|| "-".into());
+                println!(
+                    "{:<24} {:<8} {:<7} {policies}",
+                    t.table, t.enabled, t.forced
+                );
+            }
         }
         Command::Openapi => {}
     }

@@ -46,6 +46,8 @@ pub struct DatabaseSettings {
     pub max_connections: usize,
     /// Checkout timeout in ms.
     pub timeout_ms: u64,
+    /// PostgreSQL: the role (without `BYPASSRLS`) connections switch to; empty: none.
+    pub app_role: String,
 }
 
 /// `[redis]`.

@@ -111,6 +111,7 @@ pub async fn storage(settings: &Settings) -> Result<Storage, StartupError> {
                 url,
                 max_connections: settings.database.max_connections,
                 timeout: Duration::from_millis(settings.database.timeout_ms),
+                app_role: Some(settings.database.app_role.clone()).filter(|r| !r.is_empty()),
             })
             .map_err(|e| StartupError::Database(e.to_string()))?;
             // Without Redis the revocations live in PostgreSQL: still shared by every replica.

@@ -1,0 +1,208 @@
+//! Row-level security at the database level: with the tenant setting of A, raw SQL without
+//! any tenant filter sees no row of B and cannot write one; without a setting it sees nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use castellan_adapters_postgres::{
+    rls_status, run_migrations, PgArticleRepository, PgConfig, PgPool, PgTenantRepository, APP_ROLE,
+};
+use castellan_ports::{
+    Article, ArticleRepository, Role, Tenant, TenantBootstrap, TenantRepository,
+};
+use castellan_testkit::repos::new_user;
+use diesel::sql_types::BigInt;
+use diesel::QueryableByName;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use std::time::Duration;
+use uuid::Uuid;
+
+const TABLES: [&str; 6] = [
+    "users",
+    "roles",
+    "user_roles",
+    "articles",
+    "invitations",
+    "access_rules",
+];
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+async fn count(conn: &mut AsyncPgConnection, sql: &str) -> i64 {
+    diesel::sql_query(sql)
+        .get_result::<Count>(conn)
+        .await
+        .unwrap()
+        .n
+}
+
+async fn fresh_database() -> String {
+    let admin = std::env::var("CASTELLAN_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let name = format!("castellan_ct_{}", Uuid::new_v4().simple());
+    let mut conn = AsyncPgConnection::establish(&admin).await.unwrap();
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+    run_migrations(&url).await.unwrap();
+    url
+}
+
+/// A tenant with an admin, its Admin role (and a rule) and an article.
+async fn tenant(pool: &PgPool, url: &str) -> Uuid {
+    let now = chrono::Utc::now();
+    let tenant = Tenant {
+        id: Uuid::now_v7(),
+        name: "t".into(),
+        slug: format!("t-{}", Uuid::new_v4().simple()),
+        is_active: true,
+        created_at: now,
+    };
+    let role = Role {
+        id: Uuid::now_v7(),
+        tenant_id: tenant.id,
+        name: "Admin".into(),
+        description: String::new(),
+        is_system: true,
+        created_at: now,
+        updated_at: now,
+    };
+    let rule = castellan_ports::StoredRule {
+        tenant_id: tenant.id,
+        rule: castellan_domain::rbac::AccessRule {
+            id: Uuid::now_v7(),
+            role_id: role.id,
+            role: "Admin".into(),
+            element: "article".into(),
+            flags: castellan_domain::rbac::AccessFlags::all(),
+        },
+    };
+    let mut admin = new_user("rls");
+    admin.tenant_id = castellan_domain::TenantId(tenant.id);
+    let owner = admin.id.0;
+    PgTenantRepository::new(pool.clone())
+        .bootstrap(&TenantBootstrap {
+            tenant: tenant.clone(),
+            roles: vec![role],
+            rules: vec![rule],
+            admin,
+            admin_roles: vec!["Admin".into()],
+        })
+        .await
+        .unwrap();
+    let article = Article {
+        id: Uuid::now_v7(),
+        tenant_id: tenant.id,
+        owner_id: owner,
+        title: "t".into(),
+        content: String::new(),
+        created_at: now,
+        updated_at: now,
+    };
+    PgArticleRepository::new(pool.clone())
+        .insert(&article)
+        .await
+        .unwrap();
+    // Invitations through raw SQL as the owner (the repository needs a token; any will do).
+    let mut conn = AsyncPgConnection::establish(url).await.unwrap();
+    diesel::sql_query(format!(
+        "INSERT INTO invitations (id, tenant_id, email, role_id, token_hash, created_at, expires_at) \
+         SELECT '{}', tenant_id, 'x@y.z', id, '\\x{}', now(), now() + interval '1 hour' FROM roles WHERE tenant_id = '{}'",
+        Uuid::now_v7(), Uuid::new_v4().simple(), tenant.id
+    ))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    tenant.id
+}
+
+#[tokio::test]
+async fn policies_confine_raw_sql_to_the_tenant_setting() {
+    let url = fresh_database().await;
+    let pool = PgPool::new(&PgConfig {
+        url: url.clone(),
+        max_connections: 2,
+        timeout: Duration::from_secs(2),
+        app_role: Some(APP_ROLE.into()),
+    })
+    .unwrap();
+    let (a, b) = (tenant(&pool, &url).await, tenant(&pool, &url).await);
+
+    // As the application's role, with A's setting.
+    let mut conn = AsyncPgConnection::establish(&url).await.unwrap();
+    conn.batch_execute(&format!(
+        "SET ROLE {APP_ROLE}; SELECT set_config('app.tenant_id', '{a}', false)"
+    ))
+    .await
+    .unwrap();
+    for table in TABLES {
+        assert_eq!(
+            count(
+                &mut conn,
+                &format!("SELECT count(*) AS n FROM {table} WHERE tenant_id = '{b}'")
+            )
+            .await,
+            0,
+            "{table} shows B's rows"
+        );
+        assert!(
+            count(&mut conn, &format!("SELECT count(*) AS n FROM {table}")).await > 0,
+            "{table} shows none of A's rows"
+        );
+    }
+    assert_eq!(
+        count(&mut conn, "SELECT count(*) AS n FROM tenants").await,
+        1
+    );
+    let insert = diesel::sql_query(format!(
+        "INSERT INTO articles (id, tenant_id, owner_id, title, content, created_at, updated_at) \
+         SELECT '{}', '{b}', owner_id, 'sneaky', '', now(), now() FROM articles LIMIT 1",
+        Uuid::now_v7()
+    ))
+    .execute(&mut conn)
+    .await;
+    let err = insert.expect_err("writing a row of B must fail");
+    assert!(err.to_string().contains("row-level security"), "{err}");
+    let moved = diesel::sql_query(format!("UPDATE articles SET tenant_id = '{b}'"))
+        .execute(&mut conn)
+        .await;
+    assert!(moved.is_err(), "moving A's rows into B must fail");
+
+    // Without any tenant setting: nothing at all.
+    let mut bare = AsyncPgConnection::establish(&url).await.unwrap();
+    bare.batch_execute(&format!("SET ROLE {APP_ROLE}"))
+        .await
+        .unwrap();
+    for table in TABLES {
+        assert_eq!(
+            count(&mut bare, &format!("SELECT count(*) AS n FROM {table}")).await,
+            0,
+            "{table} without a setting"
+        );
+    }
+
+    // And the status report names every policy.
+    let status = rls_status(&url).await.unwrap();
+    for table in TABLES.iter().chain(&["tenants", "sessions"]) {
+        let row = status.iter().find(|r| r.table == *table).unwrap();
+        assert!(row.enabled && row.forced, "{table}: {row:?}");
+        assert!(
+            row.policies
+                .as_deref()
+                .unwrap_or_default()
+                .contains("tenant_isolation"),
+            "{row:?}"
+        );
+    }
+    assert!(
+        !status
+            .iter()
+            .find(|r| r.table == "business_elements")
+            .unwrap()
+            .enabled
+    );
+}

@@ -279,7 +279,33 @@ async fn outbox_route_off_by_default(backend: Backend) {
     assert_error(&body, "not_found", None);
 }
 
+async fn mailed_through_smtp_when_configured(backend: Backend) {
+    let sink = castellan_tests::SmtpSink::start();
+    let extra = format!(
+        "smtp_url = \"smtp://127.0.0.1:{}\"\nfrom = \"Castellan <no-reply@castellan.test>\"",
+        sink.port
+    );
+    let app = app_with(backend, &extra).await;
+    let (tenant_id, admin) = tenant(&app).await;
+    let path = format!("/tenants/{tenant_id}/invitations");
+    let body = json!({"email": "smtp@example.com", "role": "User"});
+    let (status, created) = app.call(Method::POST, &path, &admin, Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let token = created["data"]["token"].as_str().unwrap();
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(messages[0].contains("smtp@example.com"), "{}", messages[0]);
+    assert!(messages[0].contains(token), "{}", messages[0]);
+    // The dev outbox is not used: its route answers 404.
+    let root = app.demo_login("admin").await;
+    let (status, _) = app
+        .call(Method::GET, "/dev/outbox?to=smtp@example.com", &root, None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
 both!(
+    mailed_through_smtp_when_configured,
     lifecycle,
     revoked_and_foreign,
     expired,

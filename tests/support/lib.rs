@@ -368,3 +368,63 @@ impl Drop for ThrowawayRedis {
         self.kill();
     }
 }
+
+/// A minimal SMTP server on a free port that accepts every message and keeps it (a real
+/// peer for the SMTP mailer, speaking just enough of RFC 5321).
+#[derive(Debug)]
+pub struct SmtpSink {
+    /// Its port.
+    pub port: u16,
+    messages: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl SmtpSink {
+    /// Starts listening (a thread per connection; ends with the test process).
+    pub fn start() -> SmtpSink {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let messages = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let store = messages.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    let mut out = stream.try_clone().unwrap();
+                    let mut lines = BufReader::new(stream);
+                    let _ = out.write_all(b"220 sink ready\r\n");
+                    let mut line = String::new();
+                    while lines.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
+                        let verb = line.trim().to_ascii_uppercase();
+                        let reply: &[u8] = if verb.starts_with("DATA") {
+                            let _ = out.write_all(b"354 go ahead\r\n");
+                            let mut message = String::new();
+                            loop {
+                                let mut data = String::new();
+                                if lines.read_line(&mut data).unwrap_or(0) == 0 || data == ".\r\n" {
+                                    break;
+                                }
+                                message.push_str(&data);
+                            }
+                            store.lock().unwrap().push(message);
+                            b"250 queued\r\n"
+                        } else if verb.starts_with("QUIT") {
+                            let _ = out.write_all(b"221 bye\r\n");
+                            return;
+                        } else {
+                            b"250 ok\r\n"
+                        };
+                        let _ = out.write_all(reply);
+                        line.clear();
+                    }
+                });
+            }
+        });
+        SmtpSink { port, messages }
+    }
+
+    /// Every message received so far (headers and body).
+    pub fn messages(&self) -> Vec<String> {
+        self.messages.lock().unwrap().clone()
+    }
+}

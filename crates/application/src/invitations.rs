@@ -150,7 +150,7 @@ impl InvitationService {
             to: invitation.email.clone(),
             subject: "You are invited to Castellan".into(),
             body: format!(
-                "You are invited with the role {}. Accept with POST /api/v1/invitations/accept and the token: {token}\nIt expires at {}.",
+                "You are invited to join with the role {}.\n\nAccept with POST /api/v1/invitations/accept and this token:\n\n{token}\n\nIt expires at {}.\n",
                 invitation.role,
                 invitation.expires_at.to_rfc3339()
             ),

@@ -109,6 +109,8 @@ pub struct InvitationSettings {
 pub struct MailSettings {
     /// SMTP server (empty: the dev mailer).
     pub smtp_url: String,
+    /// Sender address of outgoing mail.
+    pub from: String,
     /// Serve `GET /api/v1/dev/outbox` to superusers.
     pub dev_outbox_route: bool,
 }
@@ -232,12 +234,6 @@ impl Settings {
         }
         if self.invitations.ttl_secs <= 0 {
             return invalid("invitations.ttl_secs", "must be positive");
-        }
-        if !self.mail.smtp_url.trim().is_empty() {
-            return invalid(
-                "mail.smtp_url",
-                "SMTP delivery is not available in this release; leave it empty for the dev mailer",
-            );
         }
         if !matches!(self.log.format.as_str(), "json" | "pretty") {
             return invalid("log.format", "must be \"json\" or \"pretty\"");

@@ -7,6 +7,7 @@ use castellan_adapters_crypto::{
     load_or_generate, Argon2Hasher, HasherParams, JwtCodec, SigningKeyMaterial,
 };
 use castellan_adapters_local::InProcessTokenStore;
+use castellan_adapters_mail::SmtpMailer;
 use castellan_adapters_postgres::{
     PgAccessRepository, PgArticleRepository, PgConfig, PgInvitationRepository, PgOutbox, PgPool,
     PgRoleRepository, PgSessionRepository, PgTenantRepository, PgTokenStore, PgUserRepository,
@@ -45,6 +46,9 @@ pub enum StartupError {
     /// The signing key could not be loaded or created.
     #[error("auth.signing_key_path: {0}")]
     SigningKey(String),
+    /// The mailer could not be configured.
+    #[error("{0}")]
+    Mail(String),
     /// Binding the listener failed.
     #[error("server.bind: {0}")]
     Bind(std::io::Error),
@@ -251,12 +255,20 @@ pub async fn services(settings: &Settings) -> Result<Services, StartupError> {
         allow_registration: auth.allow_registration,
     };
     let auth = AuthService::new(ports, config);
+    let smtp = settings.mail.smtp_url.trim();
+    let mailer: Arc<dyn Mailer> = match smtp.is_empty() {
+        true => storage.mailer,
+        false => Arc::new(
+            SmtpMailer::new(smtp, &settings.mail.from)
+                .map_err(|e| StartupError::Mail(e.to_string()))?,
+        ),
+    };
     let invitation_ports = InvitationPorts {
         invitations: storage.invitations,
         tenants: storage.tenants.clone(),
         roles: storage.roles.clone(),
         users: storage.users.clone(),
-        mailer: storage.mailer,
+        mailer,
         clock: clock.clone(),
     };
     Ok(Services {
@@ -265,7 +277,8 @@ pub async fn services(settings: &Settings) -> Result<Services, StartupError> {
             auth.clone(),
             settings.invitations.ttl_secs,
         ),
-        outbox: settings.mail.dev_outbox_route.then_some(storage.outbox),
+        // The outbox only fills while the dev mailer is in use.
+        outbox: (settings.mail.dev_outbox_route && smtp.is_empty()).then_some(storage.outbox),
         tenants: TenantService::new(
             storage.tenants,
             storage.access.clone(),

@@ -29,6 +29,7 @@ mod conventions;
 mod embedded;
 mod faults;
 mod invitations;
+mod limits;
 mod sessions;
 mod tenants;
 mod tokens;

@@ -62,6 +62,9 @@ pub struct Options {
     pub database_url: Option<String>,
     /// Extra TOML appended to the test configuration.
     pub extra_toml: String,
+    /// `[rate_limit]`: enabled, tenants per hour, invitation accepts per hour (default:
+    /// on, but high enough that tests creating many tenants are not limited).
+    pub rate_limit: Option<(bool, u32, u32)>,
 }
 
 /// A running server.
@@ -102,6 +105,8 @@ impl TestApp {
             (None, Backend::Production) => redis_url(),
             (None, Backend::Embedded) => String::new(),
         };
+        let (limits_on, tenants_per_hour, accepts_per_hour) =
+            options.rate_limit.unwrap_or((true, 1000, 1000));
         let toml = format!(
             r#"
             [server]
@@ -114,6 +119,10 @@ impl TestApp {
             [redis]
             url = "{redis_url}"
             key_prefix = "test:{prefix}:"
+            [rate_limit]
+            enabled = {limits_on}
+            tenants_per_hour = {tenants_per_hour}
+            invitation_accepts_per_hour = {accepts_per_hour}
             [auth]
             signing_key_path = "{key}"
             {extra}

@@ -72,3 +72,15 @@ async fn a_failed_write_is_not_remembered() {
     assert!(!store.is_revoked(jti, SessionId::new()).await.unwrap());
     assert!(store.ping().await.is_err());
 }
+
+#[tokio::test]
+async fn rate_limiter_burst_then_refusal() {
+    let limiter = castellan_adapters_local::InProcessRateLimiter::default();
+    castellan_testkit::rate_limit::burst_then_refusal(&limiter).await;
+}
+
+#[tokio::test]
+async fn rate_limiter_buckets_refill() {
+    let limiter = castellan_adapters_local::InProcessRateLimiter::default();
+    castellan_testkit::rate_limit::buckets_refill(&limiter).await;
+}

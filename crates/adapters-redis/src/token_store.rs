@@ -69,8 +69,13 @@ impl RedisTokenStore {
         format!("{}revoked:session:{sid}", self.prefix)
     }
 
+    /// `name` under this store's key prefix.
+    pub(crate) fn key(&self, name: &str) -> String {
+        format!("{}{name}", self.prefix)
+    }
+
     /// Runs `op` on a pooled connection within the timeout; any failure is `Unavailable`.
-    async fn with_conn<T, F, Fut>(&self, op: F) -> Result<T, StoreError>
+    pub(crate) async fn with_conn<T, F, Fut>(&self, op: F) -> Result<T, StoreError>
     where
         F: FnOnce(deadpool_redis::Connection) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>>,

@@ -43,3 +43,15 @@ async fn an_unreachable_store_fails_closed_quickly() {
     ));
     suite::unreachable_store_fails_closed(&dead).await;
 }
+
+#[tokio::test]
+async fn rate_limiter_burst_then_refusal() {
+    let limiter = castellan_adapters_redis::RedisRateLimiter::new(store(&redis_url()));
+    castellan_testkit::rate_limit::burst_then_refusal(&limiter).await;
+}
+
+#[tokio::test]
+async fn rate_limiter_buckets_refill() {
+    let limiter = castellan_adapters_redis::RedisRateLimiter::new(store(&redis_url()));
+    castellan_testkit::rate_limit::buckets_refill(&limiter).await;
+}

@@ -23,6 +23,9 @@ pub enum ApiError {
     /// No route for this path.
     #[error("no route for {0}")]
     RouteNotFound(String),
+    /// Over a rate limit.
+    #[error("too many requests: try again in {} s", .0.decision_retry_after())]
+    RateLimited(crate::rate_limit::Applied),
     /// The route exists but not for this method.
     #[error("method {0} is not allowed here")]
     MethodNotAllowed(String),
@@ -52,6 +55,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::RouteNotFound(_) => "not_found",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
+            ApiError::RateLimited(_) => "rate_limited",
         }
     }
 
@@ -109,6 +113,7 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RouteNotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -124,10 +129,14 @@ impl ResponseError for ApiError {
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, "1"));
         }
-        response.json(ErrorEnvelope {
+        let mut response = response.json(ErrorEnvelope {
             data: None,
             errors: self.bodies(),
-        })
+        });
+        if let ApiError::RateLimited(applied) = self {
+            crate::rate_limit::annotate(&mut response, *applied);
+        }
+        response
     }
 }
 

@@ -11,6 +11,7 @@ pub mod extract;
 pub mod list;
 pub mod middleware;
 pub mod openapi;
+pub mod rate_limit;
 pub mod routes;
 pub mod state;
 

@@ -26,6 +26,8 @@ pub struct AppState {
     pub invitations: InvitationService,
     /// The dev mailer's outbox, when its route is on.
     pub outbox: Option<Arc<dyn Outbox>>,
+    /// Rate limits (`None` when `rate_limit.enabled` is off).
+    pub rate_limits: Option<crate::rate_limit::RateLimits>,
     /// Version string reported by `/health`.
     pub version: &'static str,
 }

@@ -7,6 +7,7 @@ pub mod access;
 pub mod clock;
 pub mod crypto;
 pub mod error;
+pub mod rate_limit;
 pub mod repos;
 pub mod scope;
 pub mod token_store;
@@ -19,5 +20,6 @@ pub use access::{
 pub use clock::{Clock, SystemClock};
 pub use crypto::{CryptoError, Jwk, JwkSet, PasswordHasher, TokenCodec, TokenError};
 pub use error::{RepoError, StoreError};
+pub use rate_limit::{Quota, RateDecision, RateLimiter};
 pub use repos::{NewSession, RefreshOutcome, SessionRepository, UserRepository};
 pub use token_store::TokenStore;

@@ -115,6 +115,17 @@ pub struct MailSettings {
     pub dev_outbox_route: bool,
 }
 
+/// `[rate_limit]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RateLimitSettings {
+    /// Rate limits on (off only for load tests).
+    pub enabled: bool,
+    /// `POST /tenants` per IP and hour.
+    pub tenants_per_hour: u32,
+    /// `POST /invitations/accept` per IP and hour.
+    pub invitation_accepts_per_hour: u32,
+}
+
 /// `[log]`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct LogSettings {
@@ -148,6 +159,8 @@ pub struct Settings {
     pub invitations: InvitationSettings,
     /// `[mail]`.
     pub mail: MailSettings,
+    /// `[rate_limit]`.
+    pub rate_limit: RateLimitSettings,
     /// `[log]`.
     pub log: LogSettings,
     /// `[migrations]`.
@@ -231,6 +244,15 @@ impl Settings {
         }
         if self.auth.refresh_ttl_secs <= 0 {
             return invalid("auth.refresh_ttl_secs", "must be positive");
+        }
+        if self.rate_limit.tenants_per_hour == 0 {
+            return invalid("rate_limit.tenants_per_hour", "must be at least 1");
+        }
+        if self.rate_limit.invitation_accepts_per_hour == 0 {
+            return invalid(
+                "rate_limit.invitation_accepts_per_hour",
+                "must be at least 1",
+            );
         }
         if self.invitations.ttl_secs <= 0 {
             return invalid("invitations.ttl_secs", "must be positive");

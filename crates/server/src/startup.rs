@@ -6,26 +6,28 @@ use actix_web::HttpServer;
 use castellan_adapters_crypto::{
     load_or_generate, Argon2Hasher, HasherParams, JwtCodec, SigningKeyMaterial,
 };
-use castellan_adapters_local::InProcessTokenStore;
+use castellan_adapters_local::{InProcessRateLimiter, InProcessTokenStore};
 use castellan_adapters_mail::SmtpMailer;
 use castellan_adapters_postgres::{
     PgAccessRepository, PgArticleRepository, PgConfig, PgInvitationRepository, PgOutbox, PgPool,
     PgRoleRepository, PgSessionRepository, PgTenantRepository, PgTokenStore, PgUserRepository,
 };
-use castellan_adapters_redis::{RedisConfig, RedisTokenStore};
+use castellan_adapters_redis::{RedisConfig, RedisRateLimiter, RedisTokenStore};
 use castellan_adapters_sqlite::{
     SqliteAccessRepository, SqliteArticleRepository, SqliteConfig, SqliteInvitationRepository,
     SqliteOutbox, SqlitePool, SqliteRevocationStore, SqliteRoleRepository, SqliteSessionRepository,
     SqliteTenantRepository, SqliteUserRepository,
 };
+use castellan_api::rate_limit::RateLimits;
 use castellan_api::AppState;
 use castellan_application::{
     AccessService, ArticleService, AuthConfig, AuthPorts, AuthService, DemoSeed, InvitationPorts,
     InvitationService, RoleService, TenantService, UserAdminService,
 };
 use castellan_ports::{
-    AccessRepository, ArticleRepository, Clock, InvitationRepository, Mailer, Outbox,
-    RoleRepository, SessionRepository, SystemClock, TenantRepository, TokenStore, UserRepository,
+    AccessRepository, ArticleRepository, Clock, InvitationRepository, Mailer, Outbox, Quota,
+    RateLimiter, RoleRepository, SessionRepository, SystemClock, TenantRepository, TokenStore,
+    UserRepository,
 };
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -103,12 +105,18 @@ pub struct Storage {
     invitations: Arc<dyn InvitationRepository>,
     mailer: Arc<dyn Mailer>,
     outbox: Arc<dyn Outbox>,
+    limiter: Arc<dyn RateLimiter>,
     token_store: Arc<dyn TokenStore>,
 }
 
 /// Builds the repositories and token store `settings` select.
 pub async fn storage(settings: &Settings) -> Result<Storage, StartupError> {
-    let redis = redis_token_store(settings)?;
+    let redis_store = redis_store(settings)?;
+    let limiter: Arc<dyn RateLimiter> = match redis_store.clone() {
+        Some(store) => Arc::new(RedisRateLimiter::new(store)),
+        None => Arc::new(InProcessRateLimiter::default()),
+    };
+    let redis = redis_store.map(|s| Arc::new(s) as Arc<dyn TokenStore>);
     match backend(settings) {
         Backend::Postgres(url) => {
             let pool = PgPool::new(&PgConfig {
@@ -130,6 +138,7 @@ pub async fn storage(settings: &Settings) -> Result<Storage, StartupError> {
                 invitations: Arc::new(PgInvitationRepository::new(pool.clone())),
                 mailer: Arc::new(PgOutbox::new(pool.clone())),
                 outbox: Arc::new(PgOutbox::new(pool)),
+                limiter,
                 token_store,
             })
         }
@@ -157,14 +166,15 @@ pub async fn storage(settings: &Settings) -> Result<Storage, StartupError> {
                 invitations: Arc::new(SqliteInvitationRepository::new(pool.clone())),
                 mailer: Arc::new(SqliteOutbox::new(pool.clone())),
                 outbox: Arc::new(SqliteOutbox::new(pool)),
+                limiter,
                 token_store,
             })
         }
     }
 }
 
-/// The Redis token store when `redis.url` is set.
-fn redis_token_store(settings: &Settings) -> Result<Option<Arc<dyn TokenStore>>, StartupError> {
+/// The Redis store when `redis.url` is set.
+fn redis_store(settings: &Settings) -> Result<Option<RedisTokenStore>, StartupError> {
     if settings.redis.url.trim().is_empty() {
         return Ok(None);
     }
@@ -175,7 +185,7 @@ fn redis_token_store(settings: &Settings) -> Result<Option<Arc<dyn TokenStore>>,
         timeout: Duration::from_millis(settings.redis.timeout_ms),
     })
     .map_err(|e| StartupError::Redis(e.to_string()))?;
-    Ok(Some(Arc::new(store)))
+    Ok(Some(store))
 }
 
 fn signing_key(settings: &Settings) -> Result<SigningKeyMaterial, StartupError> {
@@ -207,8 +217,17 @@ pub struct Services {
     pub invitations: InvitationService,
     /// The dev outbox, when its route is on.
     pub outbox: Option<Arc<dyn Outbox>>,
+    /// Rate limits, when on.
+    pub rate_limits: Option<RateLimits>,
     /// The demo seed.
     pub seed: DemoSeed,
+}
+
+fn per_hour(limit: u32) -> Quota {
+    Quota {
+        limit,
+        period_secs: 3600,
+    }
 }
 
 fn hasher(settings: &Settings) -> Result<Argon2Hasher, StartupError> {
@@ -277,6 +296,11 @@ pub async fn services(settings: &Settings) -> Result<Services, StartupError> {
             auth.clone(),
             settings.invitations.ttl_secs,
         ),
+        rate_limits: settings.rate_limit.enabled.then(|| RateLimits {
+            limiter: storage.limiter,
+            tenant_create: per_hour(settings.rate_limit.tenants_per_hour),
+            invitation_accept: per_hour(settings.rate_limit.invitation_accepts_per_hour),
+        }),
         // The outbox only fills while the dev mailer is in use.
         outbox: (settings.mail.dev_outbox_route && smtp.is_empty()).then_some(storage.outbox),
         tenants: TenantService::new(
@@ -342,6 +366,7 @@ impl Application {
             users: services.users,
             invitations: services.invitations,
             outbox: services.outbox,
+            rate_limits: services.rate_limits,
             version: env!("CARGO_PKG_VERSION"),
         };
         let listener = TcpListener::bind(settings.bind_addr()?).map_err(StartupError::Bind)?;

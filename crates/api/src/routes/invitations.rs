@@ -6,8 +6,9 @@ use crate::envelope::{
     ok_list, ok_page, respond, Envelope, ErrorEnvelope, ListEnvelope, PageMeta, TotalMeta,
 };
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{client_info, from_object, only_fields, Auth, Body, JsonBody};
+use crate::extract::{client_info, from_object, only_fields, Auth, Body};
 use crate::list::{list_request, QueryMap};
+use crate::rate_limit::{finish, limit};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -105,12 +106,20 @@ pub(crate) async fn revoke(
         (status = 201, description = "Account created and logged in", body = Envelope<AcceptedDto>),
         (status = 400, description = "`invalid_invitation` (used, revoked, expired or unknown token), or an invalid field", body = ErrorEnvelope),
         (status = 409, description = "The email has an account by now", body = ErrorEnvelope),
+        (status = 429, description = "Over the per-IP limit (`rate_limit.invitation_accepts_per_hour`), with `Retry-After`; every response carries the `RateLimit-*` headers", body = ErrorEnvelope),
     ))]
-pub(crate) async fn accept(
+pub(crate) async fn accept(state: web::Data<AppState>, req: HttpRequest, body: Body) -> ApiResult {
+    // The per-IP limit comes before anything else, the body included.
+    let applied = limit(&state, &req, "invitation_accept", |l| l.invitation_accept).await?;
+    finish(accept_within_limit(state, req, body).await, applied)
+}
+
+async fn accept_within_limit(
     state: web::Data<AppState>,
     req: HttpRequest,
-    JsonBody(body): JsonBody<AcceptRequest>,
+    body: Body,
 ) -> ApiResult {
+    let body: AcceptRequest = from_object(body.object()?)?;
     let input = AcceptInput {
         token: body.token,
         password: body.password,

@@ -9,9 +9,10 @@ use crate::envelope::{ok, ok_page, respond, Envelope, ErrorEnvelope, ListEnvelop
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{from_object, only_fields, Auth, Body, OptionalAuth};
 use crate::list::{list_request, QueryMap};
+use crate::rate_limit::{finish, limit};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use castellan_application::users::ORDERABLE;
 use castellan_application::{NewUserInput, TenantInput, TenantPatch, UserPatch};
 use castellan_domain::UserId;
@@ -50,8 +51,20 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         (status = 401, description = "Self-service off and no superuser token", body = ErrorEnvelope),
         (status = 403, description = "Self-service off and the caller is no superuser", body = ErrorEnvelope),
         (status = 409, description = "Slug or admin email taken: nothing is created", body = ErrorEnvelope),
+        (status = 429, description = "Over the per-IP limit (`rate_limit.tenants_per_hour`); `Retry-After` says when to retry. Every response carries `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`", body = ErrorEnvelope),
     ))]
 pub(crate) async fn create_tenant(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    auth: OptionalAuth,
+    body: Body,
+) -> ApiResult {
+    // The per-IP limit comes before anything else.
+    let applied = limit(&state, &req, "tenant_create", |l| l.tenant_create).await?;
+    finish(create_tenant_within_limit(state, auth, body).await, applied)
+}
+
+async fn create_tenant_within_limit(
     state: web::Data<AppState>,
     OptionalAuth(p): OptionalAuth,
     body: Body,

@@ -31,6 +31,9 @@ pub(crate) fn manager_config() -> ManagerConfig<Conn> {
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<Conn>,
+    /// What `crate::db::on_checkout` last prepared on each connection, so that it only
+    /// talks to the database when the scope changes.
+    prepared: crate::db::Prepared,
 }
 
 impl std::fmt::Debug for Db {
@@ -57,14 +60,17 @@ impl Db {
             .runtime(deadpool::Runtime::Tokio1)
             .build()
             .map_err(|e| PoolError(format!("database.url: {e}")))?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            prepared: Default::default(),
+        })
     }
 
     /// A connection from the pool, prepared for the current data scope (PostgreSQL:
     /// the row-level-security tenant; SQLite: nothing).
     pub(crate) async fn get(&self) -> Result<Object<Conn>, RepoError> {
         let mut conn = self.pool.get().await.map_err(from_pool)?;
-        crate::db::on_checkout(&mut conn).await?;
+        crate::db::on_checkout(&mut conn, &self.prepared).await?;
         Ok(conn)
     }
 }

@@ -4,12 +4,16 @@ use crate::error::from_diesel;
 use crate::pool::{apply_migrations, manager_config, Db, MigrationError, PoolError};
 use castellan_ports::scope::{self, DataScope};
 use castellan_ports::RepoError;
+use deadpool::managed::ObjectId;
 use diesel::Connection;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::pooled_connection::deadpool::Object;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::AsyncPgConnection;
 use diesel_async::{AsyncConnection, RunQueryDsl, SimpleAsyncConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The connection type.
@@ -63,19 +67,43 @@ impl Db {
     }
 }
 
+/// The `app.tenant_id` each pooled connection carries (by pool object id).
+pub(crate) type Prepared = Arc<Mutex<HashMap<ObjectId, DataScope>>>;
+
+/// Connections remembered before the memo starts afresh (ids of closed connections are
+/// never reused, so their entries would otherwise pile up).
+const PREPARED_MAX: usize = 1024;
+
 /// Tells PostgreSQL which tenant's rows this connection may touch now (`app.tenant_id`,
-/// read by the row-level-security policies): `*` for system work, else the tenant.
-pub(crate) async fn on_checkout(conn: &mut Conn) -> Result<(), RepoError> {
-    let tenant = match scope::current() {
+/// read by the row-level-security policies): `*` for system work, else the tenant. Only
+/// when the connection does not carry that scope already: a request's connections mostly
+/// do, so the usual checkout costs no round trip.
+pub(crate) async fn on_checkout(
+    conn: &mut Object<Conn>,
+    prepared: &Prepared,
+) -> Result<(), RepoError> {
+    let wanted = scope::current();
+    let id = Object::id(conn);
+    let carried = prepared.lock().ok().and_then(|memo| memo.get(&id).copied());
+    if carried == Some(wanted) {
+        return Ok(());
+    }
+    let tenant = match wanted {
         DataScope::System => "*".to_string(),
         DataScope::Tenant(id) => id.to_string(),
     };
     diesel::sql_query("SELECT set_config('app.tenant_id', $1, false)")
         .bind::<diesel::sql_types::Text, _>(tenant)
-        .execute(conn)
+        .execute(&mut **conn)
         .await
-        .map(|_| ())
-        .map_err(from_diesel)
+        .map_err(from_diesel)?;
+    if let Ok(mut memo) = prepared.lock() {
+        if memo.len() >= PREPARED_MAX {
+            memo.clear();
+        }
+        memo.insert(id, wanted);
+    }
+    Ok(())
 }
 
 /// Applies every pending migration of `migrations/postgres`; returns how many ran.

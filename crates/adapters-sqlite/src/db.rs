@@ -3,6 +3,7 @@
 use crate::pool::{apply_migrations, manager_config, Db, MigrationError, PoolError};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, SqliteConnection};
+use diesel_async::pooled_connection::deadpool::Object;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, SimpleAsyncConnection};
@@ -35,8 +36,14 @@ impl SqliteConfig {
     }
 }
 
+/// Per-connection preparation state: none on SQLite.
+pub(crate) type Prepared = ();
+
 /// Nothing to prepare: SQLite has no row-level security (one process, one tenant check).
-pub(crate) async fn on_checkout(_: &mut Conn) -> Result<(), castellan_ports::RepoError> {
+pub(crate) async fn on_checkout(
+    _: &mut Object<Conn>,
+    _: &Prepared,
+) -> Result<(), castellan_ports::RepoError> {
     Ok(())
 }
 

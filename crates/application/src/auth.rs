@@ -8,6 +8,7 @@ use castellan_domain::{
     AccessClaims, Email, PasswordPolicy, Profile, Session, SessionId, TenantId, TokenType, User,
     UserId,
 };
+use castellan_ports::scope::{scoped, DataScope};
 use castellan_ports::{
     AccessRepository, Clock, NewSession, PasswordHasher, RefreshOutcome, SessionRepository,
     TokenCodec, TokenStore, UserRepository,
@@ -360,11 +361,16 @@ impl AuthService {
         }
         // One round trip each, concurrently: the revocation check, the user as stored
         // now, and the rules of the user's current roles.
-        let (revoked, user, rules) = futures::join!(
-            self.ports.token_store.is_revoked(claims.jti, claims.sid),
-            self.ports.users.by_id(claims.sub),
-            self.ports.access.rules_for_user(claims.sub),
-        );
+        // The user and their rules live in the token's tenant: look there (which also lets
+        // the connections keep the scope the rest of a non-superuser's request uses).
+        let lookups = async {
+            futures::join!(
+                self.ports.token_store.is_revoked(claims.jti, claims.sid),
+                self.ports.users.by_id(claims.sub),
+                self.ports.access.rules_for_user(claims.sub),
+            )
+        };
+        let (revoked, user, rules) = scoped(DataScope::Tenant(claims.tid.0), lookups).await;
         if revoked? {
             return Err(AppError::Unauthenticated("token has been revoked"));
         }

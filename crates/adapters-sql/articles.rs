@@ -2,7 +2,7 @@
 
 use crate::db::DbBackend;
 use crate::error::from_diesel;
-use crate::listing::{like_pattern, lower, page_bounds};
+use crate::listing::{count_and_page, like_pattern, lower};
 use crate::pool::Db;
 use crate::schema::articles;
 use crate::sql_types::{from_db, uid, DbUuid};
@@ -91,11 +91,6 @@ impl ArticleStore {
 impl ArticleRepository for ArticleStore {
     async fn list(&self, query: &ListQuery) -> Result<Page<Article>, RepoError> {
         let mut conn = self.db.get().await?;
-        let total: i64 = filtered(query)
-            .count()
-            .get_result(&mut conn)
-            .await
-            .map_err(from_diesel)?;
         let mut rows = filtered(query);
         for order in &query.ordering {
             rows = match (order.field.as_str(), order.descending) {
@@ -107,18 +102,14 @@ impl ArticleRepository for ArticleStore {
                 _ => rows.then_order_by(articles::created_at.desc()),
             };
         }
-        let (limit, offset) = page_bounds(query);
-        let items = rows
+        let rows = rows
             .then_order_by(articles::id.desc())
-            .limit(limit)
-            .offset(offset)
-            .select(ArticleRow::as_select())
-            .load(&mut conn)
-            .await
-            .map_err(from_diesel)?;
+            .select(ArticleRow::as_select());
+        let (items, total): (Vec<ArticleRow>, u64) =
+            count_and_page!(&mut conn, query, filtered(query), rows);
         Ok(Page {
             items: items.into_iter().map(Article::from).collect(),
-            total: u64::try_from(total).unwrap_or(0),
+            total,
         })
     }
 

@@ -2,7 +2,7 @@
 //! PostgreSQL and SQLite adapters.
 
 use crate::error::from_diesel;
-use crate::listing::page_bounds;
+use crate::listing::count_and_page;
 use crate::pool::Db;
 use crate::schema::{invitations, outbox, roles, user_roles, users};
 use crate::sql_types::{from_db, uid, DbUuid};
@@ -112,24 +112,15 @@ impl InvitationRepository for InvitationStore {
     async fn list(&self, query: &ListQuery) -> Result<Page<Invitation>, RepoError> {
         let mut conn = self.db.get().await?;
         let tenant = uid(query.tenant_id.unwrap_or_default());
-        let count: i64 = invitations::table
+        let counted = invitations::table.filter(invitations::tenant_id.eq(tenant));
+        let rows = invitation_query!()
             .filter(invitations::tenant_id.eq(tenant))
-            .count()
-            .get_result(&mut conn)
-            .await
-            .map_err(from_diesel)?;
-        let (limit, offset) = page_bounds(query);
-        let rows: Vec<InvitationColumns> = invitation_query!()
-            .filter(invitations::tenant_id.eq(tenant))
-            .order((invitations::created_at.desc(), invitations::id.desc()))
-            .limit(limit)
-            .offset(offset)
-            .load(&mut conn)
-            .await
-            .map_err(from_diesel)?;
+            .order((invitations::created_at.desc(), invitations::id.desc()));
+        let (items, total): (Vec<InvitationColumns>, u64) =
+            count_and_page!(&mut conn, query, counted, rows);
         Ok(Page {
-            items: rows.into_iter().map(invitation).collect(),
-            total: u64::try_from(count).unwrap_or(0),
+            items: items.into_iter().map(invitation).collect(),
+            total,
         })
     }
 

@@ -28,3 +28,25 @@ pub(crate) fn page_bounds(query: &ListQuery) -> (i64, i64) {
     let page = i64::from(query.page.max(1));
     (per_page, (page - 1) * per_page)
 }
+
+/// Counts the rows `$counted` selects, then loads one page of `$rows` (the same rows,
+/// ordered, with their select clause): `(items, total)`, the count-then-page step every
+/// list query shares. A macro because the diesel query types differ per table and backend.
+macro_rules! count_and_page {
+    ($conn:expr, $query:expr, $counted:expr, $rows:expr) => {{
+        let total: i64 = $counted
+            .count()
+            .get_result($conn)
+            .await
+            .map_err(crate::error::from_diesel)?;
+        let (limit, offset) = crate::listing::page_bounds($query);
+        let items = $rows
+            .limit(limit)
+            .offset(offset)
+            .load($conn)
+            .await
+            .map_err(crate::error::from_diesel)?;
+        (items, u64::try_from(total).unwrap_or(0))
+    }};
+}
+pub(crate) use count_and_page;

@@ -3,7 +3,7 @@
 use crate::access::{flags, FlagColumns, FlagRow, FLAGS};
 use crate::db::DbBackend;
 use crate::error::from_diesel;
-use crate::listing::{like_pattern, lower, page_bounds};
+use crate::listing::{count_and_page, like_pattern, lower};
 use crate::pool::Db;
 use crate::schema::{access_rules, business_elements, roles, user_roles};
 use crate::sql_types::{from_db, uid, DbUuid};
@@ -153,19 +153,10 @@ fn grant((id, tenant_id, user_id, role_id, role, granted_by, granted_at): GrantC
     }
 }
 
-fn total(count: i64) -> u64 {
-    u64::try_from(count).unwrap_or(0)
-}
-
 #[async_trait]
 impl RoleRepository for RoleStore {
     async fn list_roles(&self, query: &ListQuery) -> Result<Page<Role>, RepoError> {
         let mut conn = self.db.get().await?;
-        let count: i64 = roles_filtered(query)
-            .count()
-            .get_result(&mut conn)
-            .await
-            .map_err(from_diesel)?;
         let mut rows = roles_filtered(query);
         for order in &query.ordering {
             rows = match (order.field.as_str(), order.descending) {
@@ -175,18 +166,14 @@ impl RoleRepository for RoleStore {
                 _ => rows.then_order_by(roles::name.asc()),
             };
         }
-        let (limit, offset) = page_bounds(query);
-        let items: Vec<RoleRow> = rows
+        let rows = rows
             .then_order_by(roles::id.asc())
-            .limit(limit)
-            .offset(offset)
-            .select(RoleRow::as_select())
-            .load(&mut conn)
-            .await
-            .map_err(from_diesel)?;
+            .select(RoleRow::as_select());
+        let (items, total): (Vec<RoleRow>, u64) =
+            count_and_page!(&mut conn, query, roles_filtered(query), rows);
         Ok(Page {
             items: items.into_iter().map(Role::from).collect(),
-            total: total(count),
+            total,
         })
     }
 
@@ -268,22 +255,12 @@ impl RoleRepository for RoleStore {
             counted = counted.filter(access_rules::tenant_id.eq(uid(tenant)));
             rows = rows.filter(access_rules::tenant_id.eq(uid(tenant)));
         }
-        let count: i64 = counted
-            .count()
-            .get_result(&mut conn)
-            .await
-            .map_err(from_diesel)?;
-        let (limit, offset) = page_bounds(query);
-        let items: Vec<RuleColumns> = rows
-            .order((roles::name.asc(), business_elements::key.asc()))
-            .limit(limit)
-            .offset(offset)
-            .load(&mut conn)
-            .await
-            .map_err(from_diesel)?;
+        let ordered = rows.order((roles::name.asc(), business_elements::key.asc()));
+        let (items, total): (Vec<RuleColumns>, u64) =
+            count_and_page!(&mut conn, query, counted, ordered);
         Ok(Page {
             items: items.into_iter().map(stored_rule).collect(),
-            total: total(count),
+            total,
         })
     }
 
@@ -366,22 +343,12 @@ impl RoleRepository for RoleStore {
             counted = counted.filter(user_roles::user_id.eq(uid(user)));
             rows = rows.filter(user_roles::user_id.eq(uid(user)));
         }
-        let count: i64 = counted
-            .count()
-            .get_result(&mut conn)
-            .await
-            .map_err(from_diesel)?;
-        let (limit, offset) = page_bounds(query);
-        let items: Vec<GrantColumns> = rows
-            .order((user_roles::granted_at.desc(), user_roles::id.desc()))
-            .limit(limit)
-            .offset(offset)
-            .load(&mut conn)
-            .await
-            .map_err(from_diesel)?;
+        let ordered = rows.order((user_roles::granted_at.desc(), user_roles::id.desc()));
+        let (items, total): (Vec<GrantColumns>, u64) =
+            count_and_page!(&mut conn, query, counted, ordered);
         Ok(Page {
             items: items.into_iter().map(grant).collect(),
-            total: total(count),
+            total,
         })
     }
 

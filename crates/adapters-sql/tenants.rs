@@ -2,7 +2,7 @@
 
 use crate::access::FlagRow;
 use crate::error::from_diesel;
-use crate::listing::page_bounds;
+use crate::listing::count_and_page;
 use crate::pool::Db;
 use crate::roles::RoleRow;
 use crate::schema::{access_rules, business_elements, roles, tenants, user_roles, users};
@@ -134,23 +134,14 @@ impl TenantRepository for TenantStore {
             counted = counted.filter(tenants::id.eq(uid(only)));
             rows = rows.filter(tenants::id.eq(uid(only)));
         }
-        let count: i64 = counted
-            .count()
-            .get_result(&mut conn)
-            .await
-            .map_err(from_diesel)?;
-        let (limit, offset) = page_bounds(query);
-        let items: Vec<TenantRow> = rows
+        let rows = rows
             .order((tenants::created_at.asc(), tenants::id.asc()))
-            .limit(limit)
-            .offset(offset)
-            .select(TenantRow::as_select())
-            .load(&mut conn)
-            .await
-            .map_err(from_diesel)?;
+            .select(TenantRow::as_select());
+        let (items, total): (Vec<TenantRow>, u64) =
+            count_and_page!(&mut conn, query, counted, rows);
         Ok(Page {
             items: items.into_iter().map(Tenant::from).collect(),
-            total: u64::try_from(count).unwrap_or(0),
+            total,
         })
     }
 

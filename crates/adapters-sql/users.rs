@@ -2,7 +2,7 @@
 
 use crate::db::DbBackend;
 use crate::error::from_diesel;
-use crate::listing::{like_pattern, lower, page_bounds};
+use crate::listing::{count_and_page, like_pattern, lower};
 use crate::pool::Db;
 use crate::schema::{roles, user_roles, users};
 use crate::sql_types::{from_db, uid, DbUuid};
@@ -262,11 +262,6 @@ impl UserRepository for UserStore {
 
     async fn list(&self, query: &ListQuery) -> Result<Page<User>, RepoError> {
         let mut conn = self.db.get().await?;
-        let count: i64 = filtered(query)
-            .count()
-            .get_result(&mut conn)
-            .await
-            .map_err(from_diesel)?;
         let mut rows = filtered(query);
         for order in &query.ordering {
             rows = match (order.field.as_str(), order.descending) {
@@ -276,18 +271,14 @@ impl UserRepository for UserStore {
                 _ => rows.then_order_by(users::email.asc()),
             };
         }
-        let (limit, offset) = page_bounds(query);
-        let items = rows
+        let rows = rows
             .then_order_by(users::id.asc())
-            .limit(limit)
-            .offset(offset)
-            .select(UserRow::as_select())
-            .load(&mut conn)
-            .await
-            .map_err(from_diesel)?;
+            .select(UserRow::as_select());
+        let (items, total): (Vec<UserRow>, u64) =
+            count_and_page!(&mut conn, query, filtered(query), rows);
         Ok(Page {
             items: items.into_iter().map(User::from).collect(),
-            total: u64::try_from(count).unwrap_or(0),
+            total,
         })
     }
 

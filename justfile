@@ -47,6 +47,7 @@ bench:
     cargo bench -p castellan-domain --bench rbac --features bench-casbin
     cargo bench -p castellan-adapters-crypto --bench token_verify
     scripts/load.sh
+    scripts/audit-export.sh embedded
 
 # Databases left by earlier test runs (each test creates its own).
 _drop-test-databases:

@@ -1,5 +1,6 @@
 //! [`ArticleRepository`] over SQL, shared by the PostgreSQL and SQLite adapters.
 
+use crate::audit::{audited, Change};
 use crate::db::DbBackend;
 use crate::error::from_diesel;
 use crate::listing::{count_and_page, like_pattern, lower};
@@ -7,6 +8,7 @@ use crate::pool::Db;
 use crate::schema::articles;
 use crate::sql_types::{from_db, uid, DbUuid};
 use async_trait::async_trait;
+use castellan_domain::audit::Event;
 use castellan_ports::{Article, ArticleRepository, ListQuery, Page, RepoError};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -125,38 +127,49 @@ impl ArticleRepository for ArticleStore {
             .map_err(from_diesel)
     }
 
-    async fn insert(&self, article: &Article) -> Result<(), RepoError> {
-        let mut conn = self.db.get().await?;
-        diesel::insert_into(articles::table)
-            .values(ArticleRow::from(article))
-            .execute(&mut conn)
-            .await
-            .map(|_| ())
-            .map_err(from_diesel)
+    async fn insert(&self, article: &Article, audit: &Event) -> Result<(), RepoError> {
+        let row = ArticleRow::from(article);
+        let change: Change<()> = Box::new(move |conn| {
+            Box::pin(async move {
+                diesel::insert_into(articles::table)
+                    .values(row)
+                    .execute(conn)
+                    .await
+                    .map(|_| ())
+            })
+        });
+        audited(&self.db, audit, change).await
     }
 
-    async fn update(&self, article: &Article) -> Result<Option<Article>, RepoError> {
-        let mut conn = self.db.get().await?;
-        diesel::update(articles::table.find(uid(article.id)))
-            .set((
-                articles::title.eq(&article.title),
-                articles::content.eq(&article.content),
-                articles::updated_at.eq(article.updated_at),
-            ))
-            .returning(ArticleRow::as_returning())
-            .get_result(&mut conn)
-            .await
-            .optional()
-            .map(|row| row.map(Article::from))
-            .map_err(from_diesel)
+    async fn update(&self, article: &Article, audit: &Event) -> Result<Option<Article>, RepoError> {
+        let row = ArticleRow::from(article);
+        let change: Change<Option<ArticleRow>> = Box::new(move |conn| {
+            Box::pin(async move {
+                diesel::update(articles::table.find(row.id))
+                    .set((
+                        articles::title.eq(row.title),
+                        articles::content.eq(row.content),
+                        articles::updated_at.eq(row.updated_at),
+                    ))
+                    .returning(ArticleRow::as_returning())
+                    .get_result(conn)
+                    .await
+                    .optional()
+            })
+        });
+        let row = audited(&self.db, audit, change).await?;
+        Ok(row.map(Article::from))
     }
 
-    async fn delete(&self, id: Uuid) -> Result<bool, RepoError> {
-        let mut conn = self.db.get().await?;
-        diesel::delete(articles::table.find(uid(id)))
-            .execute(&mut conn)
-            .await
-            .map(|n| n > 0)
-            .map_err(from_diesel)
+    async fn delete(&self, id: Uuid, audit: &Event) -> Result<bool, RepoError> {
+        let change: Change<bool> = Box::new(move |conn| {
+            Box::pin(async move {
+                diesel::delete(articles::table.find(uid(id)))
+                    .execute(conn)
+                    .await
+                    .map(|n| n > 0)
+            })
+        });
+        audited(&self.db, audit, change).await
     }
 }

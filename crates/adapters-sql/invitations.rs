@@ -1,6 +1,7 @@
 //! [`InvitationRepository`] and the dev mailer's [`Outbox`] over SQL, shared by the
 //! PostgreSQL and SQLite adapters.
 
+use crate::audit::{audited, Change};
 use crate::error::from_diesel;
 use crate::listing::count_and_page;
 use crate::pool::Db;
@@ -8,13 +9,14 @@ use crate::schema::{invitations, outbox, roles, user_roles, users};
 use crate::sql_types::{from_db, uid, DbUuid};
 use crate::users::UserRow;
 use async_trait::async_trait;
+use castellan_domain::audit::Event;
 use castellan_domain::User;
 use castellan_ports::{
     Invitation, InvitationRepository, ListQuery, Mail, Mailer, Outbox, Page, RepoError,
 };
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 type InvitationColumns = (
@@ -90,23 +92,32 @@ impl InvitationStore {
 
 #[async_trait]
 impl InvitationRepository for InvitationStore {
-    async fn insert(&self, i: &Invitation, token_hash: &[u8]) -> Result<(), RepoError> {
-        let mut conn = self.db.get().await?;
-        diesel::insert_into(invitations::table)
-            .values((
-                invitations::id.eq(uid(i.id)),
-                invitations::tenant_id.eq(uid(i.tenant_id)),
-                invitations::email.eq(&i.email),
-                invitations::role_id.eq(uid(i.role_id)),
-                invitations::token_hash.eq(token_hash),
-                invitations::invited_by.eq(i.invited_by.map(uid)),
-                invitations::created_at.eq(i.created_at),
-                invitations::expires_at.eq(i.expires_at),
-            ))
-            .execute(&mut conn)
-            .await
-            .map(|_| ())
-            .map_err(from_diesel)
+    async fn insert(
+        &self,
+        i: &Invitation,
+        token_hash: &[u8],
+        audit: &Event,
+    ) -> Result<(), RepoError> {
+        let (i, token_hash) = (i.clone(), token_hash.to_vec());
+        let change: Change<()> = Box::new(move |conn| {
+            Box::pin(async move {
+                diesel::insert_into(invitations::table)
+                    .values((
+                        invitations::id.eq(uid(i.id)),
+                        invitations::tenant_id.eq(uid(i.tenant_id)),
+                        invitations::email.eq(i.email),
+                        invitations::role_id.eq(uid(i.role_id)),
+                        invitations::token_hash.eq(token_hash),
+                        invitations::invited_by.eq(i.invited_by.map(uid)),
+                        invitations::created_at.eq(i.created_at),
+                        invitations::expires_at.eq(i.expires_at),
+                    ))
+                    .execute(conn)
+                    .await
+                    .map(|_| ())
+            })
+        });
+        audited(&self.db, audit, change).await
     }
 
     async fn list(&self, query: &ListQuery) -> Result<Page<Invitation>, RepoError> {
@@ -146,60 +157,69 @@ impl InvitationRepository for InvitationStore {
             .map_err(from_diesel)
     }
 
-    async fn revoke(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, RepoError> {
-        let mut conn = self.db.get().await?;
-        diesel::update(
-            invitations::table
-                .find(uid(id))
-                .filter(invitations::accepted_at.is_null())
-                .filter(invitations::revoked_at.is_null()),
-        )
-        .set(invitations::revoked_at.eq(now))
-        .execute(&mut conn)
-        .await
-        .map(|n| n > 0)
-        .map_err(from_diesel)
+    async fn revoke(&self, id: Uuid, now: DateTime<Utc>, audit: &Event) -> Result<bool, RepoError> {
+        let change: Change<bool> = Box::new(move |conn| {
+            Box::pin(async move {
+                diesel::update(
+                    invitations::table
+                        .find(uid(id))
+                        .filter(invitations::accepted_at.is_null())
+                        .filter(invitations::revoked_at.is_null()),
+                )
+                .set(invitations::revoked_at.eq(now))
+                .execute(conn)
+                .await
+                .map(|n| n > 0)
+            })
+        });
+        audited(&self.db, audit, change).await
     }
 
-    async fn accept(&self, id: Uuid, user: &User, now: DateTime<Utc>) -> Result<bool, RepoError> {
-        let mut conn = self.db.get().await?;
+    async fn accept(
+        &self,
+        id: Uuid,
+        user: &User,
+        now: DateTime<Utc>,
+        audit: &Event,
+    ) -> Result<bool, RepoError> {
         let row = UserRow::from(user);
         let (tenant_id, user_id) = (uid(user.tenant_id.0), uid(user.id.0));
-        conn.transaction(async move |conn| {
-            // Spending the invitation is one conditional UPDATE: it can be used once.
-            let role: Option<DbUuid> = diesel::update(
-                invitations::table
-                    .find(uid(id))
-                    .filter(invitations::accepted_at.is_null())
-                    .filter(invitations::revoked_at.is_null())
-                    .filter(invitations::expires_at.gt(now)),
-            )
-            .set(invitations::accepted_at.eq(now))
-            .returning(invitations::role_id)
-            .get_result(conn)
-            .await
-            .optional()?;
-            let Some(role) = role else {
-                return Ok(false);
-            };
-            diesel::insert_into(users::table)
-                .values(&row)
-                .execute(conn)
-                .await?;
-            diesel::insert_into(user_roles::table)
-                .values((
-                    user_roles::id.eq(uid(Uuid::now_v7())),
-                    user_roles::tenant_id.eq(tenant_id),
-                    user_roles::user_id.eq(user_id),
-                    user_roles::role_id.eq(role),
-                    user_roles::granted_at.eq(now),
-                ))
-                .execute(conn)
-                .await?;
-            Ok::<_, diesel::result::Error>(true)
-        })
-        .await
-        .map_err(from_diesel)
+        let change: Change<bool> = Box::new(move |conn| {
+            Box::pin(async move {
+                // Spending the invitation is one conditional UPDATE: it can be used once.
+                let role: Option<DbUuid> = diesel::update(
+                    invitations::table
+                        .find(uid(id))
+                        .filter(invitations::accepted_at.is_null())
+                        .filter(invitations::revoked_at.is_null())
+                        .filter(invitations::expires_at.gt(now)),
+                )
+                .set(invitations::accepted_at.eq(now))
+                .returning(invitations::role_id)
+                .get_result(conn)
+                .await
+                .optional()?;
+                let Some(role) = role else {
+                    return Ok(false);
+                };
+                diesel::insert_into(users::table)
+                    .values(&row)
+                    .execute(conn)
+                    .await?;
+                diesel::insert_into(user_roles::table)
+                    .values((
+                        user_roles::id.eq(uid(Uuid::now_v7())),
+                        user_roles::tenant_id.eq(tenant_id),
+                        user_roles::user_id.eq(user_id),
+                        user_roles::role_id.eq(role),
+                        user_roles::granted_at.eq(now),
+                    ))
+                    .execute(conn)
+                    .await?;
+                Ok(true)
+            })
+        });
+        audited(&self.db, audit, change).await
     }
 }
 

@@ -1,6 +1,7 @@
 //! [`RoleRepository`] over SQL, shared by the PostgreSQL and SQLite adapters.
 
 use crate::access::{flags, FlagColumns, FlagRow, FLAGS};
+use crate::audit::{audited, Change};
 use crate::db::DbBackend;
 use crate::error::from_diesel;
 use crate::listing::{count_and_page, like_pattern, lower};
@@ -8,6 +9,7 @@ use crate::pool::Db;
 use crate::schema::{access_rules, business_elements, roles, user_roles};
 use crate::sql_types::{from_db, uid, DbUuid};
 use async_trait::async_trait;
+use castellan_domain::audit::Event;
 use castellan_domain::rbac::AccessRule;
 use castellan_ports::{Grant, ListQuery, Page, RepoError, Role, RoleRepository, StoredRule};
 use chrono::{DateTime, Utc};
@@ -202,39 +204,50 @@ impl RoleRepository for RoleStore {
             .map_err(from_diesel)
     }
 
-    async fn insert_role(&self, role: &Role) -> Result<(), RepoError> {
-        let mut conn = self.db.get().await?;
-        diesel::insert_into(roles::table)
-            .values(RoleRow::from(role))
-            .execute(&mut conn)
-            .await
-            .map(|_| ())
-            .map_err(from_diesel)
+    async fn insert_role(&self, role: &Role, audit: &Event) -> Result<(), RepoError> {
+        let row = RoleRow::from(role);
+        let change: Change<()> = Box::new(move |conn| {
+            Box::pin(async move {
+                diesel::insert_into(roles::table)
+                    .values(row)
+                    .execute(conn)
+                    .await
+                    .map(|_| ())
+            })
+        });
+        audited(&self.db, audit, change).await
     }
 
-    async fn update_role(&self, role: &Role) -> Result<Option<Role>, RepoError> {
-        let mut conn = self.db.get().await?;
-        diesel::update(roles::table.find(uid(role.id)))
-            .set((
-                roles::name.eq(&role.name),
-                roles::description.eq(&role.description),
-                roles::updated_at.eq(role.updated_at),
-            ))
-            .returning(RoleRow::as_returning())
-            .get_result(&mut conn)
-            .await
-            .optional()
-            .map(|row| row.map(Role::from))
-            .map_err(from_diesel)
+    async fn update_role(&self, role: &Role, audit: &Event) -> Result<Option<Role>, RepoError> {
+        let row = RoleRow::from(role);
+        let change: Change<Option<RoleRow>> = Box::new(move |conn| {
+            Box::pin(async move {
+                diesel::update(roles::table.find(row.id))
+                    .set((
+                        roles::name.eq(row.name),
+                        roles::description.eq(row.description),
+                        roles::updated_at.eq(row.updated_at),
+                    ))
+                    .returning(RoleRow::as_returning())
+                    .get_result(conn)
+                    .await
+                    .optional()
+            })
+        });
+        let row = audited(&self.db, audit, change).await?;
+        Ok(row.map(Role::from))
     }
 
-    async fn delete_role(&self, id: Uuid) -> Result<bool, RepoError> {
-        let mut conn = self.db.get().await?;
-        diesel::delete(roles::table.find(uid(id)))
-            .execute(&mut conn)
-            .await
-            .map(|n| n > 0)
-            .map_err(from_diesel)
+    async fn delete_role(&self, id: Uuid, audit: &Event) -> Result<bool, RepoError> {
+        let change: Change<bool> = Box::new(move |conn| {
+            Box::pin(async move {
+                diesel::delete(roles::table.find(uid(id)))
+                    .execute(conn)
+                    .await
+                    .map(|n| n > 0)
+            })
+        });
+        audited(&self.db, audit, change).await
     }
 
     async fn role_in_use(&self, id: Uuid) -> Result<bool, RepoError> {
@@ -275,7 +288,12 @@ impl RoleRepository for RoleStore {
             .map_err(from_diesel)
     }
 
-    async fn insert_rule(&self, stored: &StoredRule, now: DateTime<Utc>) -> Result<(), RepoError> {
+    async fn insert_rule(
+        &self,
+        stored: &StoredRule,
+        now: DateTime<Utc>,
+        audit: &Event,
+    ) -> Result<(), RepoError> {
         let mut conn = self.db.get().await?;
         let element: Option<DbUuid> = business_elements::table
             .filter(business_elements::key.eq(&stored.rule.element))
@@ -284,51 +302,68 @@ impl RoleRepository for RoleStore {
             .await
             .optional()
             .map_err(from_diesel)?;
+        drop(conn);
         let element = element.ok_or_else(|| RepoError::Other("unknown element".into()))?;
-        diesel::insert_into(access_rules::table)
-            .values((
-                access_rules::id.eq(uid(stored.rule.id)),
-                access_rules::tenant_id.eq(uid(stored.tenant_id)),
-                access_rules::role_id.eq(uid(stored.rule.role_id)),
-                access_rules::element_id.eq(element),
-                FlagRow::from(stored.rule.flags),
-                access_rules::created_at.eq(now),
-                access_rules::updated_at.eq(now),
-            ))
-            .execute(&mut conn)
-            .await
-            .map(|_| ())
-            .map_err(from_diesel)
+        let rule = stored.rule.clone();
+        let tenant = stored.tenant_id;
+        let change: Change<()> = Box::new(move |conn| {
+            Box::pin(async move {
+                diesel::insert_into(access_rules::table)
+                    .values((
+                        access_rules::id.eq(uid(rule.id)),
+                        access_rules::tenant_id.eq(uid(tenant)),
+                        access_rules::role_id.eq(uid(rule.role_id)),
+                        access_rules::element_id.eq(element),
+                        FlagRow::from(rule.flags),
+                        access_rules::created_at.eq(now),
+                        access_rules::updated_at.eq(now),
+                    ))
+                    .execute(conn)
+                    .await
+                    .map(|_| ())
+            })
+        });
+        audited(&self.db, audit, change).await
     }
 
     async fn update_rule(
         &self,
         stored: &StoredRule,
         now: DateTime<Utc>,
+        audit: &Event,
     ) -> Result<Option<StoredRule>, RepoError> {
-        let mut conn = self.db.get().await?;
-        let updated = diesel::update(access_rules::table.find(uid(stored.rule.id)))
-            .set((
-                FlagRow::from(stored.rule.flags),
-                access_rules::updated_at.eq(now),
-            ))
-            .execute(&mut conn)
-            .await
-            .map_err(from_diesel)?;
-        drop(conn);
-        match updated {
-            0 => Ok(None),
-            _ => self.rule(stored.rule.id).await,
-        }
+        let id = stored.rule.id;
+        let flags = stored.rule.flags;
+        let change: Change<Option<RuleColumns>> = Box::new(move |conn| {
+            Box::pin(async move {
+                let updated = diesel::update(access_rules::table.find(uid(id)))
+                    .set((FlagRow::from(flags), access_rules::updated_at.eq(now)))
+                    .execute(conn)
+                    .await?;
+                if updated == 0 {
+                    return Ok(None);
+                }
+                rule_query!()
+                    .filter(access_rules::id.eq(uid(id)))
+                    .first::<RuleColumns>(conn)
+                    .await
+                    .optional()
+            })
+        });
+        let row = audited(&self.db, audit, change).await?;
+        Ok(row.map(stored_rule))
     }
 
-    async fn delete_rule(&self, id: Uuid) -> Result<bool, RepoError> {
-        let mut conn = self.db.get().await?;
-        diesel::delete(access_rules::table.find(uid(id)))
-            .execute(&mut conn)
-            .await
-            .map(|n| n > 0)
-            .map_err(from_diesel)
+    async fn delete_rule(&self, id: Uuid, audit: &Event) -> Result<bool, RepoError> {
+        let change: Change<bool> = Box::new(move |conn| {
+            Box::pin(async move {
+                diesel::delete(access_rules::table.find(uid(id)))
+                    .execute(conn)
+                    .await
+                    .map(|n| n > 0)
+            })
+        });
+        audited(&self.db, audit, change).await
     }
 
     async fn list_grants(&self, query: &ListQuery) -> Result<Page<Grant>, RepoError> {
@@ -363,29 +398,36 @@ impl RoleRepository for RoleStore {
             .map_err(from_diesel)
     }
 
-    async fn insert_grant(&self, grant: &Grant) -> Result<(), RepoError> {
-        let mut conn = self.db.get().await?;
-        diesel::insert_into(user_roles::table)
-            .values((
-                user_roles::id.eq(uid(grant.id)),
-                user_roles::tenant_id.eq(uid(grant.tenant_id)),
-                user_roles::user_id.eq(uid(grant.user_id)),
-                user_roles::role_id.eq(uid(grant.role_id)),
-                user_roles::granted_by.eq(grant.granted_by.map(uid)),
-                user_roles::granted_at.eq(grant.granted_at),
-            ))
-            .execute(&mut conn)
-            .await
-            .map(|_| ())
-            .map_err(from_diesel)
+    async fn insert_grant(&self, grant: &Grant, audit: &Event) -> Result<(), RepoError> {
+        let grant = grant.clone();
+        let change: Change<()> = Box::new(move |conn| {
+            Box::pin(async move {
+                diesel::insert_into(user_roles::table)
+                    .values((
+                        user_roles::id.eq(uid(grant.id)),
+                        user_roles::tenant_id.eq(uid(grant.tenant_id)),
+                        user_roles::user_id.eq(uid(grant.user_id)),
+                        user_roles::role_id.eq(uid(grant.role_id)),
+                        user_roles::granted_by.eq(grant.granted_by.map(uid)),
+                        user_roles::granted_at.eq(grant.granted_at),
+                    ))
+                    .execute(conn)
+                    .await
+                    .map(|_| ())
+            })
+        });
+        audited(&self.db, audit, change).await
     }
 
-    async fn delete_grant(&self, id: Uuid) -> Result<bool, RepoError> {
-        let mut conn = self.db.get().await?;
-        diesel::delete(user_roles::table.find(uid(id)))
-            .execute(&mut conn)
-            .await
-            .map(|n| n > 0)
-            .map_err(from_diesel)
+    async fn delete_grant(&self, id: Uuid, audit: &Event) -> Result<bool, RepoError> {
+        let change: Change<bool> = Box::new(move |conn| {
+            Box::pin(async move {
+                diesel::delete(user_roles::table.find(uid(id)))
+                    .execute(conn)
+                    .await
+                    .map(|n| n > 0)
+            })
+        });
+        audited(&self.db, audit, change).await
     }
 }

@@ -206,3 +206,41 @@ diesel::table! {
 }
 
 diesel::joinable!(invitations -> roles (role_id));
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Uuid, Moment};
+
+    audit_logs (position) {
+        position -> BigInt,
+        id -> Uuid,
+        tenant_id -> Nullable<Uuid>,
+        seq -> BigInt,
+        occurred_at -> Moment,
+        actor_type -> Text,
+        actor_id -> Nullable<Uuid>,
+        action -> Text,
+        target_type -> Nullable<Text>,
+        target_id -> Nullable<Text>,
+        outcome -> Text,
+        request_id -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        changes -> Text,
+        metadata -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::Uuid;
+
+    audit_chains (chain) {
+        chain -> Uuid,
+        tenant_id -> Nullable<Uuid>,
+        last_seq -> BigInt,
+        last_hash -> Text,
+    }
+}

@@ -1,15 +1,17 @@
 //! [`SessionRepository`] over SQL, shared by the PostgreSQL and SQLite adapters.
 
+use crate::audit::{audited, audited_with, Change};
 use crate::error::from_diesel;
 use crate::pool::Db;
 use crate::schema::{refresh_tokens, sessions};
 use crate::sql_types::{from_db, uid, DbUuid};
 use async_trait::async_trait;
+use castellan_domain::audit::Event;
 use castellan_domain::{Session, SessionId, TenantId, UserId};
 use castellan_ports::{NewSession, RefreshOutcome, RepoError, SessionRepository};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = sessions)]
@@ -72,27 +74,28 @@ impl SessionStore {
 
 #[async_trait]
 impl SessionRepository for SessionStore {
-    async fn create(&self, new: &NewSession) -> Result<(), RepoError> {
-        let mut conn = self.db.get().await?;
+    async fn create(&self, new: &NewSession, audit: Option<&Event>) -> Result<(), RepoError> {
         let row = SessionRow::from(&new.session);
         let hash = new.refresh_hash.clone();
-        conn.transaction(async move |conn| {
-            diesel::insert_into(sessions::table)
-                .values(&row)
-                .execute(conn)
-                .await?;
-            diesel::insert_into(refresh_tokens::table)
-                .values((
-                    refresh_tokens::token_hash.eq(hash),
-                    refresh_tokens::session_id.eq(row.id),
-                    refresh_tokens::created_at.eq(row.created_at),
-                ))
-                .execute(conn)
-                .await?;
-            Ok::<_, diesel::result::Error>(())
-        })
-        .await
-        .map_err(from_diesel)
+        let change: Change<()> = Box::new(move |conn| {
+            Box::pin(async move {
+                diesel::insert_into(sessions::table)
+                    .values(&row)
+                    .execute(conn)
+                    .await?;
+                diesel::insert_into(refresh_tokens::table)
+                    .values((
+                        refresh_tokens::token_hash.eq(hash),
+                        refresh_tokens::session_id.eq(row.id),
+                        refresh_tokens::created_at.eq(row.created_at),
+                    ))
+                    .execute(conn)
+                    .await?;
+                Ok(())
+            })
+        });
+        let audit = audit.cloned();
+        audited_with(&self.db, change, move |_| audit).await
     }
 
     async fn rotate(
@@ -100,75 +103,80 @@ impl SessionRepository for SessionStore {
         presented: &[u8],
         new_hash: &[u8],
         now: DateTime<Utc>,
+        audit: &(dyn for<'s> Fn(&'s Session) -> Event + Send + Sync),
     ) -> Result<RefreshOutcome, RepoError> {
-        let mut conn = self.db.get().await?;
         let presented = presented.to_vec();
         let new_hash = new_hash.to_vec();
-        conn.transaction(async move |conn| {
-            // Spending the token is one conditional UPDATE: of two concurrent refreshes
-            // only one can see `rotated_at IS NULL`, on either backend.
-            let spent: Option<DbUuid> = diesel::update(
-                refresh_tokens::table
-                    .find(&presented)
-                    .filter(refresh_tokens::rotated_at.is_null()),
-            )
-            .set(refresh_tokens::rotated_at.eq(now))
-            .returning(refresh_tokens::session_id)
-            .get_result(conn)
-            .await
-            .optional()?;
-            let session_id = match spent {
-                Some(id) => id,
-                None => {
-                    let known: Option<DbUuid> = refresh_tokens::table
+        let change: Change<RefreshOutcome> = Box::new(move |conn| {
+            Box::pin(async move {
+                // Spending the token is one conditional UPDATE: of two concurrent refreshes
+                // only one can see `rotated_at IS NULL`, on either backend.
+                let spent: Option<DbUuid> = diesel::update(
+                    refresh_tokens::table
                         .find(&presented)
-                        .select(refresh_tokens::session_id)
-                        .first(conn)
-                        .await
-                        .optional()?;
-                    let Some(id) = known else {
-                        return Ok(RefreshOutcome::Invalid);
-                    };
-                    let session: Session = sessions::table
-                        .find(id)
-                        .select(SessionRow::as_select())
-                        .first(conn)
-                        .await?
-                        .into();
-                    return Ok(match session.is_active(now) {
-                        true => RefreshOutcome::Reused(session),
-                        false => RefreshOutcome::Invalid,
-                    });
+                        .filter(refresh_tokens::rotated_at.is_null()),
+                )
+                .set(refresh_tokens::rotated_at.eq(now))
+                .returning(refresh_tokens::session_id)
+                .get_result(conn)
+                .await
+                .optional()?;
+                let session_id = match spent {
+                    Some(id) => id,
+                    None => {
+                        let known: Option<DbUuid> = refresh_tokens::table
+                            .find(&presented)
+                            .select(refresh_tokens::session_id)
+                            .first(conn)
+                            .await
+                            .optional()?;
+                        let Some(id) = known else {
+                            return Ok(RefreshOutcome::Invalid);
+                        };
+                        let session: Session = sessions::table
+                            .find(id)
+                            .select(SessionRow::as_select())
+                            .first(conn)
+                            .await?
+                            .into();
+                        return Ok(match session.is_active(now) {
+                            true => RefreshOutcome::Reused(session),
+                            false => RefreshOutcome::Invalid,
+                        });
+                    }
+                };
+                let session: Session = sessions::table
+                    .find(session_id)
+                    .select(SessionRow::as_select())
+                    .first(conn)
+                    .await?
+                    .into();
+                if !session.is_active(now) {
+                    return Ok(RefreshOutcome::Invalid);
                 }
-            };
-            let session: Session = sessions::table
-                .find(session_id)
-                .select(SessionRow::as_select())
-                .first(conn)
-                .await?
-                .into();
-            if !session.is_active(now) {
-                return Ok(RefreshOutcome::Invalid);
-            }
-            diesel::insert_into(refresh_tokens::table)
-                .values((
-                    refresh_tokens::token_hash.eq(&new_hash),
-                    refresh_tokens::session_id.eq(session_id),
-                    refresh_tokens::created_at.eq(now),
-                ))
-                .execute(conn)
-                .await?;
-            diesel::update(sessions::table.find(session_id))
-                .set(sessions::last_used_at.eq(now))
-                .execute(conn)
-                .await?;
-            Ok::<_, diesel::result::Error>(RefreshOutcome::Rotated(Session {
-                last_used_at: now,
-                ..session
-            }))
+                diesel::insert_into(refresh_tokens::table)
+                    .values((
+                        refresh_tokens::token_hash.eq(&new_hash),
+                        refresh_tokens::session_id.eq(session_id),
+                        refresh_tokens::created_at.eq(now),
+                    ))
+                    .execute(conn)
+                    .await?;
+                diesel::update(sessions::table.find(session_id))
+                    .set(sessions::last_used_at.eq(now))
+                    .execute(conn)
+                    .await?;
+                Ok(RefreshOutcome::Rotated(Session {
+                    last_used_at: now,
+                    ..session
+                }))
+            })
+        });
+        audited_with(&self.db, change, |outcome| match outcome {
+            RefreshOutcome::Rotated(session) => Some(audit(session)),
+            _ => None,
         })
         .await
-        .map_err(from_diesel)
     }
 
     async fn by_id(&self, id: SessionId) -> Result<Option<Session>, RepoError> {
@@ -183,18 +191,26 @@ impl SessionRepository for SessionStore {
             .map_err(from_diesel)
     }
 
-    async fn revoke(&self, id: SessionId, now: DateTime<Utc>) -> Result<bool, RepoError> {
-        let mut conn = self.db.get().await?;
-        diesel::update(
-            sessions::table
-                .find(uid(id.0))
-                .filter(sessions::revoked_at.is_null()),
-        )
-        .set(sessions::revoked_at.eq(now))
-        .execute(&mut conn)
-        .await
-        .map(|n| n > 0)
-        .map_err(from_diesel)
+    async fn revoke(
+        &self,
+        id: SessionId,
+        now: DateTime<Utc>,
+        audit: &Event,
+    ) -> Result<bool, RepoError> {
+        let change: Change<bool> = Box::new(move |conn| {
+            Box::pin(async move {
+                diesel::update(
+                    sessions::table
+                        .find(uid(id.0))
+                        .filter(sessions::revoked_at.is_null()),
+                )
+                .set(sessions::revoked_at.eq(now))
+                .execute(conn)
+                .await
+                .map(|n| n > 0)
+            })
+        });
+        audited(&self.db, audit, change).await
     }
 
     async fn revoke_all(

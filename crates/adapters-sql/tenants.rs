@@ -1,6 +1,7 @@
 //! [`TenantRepository`] over SQL, shared by the PostgreSQL and SQLite adapters.
 
 use crate::access::FlagRow;
+use crate::audit::{audited, Change};
 use crate::error::from_diesel;
 use crate::listing::count_and_page;
 use crate::pool::Db;
@@ -9,10 +10,11 @@ use crate::schema::{access_rules, business_elements, roles, tenants, user_roles,
 use crate::sql_types::{from_db, uid, DbUuid};
 use crate::users::UserRow;
 use async_trait::async_trait;
+use castellan_domain::audit::Event;
 use castellan_ports::{ListQuery, Page, RepoError, Tenant, TenantBootstrap, TenantRepository};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -64,66 +66,67 @@ impl TenantStore {
 
 #[async_trait]
 impl TenantRepository for TenantStore {
-    async fn bootstrap(&self, new: &TenantBootstrap) -> Result<(), RepoError> {
-        let mut conn = self.db.get().await?;
+    async fn bootstrap(&self, new: &TenantBootstrap, audit: &Event) -> Result<(), RepoError> {
         let new = new.clone();
-        conn.transaction(async move |conn| {
-            diesel::insert_into(tenants::table)
-                .values(TenantRow::from(&new.tenant))
-                .execute(conn)
-                .await?;
-            for role in &new.roles {
-                diesel::insert_into(roles::table)
-                    .values(RoleRow::from(role))
+        let change: Change<()> = Box::new(move |conn| {
+            Box::pin(async move {
+                diesel::insert_into(tenants::table)
+                    .values(TenantRow::from(&new.tenant))
                     .execute(conn)
                     .await?;
-            }
-            let elements: Vec<(DbUuid, String)> = business_elements::table
-                .select((business_elements::id, business_elements::key))
-                .load(conn)
-                .await?;
-            for stored in &new.rules {
-                let Some((element, _)) = elements.iter().find(|(_, k)| *k == stored.rule.element)
-                else {
-                    continue;
-                };
-                diesel::insert_into(access_rules::table)
-                    .values((
-                        access_rules::id.eq(uid(stored.rule.id)),
-                        access_rules::tenant_id.eq(uid(stored.tenant_id)),
-                        access_rules::role_id.eq(uid(stored.rule.role_id)),
-                        access_rules::element_id.eq(*element),
-                        FlagRow::from(stored.rule.flags),
-                        access_rules::created_at.eq(new.tenant.created_at),
-                        access_rules::updated_at.eq(new.tenant.created_at),
-                    ))
+                for role in &new.roles {
+                    diesel::insert_into(roles::table)
+                        .values(RoleRow::from(role))
+                        .execute(conn)
+                        .await?;
+                }
+                let elements: Vec<(DbUuid, String)> = business_elements::table
+                    .select((business_elements::id, business_elements::key))
+                    .load(conn)
+                    .await?;
+                for stored in &new.rules {
+                    let Some((element, _)) =
+                        elements.iter().find(|(_, k)| *k == stored.rule.element)
+                    else {
+                        continue;
+                    };
+                    diesel::insert_into(access_rules::table)
+                        .values((
+                            access_rules::id.eq(uid(stored.rule.id)),
+                            access_rules::tenant_id.eq(uid(stored.tenant_id)),
+                            access_rules::role_id.eq(uid(stored.rule.role_id)),
+                            access_rules::element_id.eq(*element),
+                            FlagRow::from(stored.rule.flags),
+                            access_rules::created_at.eq(new.tenant.created_at),
+                            access_rules::updated_at.eq(new.tenant.created_at),
+                        ))
+                        .execute(conn)
+                        .await?;
+                }
+                diesel::insert_into(users::table)
+                    .values(UserRow::from(&new.admin))
                     .execute(conn)
                     .await?;
-            }
-            diesel::insert_into(users::table)
-                .values(UserRow::from(&new.admin))
-                .execute(conn)
-                .await?;
-            for role in new
-                .roles
-                .iter()
-                .filter(|r| new.admin_roles.contains(&r.name))
-            {
-                diesel::insert_into(user_roles::table)
-                    .values((
-                        user_roles::id.eq(uid(Uuid::now_v7())),
-                        user_roles::tenant_id.eq(uid(new.tenant.id)),
-                        user_roles::user_id.eq(uid(new.admin.id.0)),
-                        user_roles::role_id.eq(uid(role.id)),
-                        user_roles::granted_at.eq(new.tenant.created_at),
-                    ))
-                    .execute(conn)
-                    .await?;
-            }
-            Ok::<_, diesel::result::Error>(())
-        })
-        .await
-        .map_err(from_diesel)
+                for role in new
+                    .roles
+                    .iter()
+                    .filter(|r| new.admin_roles.contains(&r.name))
+                {
+                    diesel::insert_into(user_roles::table)
+                        .values((
+                            user_roles::id.eq(uid(Uuid::now_v7())),
+                            user_roles::tenant_id.eq(uid(new.tenant.id)),
+                            user_roles::user_id.eq(uid(new.admin.id.0)),
+                            user_roles::role_id.eq(uid(role.id)),
+                            user_roles::granted_at.eq(new.tenant.created_at),
+                        ))
+                        .execute(conn)
+                        .await?;
+                }
+                Ok(())
+            })
+        });
+        audited(&self.db, audit, change).await
     }
 
     async fn list(&self, query: &ListQuery) -> Result<Page<Tenant>, RepoError> {
@@ -157,18 +160,22 @@ impl TenantRepository for TenantStore {
             .map_err(from_diesel)
     }
 
-    async fn update(&self, tenant: &Tenant) -> Result<Option<Tenant>, RepoError> {
-        let mut conn = self.db.get().await?;
-        diesel::update(tenants::table.find(uid(tenant.id)))
-            .set((
-                tenants::name.eq(&tenant.name),
-                tenants::is_active.eq(tenant.is_active),
-            ))
-            .returning(TenantRow::as_returning())
-            .get_result(&mut conn)
-            .await
-            .optional()
-            .map(|row| row.map(Tenant::from))
-            .map_err(from_diesel)
+    async fn update(&self, tenant: &Tenant, audit: &Event) -> Result<Option<Tenant>, RepoError> {
+        let tenant = tenant.clone();
+        let change: Change<Option<TenantRow>> = Box::new(move |conn| {
+            Box::pin(async move {
+                diesel::update(tenants::table.find(uid(tenant.id)))
+                    .set((
+                        tenants::name.eq(tenant.name),
+                        tenants::is_active.eq(tenant.is_active),
+                    ))
+                    .returning(TenantRow::as_returning())
+                    .get_result(conn)
+                    .await
+                    .optional()
+            })
+        });
+        let row = audited(&self.db, audit, change).await?;
+        Ok(row.map(Tenant::from))
     }
 }

@@ -1,5 +1,6 @@
 //! [`UserRepository`] over SQL, shared by the PostgreSQL and SQLite adapters.
 
+use crate::audit::{audited, Change};
 use crate::db::DbBackend;
 use crate::error::from_diesel;
 use crate::listing::{count_and_page, like_pattern, lower};
@@ -7,11 +8,14 @@ use crate::pool::Db;
 use crate::schema::{roles, user_roles, users};
 use crate::sql_types::{from_db, uid, DbUuid};
 use async_trait::async_trait;
+use castellan_domain::audit::Event;
 use castellan_domain::{Email, Profile, TenantId, User, UserId};
 use castellan_ports::{ListQuery, Page, RepoError, UserRepository};
 use chrono::{DateTime, Utc};
+use diesel::dsl::case_when;
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel::sql_types::Integer;
+use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -106,73 +110,82 @@ impl UserStore {
         Self { db }
     }
 
-    /// Bumps the token version (and sets a new password hash when given).
+    /// Bumps the token version (and sets a new password hash when given), with `audit`.
     async fn bump(
         &self,
         id: UserId,
         now: DateTime<Utc>,
-        hash: Option<&str>,
+        hash: Option<String>,
+        audit: &Event,
     ) -> Result<i32, RepoError> {
-        let mut conn = self.db.get().await?;
-        let target = users::table.find(uid(id.0));
-        let version = users::token_version + 1;
-        let query = match hash {
-            Some(hash) => {
-                diesel::update(target)
-                    .set((
-                        users::token_version.eq(version),
-                        users::updated_at.eq(now),
-                        users::password_hash.eq(hash),
-                    ))
-                    .returning(users::token_version)
-                    .get_result(&mut conn)
-                    .await
-            }
-            None => {
-                diesel::update(target)
-                    .set((users::token_version.eq(version), users::updated_at.eq(now)))
-                    .returning(users::token_version)
-                    .get_result(&mut conn)
-                    .await
-            }
-        };
-        query.map_err(from_diesel)
+        let change: Change<i32> = Box::new(move |conn| {
+            Box::pin(async move {
+                let target = users::table.find(uid(id.0));
+                let version = users::token_version + 1;
+                match hash {
+                    Some(hash) => {
+                        diesel::update(target)
+                            .set((
+                                users::token_version.eq(version),
+                                users::updated_at.eq(now),
+                                users::password_hash.eq(hash),
+                            ))
+                            .returning(users::token_version)
+                            .get_result(conn)
+                            .await
+                    }
+                    None => {
+                        diesel::update(target)
+                            .set((users::token_version.eq(version), users::updated_at.eq(now)))
+                            .returning(users::token_version)
+                            .get_result(conn)
+                            .await
+                    }
+                }
+            })
+        });
+        audited(&self.db, audit, change).await
     }
 }
 
 #[async_trait]
 impl UserRepository for UserStore {
-    async fn insert(&self, user: &User, role_names: &[&str]) -> Result<(), RepoError> {
-        let mut conn = self.db.get().await?;
+    async fn insert(
+        &self,
+        user: &User,
+        role_names: &[&str],
+        audit: &Event,
+    ) -> Result<(), RepoError> {
         let row = UserRow::from(user);
         let names: Vec<String> = role_names.iter().map(|n| n.to_string()).collect();
-        conn.transaction(async move |conn| {
-            diesel::insert_into(users::table)
-                .values(&row)
-                .execute(conn)
-                .await?;
-            let role_ids: Vec<DbUuid> = roles::table
-                .filter(roles::tenant_id.eq(row.tenant_id))
-                .filter(roles::name.eq_any(&names))
-                .select(roles::id)
-                .load(conn)
-                .await?;
-            for role_id in role_ids {
-                diesel::insert_into(user_roles::table)
-                    .values((
-                        user_roles::id.eq(uid(Uuid::now_v7())),
-                        user_roles::tenant_id.eq(row.tenant_id),
-                        user_roles::user_id.eq(row.id),
-                        user_roles::role_id.eq(role_id),
-                        user_roles::granted_at.eq(row.created_at),
-                    ))
+        let change: Change<()> = Box::new(move |conn| {
+            Box::pin(async move {
+                diesel::insert_into(users::table)
+                    .values(&row)
                     .execute(conn)
                     .await?;
-            }
-            Ok::<_, diesel::result::Error>(())
-        })
-        .await
-        .map_err(from_diesel)
+                let role_ids: Vec<DbUuid> = roles::table
+                    .filter(roles::tenant_id.eq(row.tenant_id))
+                    .filter(roles::name.eq_any(&names))
+                    .select(roles::id)
+                    .load(conn)
+                    .await?;
+                for role_id in role_ids {
+                    diesel::insert_into(user_roles::table)
+                        .values((
+                            user_roles::id.eq(uid(Uuid::now_v7())),
+                            user_roles::tenant_id.eq(row.tenant_id),
+                            user_roles::user_id.eq(row.id),
+                            user_roles::role_id.eq(role_id),
+                            user_roles::granted_at.eq(row.created_at),
+                        ))
+                        .execute(conn)
+                        .await?;
+                }
+                Ok(())
+            })
+        });
+        audited(&self.db, audit, change).await
     }
 
     async fn by_id(&self, id: UserId) -> Result<Option<User>, RepoError> {
@@ -211,26 +224,38 @@ impl UserRepository for UserStore {
             .map_err(from_diesel)
     }
 
-    async fn update_profile(
+    async fn update_account(
         &self,
         id: UserId,
         profile: &Profile,
+        active: bool,
         now: DateTime<Utc>,
+        audit: &Event,
     ) -> Result<Option<User>, RepoError> {
-        let mut conn = self.db.get().await?;
-        diesel::update(users::table.find(uid(id.0)))
-            .set((
-                users::first_name.eq(&profile.first_name),
-                users::last_name.eq(&profile.last_name),
-                users::patronymic.eq(&profile.patronymic),
-                users::updated_at.eq(now),
-            ))
-            .returning(UserRow::as_returning())
-            .get_result(&mut conn)
-            .await
-            .optional()
-            .map(|row| row.map(User::from))
-            .map_err(from_diesel)
+        let profile = profile.clone();
+        // Deactivating an active user kills every token issued so far; reactivating keeps
+        // them dead, and editing an inactive user changes nothing.
+        let deactivating = i32::from(!active).into_sql::<Integer>();
+        let bump = case_when(users::is_active, deactivating).otherwise(0.into_sql::<Integer>());
+        let change: Change<Option<UserRow>> = Box::new(move |conn| {
+            Box::pin(async move {
+                diesel::update(users::table.find(uid(id.0)))
+                    .set((
+                        users::first_name.eq(profile.first_name),
+                        users::last_name.eq(profile.last_name),
+                        users::patronymic.eq(profile.patronymic),
+                        users::is_active.eq(active),
+                        users::token_version.eq(users::token_version + bump),
+                        users::updated_at.eq(now),
+                    ))
+                    .returning(UserRow::as_returning())
+                    .get_result(conn)
+                    .await
+                    .optional()
+            })
+        });
+        let row = audited(&self.db, audit, change).await?;
+        Ok(row.map(User::from))
     }
 
     async fn set_password(
@@ -238,26 +263,19 @@ impl UserRepository for UserStore {
         id: UserId,
         password_hash: &str,
         now: DateTime<Utc>,
+        audit: &Event,
     ) -> Result<i32, RepoError> {
-        self.bump(id, now, Some(password_hash)).await
-    }
-
-    async fn bump_token_version(&self, id: UserId, now: DateTime<Utc>) -> Result<i32, RepoError> {
-        self.bump(id, now, None).await
-    }
-
-    async fn deactivate(&self, id: UserId, now: DateTime<Utc>) -> Result<(), RepoError> {
-        let mut conn = self.db.get().await?;
-        diesel::update(users::table.find(uid(id.0)))
-            .set((
-                users::is_active.eq(false),
-                users::token_version.eq(users::token_version + 1),
-                users::updated_at.eq(now),
-            ))
-            .execute(&mut conn)
+        self.bump(id, now, Some(password_hash.to_string()), audit)
             .await
-            .map(|_| ())
-            .map_err(from_diesel)
+    }
+
+    async fn bump_token_version(
+        &self,
+        id: UserId,
+        now: DateTime<Utc>,
+        audit: &Event,
+    ) -> Result<i32, RepoError> {
+        self.bump(id, now, None, audit).await
     }
 
     async fn list(&self, query: &ListQuery) -> Result<Page<User>, RepoError> {
@@ -280,21 +298,6 @@ impl UserRepository for UserStore {
             items: items.into_iter().map(User::from).collect(),
             total,
         })
-    }
-
-    async fn set_active(
-        &self,
-        id: UserId,
-        active: bool,
-        now: DateTime<Utc>,
-    ) -> Result<(), RepoError> {
-        let mut conn = self.db.get().await?;
-        diesel::update(users::table.find(uid(id.0)))
-            .set((users::is_active.eq(active), users::updated_at.eq(now)))
-            .execute(&mut conn)
-            .await
-            .map(|_| ())
-            .map_err(from_diesel)
     }
 
     async fn purge(&self, id: UserId) -> Result<(), RepoError> {

@@ -24,6 +24,7 @@ macro_rules! both {
 
 mod access;
 mod articles;
+mod audit;
 mod auth;
 mod conventions;
 mod embedded;

@@ -168,6 +168,34 @@ impl TestApp {
             .access
     }
 
+    /// Runs `sql` (one or more statements) on this server's database as the login role
+    /// (PostgreSQL: the owner, `postgres`), bypassing the application: for tests that
+    /// tamper with stored data.
+    pub async fn raw_sql(&self, sql: &str) -> Result<(), String> {
+        let url = self.settings.database.url.clone();
+        match url.strip_prefix("sqlite://") {
+            Some(path) => {
+                let (path, sql) = (path.to_string(), sql.to_string());
+                tokio::task::spawn_blocking(move || {
+                    use diesel::connection::SimpleConnection;
+                    let mut conn =
+                        <diesel::SqliteConnection as diesel::Connection>::establish(&path)
+                            .map_err(|e| e.to_string())?;
+                    conn.batch_execute(&sql).map_err(|e| e.to_string())
+                })
+                .await
+                .unwrap()
+            }
+            None => {
+                use diesel_async::SimpleAsyncConnection;
+                let mut conn = AsyncPgConnection::establish(&url)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                conn.batch_execute(sql).await.map_err(|e| e.to_string())
+            }
+        }
+    }
+
     /// Stops the server gracefully.
     pub async fn stop(&self) {
         self.handle.stop(true).await;

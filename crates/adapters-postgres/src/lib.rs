@@ -12,6 +12,8 @@ mod sql_types;
 mod access;
 #[path = "../../adapters-sql/articles.rs"]
 mod articles;
+#[path = "../../adapters-sql/audit.rs"]
+mod audit;
 #[path = "../../adapters-sql/error.rs"]
 mod error;
 #[path = "../../adapters-sql/invitations.rs"]
@@ -55,3 +57,5 @@ pub type PgTenantRepository = tenants::TenantStore;
 pub type PgInvitationRepository = invitations::InvitationStore;
 /// The dev mailer and its outbox on PostgreSQL.
 pub type PgOutbox = invitations::OutboxStore;
+/// The audit log on PostgreSQL.
+pub type PgAuditLog = audit::AuditStore;

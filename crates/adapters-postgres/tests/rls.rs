@@ -8,6 +8,7 @@ use castellan_adapters_postgres::{
 use castellan_ports::{
     Article, ArticleRepository, Role, Tenant, TenantBootstrap, TenantRepository,
 };
+use castellan_testkit::audit::event;
 use castellan_testkit::repos::new_user;
 use diesel::sql_types::BigInt;
 use diesel::QueryableByName;
@@ -15,13 +16,15 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncC
 use std::time::Duration;
 use uuid::Uuid;
 
-const TABLES: [&str; 6] = [
+const TABLES: [&str; 8] = [
     "users",
     "roles",
     "user_roles",
     "articles",
     "invitations",
     "access_rules",
+    "audit_logs",
+    "audit_chains",
 ];
 
 #[derive(QueryableByName)]
@@ -52,7 +55,8 @@ async fn fresh_database() -> String {
     url
 }
 
-/// A tenant with an admin, its Admin role (and a rule) and an article.
+/// A tenant with an admin, its Admin role (and a rule) and an article, and the audit
+/// entries of their creation in its chain.
 async fn tenant(pool: &PgPool, url: &str) -> Uuid {
     let now = chrono::Utc::now();
     let tenant = Tenant {
@@ -85,13 +89,16 @@ async fn tenant(pool: &PgPool, url: &str) -> Uuid {
     admin.tenant_id = castellan_domain::TenantId(tenant.id);
     let owner = admin.id.0;
     PgTenantRepository::new(pool.clone())
-        .bootstrap(&TenantBootstrap {
-            tenant: tenant.clone(),
-            roles: vec![role],
-            rules: vec![rule],
-            admin,
-            admin_roles: vec!["Admin".into()],
-        })
+        .bootstrap(
+            &TenantBootstrap {
+                tenant: tenant.clone(),
+                roles: vec![role],
+                rules: vec![rule],
+                admin,
+                admin_roles: vec!["Admin".into()],
+            },
+            &event("tenant.create", Some(tenant.id)).target("tenant", tenant.id),
+        )
         .await
         .unwrap();
     let article = Article {
@@ -104,7 +111,10 @@ async fn tenant(pool: &PgPool, url: &str) -> Uuid {
         updated_at: now,
     };
     PgArticleRepository::new(pool.clone())
-        .insert(&article)
+        .insert(
+            &article,
+            &event("article.create", Some(tenant.id)).target("article", article.id),
+        )
         .await
         .unwrap();
     // Invitations through raw SQL as the owner (the repository needs a token; any will do).
@@ -205,4 +215,61 @@ async fn policies_confine_raw_sql_to_the_tenant_setting() {
             .unwrap()
             .enabled
     );
+}
+
+/// The audit trail under row-level security: a tenant-scoped connection reads and appends
+/// to its own tenant's chain only; the chain without a tenant is system work.
+#[tokio::test]
+async fn audit_chains_follow_the_tenant_setting() {
+    use castellan_adapters_postgres::PgAuditLog;
+    use castellan_ports::scope::{scoped, DataScope};
+    use castellan_ports::{AuditLog, AuditQuery};
+    use castellan_testkit::audit::verified_chain;
+
+    let url = fresh_database().await;
+    let pool = PgPool::new(&PgConfig {
+        url,
+        max_connections: 2,
+        timeout: Duration::from_secs(2),
+        app_role: Some(APP_ROLE.into()),
+    })
+    .unwrap();
+    let log = PgAuditLog::new(pool);
+    let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+    // System work writes every chain.
+    for tenant in [Some(a), Some(b), None] {
+        log.append(&event("seed", tenant)).await.unwrap();
+    }
+
+    scoped(DataScope::Tenant(a), async {
+        let entry = log.append(&event("article.create", Some(a))).await.unwrap();
+        assert_eq!(entry.seq, 2, "A's chain continues");
+        for other in [Some(b), None] {
+            let refused = log.append(&event("sneaky", other)).await;
+            assert!(refused.is_err(), "{other:?}: {refused:?}");
+        }
+        let listed = log
+            .list(&AuditQuery {
+                limit: 100,
+                ..AuditQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(listed.entries.len(), 2);
+        assert!(listed.entries.iter().all(|e| e.event.tenant_id == Some(a)));
+        let heads = log.heads(None).await.unwrap();
+        assert_eq!(
+            heads.iter().map(|h| h.tenant_id).collect::<Vec<_>>(),
+            vec![Some(a)]
+        );
+        assert!(log.chain(Some(b), 0, 10).await.unwrap().is_empty());
+        assert!(log.chain(None, 0, 10).await.unwrap().is_empty());
+        verified_chain(&log, Some(a)).await;
+    })
+    .await;
+
+    // Nothing of the refused appends reached B's chain or the one without a tenant.
+    for tenant in [Some(b), None] {
+        assert_eq!(verified_chain(&log, tenant).await.len(), 1, "{tenant:?}");
+    }
 }

@@ -13,6 +13,8 @@ mod sql_types;
 mod access;
 #[path = "../../adapters-sql/articles.rs"]
 mod articles;
+#[path = "../../adapters-sql/audit.rs"]
+mod audit;
 #[path = "../../adapters-sql/error.rs"]
 mod error;
 #[path = "../../adapters-sql/invitations.rs"]
@@ -55,3 +57,5 @@ pub type SqliteTenantRepository = tenants::TenantStore;
 pub type SqliteInvitationRepository = invitations::InvitationStore;
 /// The dev mailer and its outbox on SQLite.
 pub type SqliteOutbox = invitations::OutboxStore;
+/// The audit log on SQLite.
+pub type SqliteAuditLog = audit::AuditStore;

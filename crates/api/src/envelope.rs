@@ -44,6 +44,31 @@ pub struct PageMeta {
     pub total: u64,
 }
 
+/// Cursor-pagination metadata.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CursorMeta {
+    /// Rows per page.
+    pub per_page: u32,
+    /// Pass as `?cursor=` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// 200 with one page of a cursor list and `meta: {per_page, next_cursor}`.
+pub fn ok_cursor_page<T: Serialize>(
+    items: Vec<T>,
+    per_page: u32,
+    next_cursor: Option<String>,
+) -> HttpResponse {
+    HttpResponse::Ok().json(ListEnvelope {
+        data: items,
+        errors: Vec::new(),
+        meta: CursorMeta {
+            per_page,
+            next_cursor,
+        },
+    })
+}
+
 /// 200 with one page of a list and `meta: {page, per_page, total}`.
 pub fn ok_page<T: Serialize>(items: Vec<T>, page: u32, per_page: u32, total: u64) -> HttpResponse {
     HttpResponse::Ok().json(ListEnvelope {

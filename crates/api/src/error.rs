@@ -136,6 +136,10 @@ impl ResponseError for ApiError {
         if let ApiError::RateLimited(applied) = self {
             crate::rate_limit::annotate(&mut response, *applied);
         }
+        if let ApiError::App(AppError::Forbidden(denial)) = self {
+            // For the request middleware, which records every refusal in the audit trail.
+            response.extensions_mut().insert(denial.clone());
+        }
         response
     }
 }

@@ -67,6 +67,11 @@ pub fn uuid_param(query: &QueryMap, name: &str) -> Result<Option<Uuid>, ApiError
     }
 }
 
+/// `?per_page=` (1–200, default 50).
+pub fn per_page(query: &QueryMap) -> Result<u32, ApiError> {
+    number(query, "per_page", DEFAULT_PER_PAGE, (1, MAX_PER_PAGE))
+}
+
 /// Parses the common list parameters plus `owner_id` and `tenant_id`.
 pub fn list_request(
     query: &QueryMap,
@@ -75,7 +80,7 @@ pub fn list_request(
 ) -> Result<ListRequest, ApiError> {
     Ok(ListRequest {
         page: number(query, "page", 1, (1, u32::MAX))?,
-        per_page: number(query, "per_page", DEFAULT_PER_PAGE, (1, MAX_PER_PAGE))?,
+        per_page: per_page(query)?,
         ordering: ordering(query, orderable, default_ordering)?,
         search: query
             .get("search")

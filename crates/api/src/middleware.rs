@@ -1,9 +1,13 @@
 //! Per-request plumbing: request IDs, the tracing span, trailing-slash folding.
 
+use crate::state::AppState;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::Uri;
-use actix_web::{Error, HttpMessage};
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, Error, HttpMessage};
+use castellan_application::{Denial, Principal};
+use castellan_ports::audit::{with_request, RequestFacts};
 use castellan_ports::scope::{scoped, DataScope};
 use std::future::Future;
 use std::time::Instant;
@@ -69,12 +73,30 @@ where
         user_id = tracing::field::Empty,
         tenant_id = tracing::field::Empty,
     );
+    let facts = RequestFacts {
+        request_id: Some(request_id.clone()),
+        ip: req.peer_addr().map(|addr| addr.ip().to_string()),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(512).collect()),
+    };
+    let state = req.app_data::<web::Data<AppState>>().cloned();
     let started = Instant::now();
     // Each request runs as its own task: when a client disconnects, actix drops the
     // response future, but the work (storage calls included) still runs to its end, so
     // nothing is left half-done and no query is cancelled mid-flight.
     // It starts in the system data scope; authenticating a non-superuser narrows it.
-    let work = scoped(DataScope::System, span.in_scope(|| srv.call(req)));
+    let call = span.in_scope(|| srv.call(req));
+    let work = scoped(
+        DataScope::System,
+        with_request(facts, async move {
+            let res = call.await?;
+            record_denial(state.as_ref(), &res).await;
+            Ok::<_, Error>(res)
+        }),
+    );
     let task = actix_web::rt::spawn(work.instrument(span.clone()));
     async move {
         let mut res = task
@@ -91,6 +113,22 @@ where
         Ok(res)
     }
     .instrument(span)
+}
+
+/// Records a 403 in the audit trail (every refusal is audited). The response stands even
+/// when recording fails: that is logged as an error instead.
+async fn record_denial<B>(state: Option<&web::Data<AppState>>, res: &ServiceResponse<B>) {
+    if res.status() != StatusCode::FORBIDDEN {
+        return;
+    }
+    let (Some(state), Some(denial)) = (state, res.response().extensions().get::<Denial>().cloned())
+    else {
+        return;
+    };
+    let caller = res.request().extensions().get::<Principal>().cloned();
+    if let Err(err) = state.audit.record_denial(caller.as_ref(), &denial).await {
+        tracing::error!(error = %err, "could not record a denial in the audit trail");
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document, generated from the handlers and DTOs.
 
-use crate::routes::{access, articles, auth, invitations, meta, roles, tenants};
+use crate::routes::{access, articles, audit, auth, invitations, meta, roles, tenants};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -44,6 +44,7 @@ impl Modify for BearerAuth {
         tenants::delete_user,
         invitations::create, invitations::list, invitations::revoke, invitations::accept,
         invitations::outbox,
+        audit::list, audit::export, audit::verify,
     ),
     components(schemas(crate::dto::BatchCheckRequest, crate::dto::BatchCheckDto)),
     modifiers(&BearerAuth),
@@ -53,6 +54,7 @@ impl Modify for BearerAuth {
         (name = "access", description = "The catalog and access checks"),
         (name = "articles", description = "Articles, guarded by the access rules"),
         (name = "tenants", description = "Tenants and their users"),
+        (name = "audit", description = "The append-only, hash-chained audit trail"),
     )
 )]
 struct ApiDoc;

@@ -1,8 +1,8 @@
 //! What every handler can reach.
 
 use castellan_application::{
-    AccessService, ArticleService, AuthService, InvitationService, RoleService, TenantService,
-    UserAdminService,
+    AccessService, ArticleService, AuditService, AuthService, InvitationService, RoleService,
+    TenantService, UserAdminService,
 };
 use castellan_ports::Outbox;
 use std::sync::Arc;
@@ -24,6 +24,8 @@ pub struct AppState {
     pub users: UserAdminService,
     /// Invitations.
     pub invitations: InvitationService,
+    /// The audit trail.
+    pub audit: AuditService,
     /// The dev mailer's outbox, when its route is on.
     pub outbox: Option<Arc<dyn Outbox>>,
     /// Rate limits (`None` when `rate_limit.enabled` is off).

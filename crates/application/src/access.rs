@@ -1,7 +1,7 @@
 //! Questions about access: the catalog, a caller's permission map, and `/authz/check`.
 
 use crate::auth::Principal;
-use crate::error::{AppError, FieldError};
+use crate::error::{AppError, Denial, FieldError};
 use castellan_domain::rbac::{Action, Decision, ElementPermissions, Subject};
 use castellan_domain::UserId;
 use castellan_ports::{AccessRepository, BusinessElement, UserRepository};
@@ -120,9 +120,10 @@ impl AccessService {
                     .decide("user_role", Action::Read, None)
                     .allowed
                 {
-                    return Err(AppError::Forbidden(
-                        "asking about another user needs read on user_role".into(),
-                    ));
+                    return Err(Denial::new("user_role", "read")
+                        .because("asking about another user needs read on user_role")
+                        .on(user)
+                        .into());
                 }
                 other = self.subject_of(principal, user, prefix).await?;
                 &other

@@ -3,8 +3,10 @@
 use crate::auth::Principal;
 use crate::error::{AppError, FieldError};
 use crate::guard::{ensure_create, ensure_object, list_query, not_found_or_forbidden, ListRequest};
+use castellan_domain::audit::diff;
 use castellan_domain::rbac::Action;
 use castellan_ports::{Article, ArticleRepository, Clock, Page};
+use serde_json::{json, Value};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -29,6 +31,16 @@ pub struct ArticleInput {
 pub struct ArticleService {
     articles: Arc<dyn ArticleRepository>,
     clock: Arc<dyn Clock>,
+}
+
+/// What the audit trail keeps of an article.
+fn snapshot(article: &Article) -> Value {
+    json!({
+        "title": article.title,
+        "content": article.content,
+        "owner_id": article.owner_id,
+        "tenant_id": article.tenant_id,
+    })
 }
 
 fn validate(title: &str, content: &str) -> Result<(), AppError> {
@@ -83,8 +95,7 @@ impl ArticleService {
             principal,
             ELEMENT,
             action,
-            article.owner_id,
-            article.tenant_id,
+            (article.id, article.owner_id, article.tenant_id),
         )?;
         Ok(article)
     }
@@ -114,7 +125,11 @@ impl ArticleService {
             created_at: now,
             updated_at: now,
         };
-        self.articles.insert(&article).await?;
+        let audit = principal
+            .event("article.create", article.tenant_id, now)
+            .target(ELEMENT, article.id)
+            .changes(diff(&json!({}), &snapshot(&article)));
+        self.articles.insert(&article, &audit).await?;
         Ok(article)
     }
 
@@ -139,22 +154,31 @@ impl ArticleService {
             (None, false) => current.content.clone(),
         };
         validate(&title, &content)?;
+        let now = self.clock.now();
+        let audit = principal
+            .event("article.update", current.tenant_id, now)
+            .target(ELEMENT, id);
         let updated = Article {
             title,
             content,
-            updated_at: self.clock.now(),
-            ..current
+            updated_at: now,
+            ..current.clone()
         };
+        let audit = audit.changes(diff(&snapshot(&current), &snapshot(&updated)));
         self.articles
-            .update(&updated)
+            .update(&updated, &audit)
             .await?
             .ok_or_else(|| AppError::NotFound("no such article".into()))
     }
 
     /// Deletes an article.
     pub async fn delete(&self, principal: &Principal, id: Uuid) -> Result<(), AppError> {
-        self.guarded(principal, id, Action::Delete).await?;
-        self.articles.delete(id).await?;
+        let article = self.guarded(principal, id, Action::Delete).await?;
+        let audit = principal
+            .event("article.delete", article.tenant_id, self.clock.now())
+            .target(ELEMENT, id)
+            .changes(diff(&snapshot(&article), &json!({})));
+        self.articles.delete(id, &audit).await?;
         Ok(())
     }
 }

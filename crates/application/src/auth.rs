@@ -1,8 +1,10 @@
 //! The authentication lifecycle: register, login, refresh, logout, profile, password change,
 //! sessions; and turning a bearer token into a [`Principal`].
 
-use crate::error::{AppError, FieldError};
+use crate::audit::event;
+use crate::error::{AppError, Denial, FieldError};
 use crate::secrets::{hash_secret, new_secret};
+use castellan_domain::audit::{diff, Actor, Event, Outcome};
 use castellan_domain::rbac::Subject;
 use castellan_domain::{
     AccessClaims, Email, PasswordPolicy, Profile, Session, SessionId, TenantId, TokenType, User,
@@ -10,10 +12,11 @@ use castellan_domain::{
 };
 use castellan_ports::scope::{scoped, DataScope};
 use castellan_ports::{
-    AccessRepository, Clock, NewSession, PasswordHasher, RefreshOutcome, SessionRepository,
-    TokenCodec, TokenStore, UserRepository,
+    AccessRepository, AuditLog, Clock, NewSession, PasswordHasher, RefreshOutcome,
+    SessionRepository, TokenCodec, TokenStore, UserRepository,
 };
 use chrono::{DateTime, Duration, Utc};
+use serde_json::{json, Value};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -56,6 +59,28 @@ pub struct AuthPorts {
     pub codec: Arc<dyn TokenCodec>,
     /// Time.
     pub clock: Arc<dyn Clock>,
+    /// The audit trail (for events without a change of their own: failed logins).
+    pub audit: Arc<dyn AuditLog>,
+}
+
+/// What the audit trail keeps of a user (never the password hash).
+pub fn user_snapshot(user: &User) -> Value {
+    json!({
+        "email": user.email.as_str(),
+        "first_name": user.profile.first_name,
+        "last_name": user.profile.last_name,
+        "patronymic": user.profile.patronymic,
+        "is_active": user.is_active,
+        "is_superuser": user.is_superuser,
+        "tenant_id": user.tenant_id.0,
+    })
+}
+
+/// What the audit trail keeps of a new user: its fields and roles.
+pub fn created_user_changes(user: &User, roles: &[&str]) -> castellan_domain::audit::Changes {
+    let mut after = user_snapshot(user);
+    after["roles"] = json!(roles);
+    diff(&json!({}), &after)
 }
 
 /// Where a request came from (recorded on sessions).
@@ -198,7 +223,9 @@ impl AuthService {
     /// Creates an account in the default tenant with the default role.
     pub async fn register(&self, input: RegisterInput) -> Result<UserView, AppError> {
         if !self.config.allow_registration {
-            return Err(AppError::Forbidden("registration is disabled".into()));
+            return Err(Denial::new("user", "create")
+                .because("registration is disabled")
+                .into());
         }
         let mut errors = Vec::new();
         let email = parse_email(input.email.as_deref(), "email", &mut errors);
@@ -231,7 +258,18 @@ impl AuthService {
             created_at: now,
             updated_at: now,
         };
-        self.ports.users.insert(&user, &[DEFAULT_ROLE]).await?;
+        let audit = event(
+            "auth.register",
+            Actor::user(user.id.0),
+            Some(user.tenant_id.0),
+            now,
+        )
+        .target("user", user.id.0)
+        .changes(created_user_changes(&user, &[DEFAULT_ROLE]));
+        self.ports
+            .users
+            .insert(&user, &[DEFAULT_ROLE], &audit)
+            .await?;
         Ok(UserView {
             user,
             roles: vec![DEFAULT_ROLE.to_string()],
@@ -270,7 +308,13 @@ impl AuthService {
             created_at: now,
             updated_at: now,
         };
-        self.ports.users.insert(&user, &[ADMIN_ROLE]).await?;
+        let audit = event("user.create", Actor::system(), Some(user.tenant_id.0), now)
+            .target("user", user.id.0)
+            .changes(created_user_changes(&user, &[ADMIN_ROLE]));
+        self.ports
+            .users
+            .insert(&user, &[ADMIN_ROLE], &audit)
+            .await?;
         Ok(UserView {
             user,
             roles: vec![ADMIN_ROLE.to_string()],
@@ -294,8 +338,16 @@ impl AuthService {
             Ok(email) => self.ports.users.by_email(&email).await?,
             Err(_) => None,
         };
+        let now = self.ports.clock.now();
+        // A failed login is recorded without the attempted password, the email in metadata.
+        let failure = |tenant: Option<TenantId>| {
+            event("auth.login", Actor::anonymous(), tenant.map(|t| t.0), now)
+                .outcome(Outcome::Failure)
+                .meta("email", email)
+        };
         let Some(user) = user else {
             self.ports.hasher.verify_dummy(password.to_string()).await?;
+            self.ports.audit.append(&failure(None)).await?;
             return Err(AppError::InvalidCredentials);
         };
         let matches = self
@@ -304,10 +356,27 @@ impl AuthService {
             .verify(password.to_string(), user.password_hash.clone())
             .await?;
         if !matches || !user.is_active {
+            let reason = match matches {
+                true => "inactive",
+                false => "wrong_password",
+            };
+            let failed = failure(Some(user.tenant_id))
+                .target("user", user.id.0)
+                .meta("reason", reason);
+            self.ports.audit.append(&failed).await?;
             return Err(AppError::InvalidCredentials);
         }
         let roles = self.ports.users.role_names(user.id).await?;
-        let pair = self.open_session(&user, &roles, client).await?;
+        let audit = event(
+            "auth.login",
+            Actor::user(user.id.0),
+            Some(user.tenant_id.0),
+            now,
+        )
+        .target("user", user.id.0);
+        let pair = self
+            .open_session(&user, &roles, client, Some(audit))
+            .await?;
         Ok((pair, UserView { user, roles }))
     }
 
@@ -318,17 +387,36 @@ impl AuthService {
         };
         let now = self.ports.clock.now();
         let next = new_secret();
+        let record = |session: &Session| {
+            event(
+                "auth.refresh",
+                Actor::user(session.user_id.0),
+                Some(session.tenant_id.0),
+                now,
+            )
+            .target("session", session.id.0)
+        };
         let outcome = self
             .ports
             .sessions
-            .rotate(&hash_secret(&refresh), &hash_secret(&next), now)
+            .rotate(&hash_secret(&refresh), &hash_secret(&next), now, &record)
             .await?;
         let session = match outcome {
             RefreshOutcome::Rotated(session) => session,
             RefreshOutcome::Reused(session) => {
                 tracing::warn!(session_id = %session.id, "refresh token reuse: session revoked");
                 self.revoke_sessions(&[session.id]).await?;
-                self.ports.sessions.revoke(session.id, now).await?;
+                // Whoever presented the spent token is not known to be the user.
+                let audit = event(
+                    "auth.refresh_reuse",
+                    Actor::anonymous(),
+                    Some(session.tenant_id.0),
+                    now,
+                )
+                .target("session", session.id.0)
+                .outcome(Outcome::Failure)
+                .meta("user_id", session.user_id.0.to_string());
+                self.ports.sessions.revoke(session.id, now, &audit).await?;
                 return Err(AppError::Unauthenticated("refresh token reuse detected"));
             }
             RefreshOutcome::Invalid => {
@@ -392,9 +480,12 @@ impl AuthService {
         self.revoke_current_token(principal).await?;
         self.revoke_sessions(&[principal.claims.sid]).await?;
         let now = self.ports.clock.now();
+        let audit = principal
+            .event("auth.logout", principal.tenant_id().0, now)
+            .target("session", principal.claims.sid.0);
         self.ports
             .sessions
-            .revoke(principal.claims.sid, now)
+            .revoke(principal.claims.sid, now, &audit)
             .await?;
         Ok(())
     }
@@ -403,9 +494,12 @@ impl AuthService {
     pub async fn logout_all(&self, principal: &Principal) -> Result<(), AppError> {
         let now = self.ports.clock.now();
         self.revoke_everything(principal.user_id(), now).await?;
+        let audit = principal
+            .event("auth.logout_all", principal.tenant_id().0, now)
+            .target("user", principal.user_id().0);
         self.ports
             .users
-            .bump_token_version(principal.user_id(), now)
+            .bump_token_version(principal.user_id(), now, &audit)
             .await?;
         Ok(())
     }
@@ -451,10 +545,19 @@ impl AuthService {
             return Err(AppError::Validation(errors));
         }
         let now = self.ports.clock.now();
+        let before = &principal.user;
+        let after = User {
+            profile: profile.clone(),
+            ..before.clone()
+        };
+        let audit = principal
+            .event("user.update", before.tenant_id.0, now)
+            .target("user", before.id.0)
+            .changes(diff(&user_snapshot(before), &user_snapshot(&after)));
         let user = self
             .ports
             .users
-            .update_profile(principal.user_id(), &profile, now)
+            .update_account(before.id, &profile, before.is_active, now, &audit)
             .await?
             .ok_or(AppError::Unauthenticated("user no longer exists"))?;
         let roles = self.ports.users.role_names(user.id).await?;
@@ -463,14 +566,13 @@ impl AuthService {
 
     /// Soft-deletes the caller: inactive, every session and token revoked.
     pub async fn delete_me(&self, principal: &Principal) -> Result<(), AppError> {
-        let now = self.ports.clock.now();
         self.revoke_current_token(principal).await?;
-        self.revoke_everything(principal.user_id(), now).await?;
-        self.ports
-            .users
-            .deactivate(principal.user_id(), now)
-            .await?;
-        Ok(())
+        let audit = principal.event(
+            "user.delete",
+            principal.tenant_id().0,
+            self.ports.clock.now(),
+        );
+        self.deactivate_user(&principal.user, audit).await
     }
 
     /// Changes the caller's password, revokes every session and token (the current ones
@@ -514,16 +616,24 @@ impl AuthService {
         let now = self.ports.clock.now();
         self.revoke_current_token(principal).await?;
         self.revoke_everything(principal.user_id(), now).await?;
+        // Both sides are masked: the entry says that the password changed, nothing more.
+        let audit = principal
+            .event("auth.password_change", principal.tenant_id().0, now)
+            .target("user", principal.user_id().0)
+            .changes(diff(
+                &json!({"password_hash": principal.user.password_hash}),
+                &json!({"password_hash": hash}),
+            ));
         let version = self
             .ports
             .users
-            .set_password(principal.user_id(), &hash, now)
+            .set_password(principal.user_id(), &hash, now, &audit)
             .await?;
         let mut user = principal.user.clone();
         user.token_version = version;
         user.password_hash = hash;
         let roles = self.ports.users.role_names(user.id).await?;
-        self.open_session(&user, &roles, client).await
+        self.open_session(&user, &roles, client, None).await
     }
 
     /// The caller's active sessions, newest first.
@@ -556,7 +666,10 @@ impl AuthService {
             _ => return Err(AppError::NotFound("session not found".into())),
         }
         self.revoke_sessions(&[id]).await?;
-        self.ports.sessions.revoke(id, now).await?;
+        let audit = principal
+            .event("session.revoke", principal.tenant_id().0, now)
+            .target("session", id.0);
+        self.ports.sessions.revoke(id, now, &audit).await?;
         Ok(())
     }
 
@@ -567,16 +680,31 @@ impl AuthService {
         roles: &[String],
         client: ClientInfo,
     ) -> Result<TokenPair, AppError> {
-        self.open_session(user, roles, client).await
+        self.open_session(user, roles, client, None).await
     }
 
-    /// Deactivates a user (soft delete or `is_active: false` by an administrator): every
-    /// session and token of theirs stops working.
-    pub async fn deactivate_user(&self, user: UserId) -> Result<(), AppError> {
+    /// Deactivates a user (a soft delete): every session and token of theirs stops
+    /// working. `audit` (the caller's event) gets the target and the change.
+    pub async fn deactivate_user(&self, user: &User, audit: Event) -> Result<(), AppError> {
         let now = self.ports.clock.now();
-        self.revoke_everything(user, now).await?;
-        self.ports.users.deactivate(user, now).await?;
+        self.revoke_everything(user.id, now).await?;
+        let after = User {
+            is_active: false,
+            ..user.clone()
+        };
+        let audit = audit
+            .target("user", user.id.0)
+            .changes(diff(&user_snapshot(user), &user_snapshot(&after)));
+        self.ports
+            .users
+            .update_account(user.id, &user.profile, false, now, &audit)
+            .await?;
         Ok(())
+    }
+
+    /// Revokes every session and token of `user` (before a deactivation).
+    pub async fn revoke_all_of(&self, user: UserId) -> Result<(), AppError> {
+        self.revoke_everything(user, self.ports.clock.now()).await
     }
 
     /// Hashes a new password after checking the policy (`field` names the input).
@@ -641,6 +769,7 @@ impl AuthService {
         user: &User,
         roles: &[String],
         client: ClientInfo,
+        audit: Option<Event>,
     ) -> Result<TokenPair, AppError> {
         let now = self.ports.clock.now();
         let refresh = new_secret();
@@ -656,13 +785,12 @@ impl AuthService {
             user_agent: client.user_agent.map(|ua| ua.chars().take(512).collect()),
         };
         let access = self.issue_access(user, roles, session.id, now)?;
-        self.ports
-            .sessions
-            .create(&NewSession {
-                session,
-                refresh_hash: hash_secret(&refresh),
-            })
-            .await?;
+        let audit = audit.map(|event| event.meta("session_id", session.id.0.to_string()));
+        let new = NewSession {
+            session,
+            refresh_hash: hash_secret(&refresh),
+        };
+        self.ports.sessions.create(&new, audit.as_ref()).await?;
         Ok(TokenPair {
             access,
             refresh,

@@ -22,6 +22,49 @@ impl FieldError {
     }
 }
 
+/// Why access was refused: what the caller tried, for the client and the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denial {
+    /// For a human.
+    pub message: String,
+    /// The element key (`article`, `tenant`, ...).
+    pub element: Option<String>,
+    /// `read`, `create`, `update` or `delete`.
+    pub action: Option<String>,
+    /// The object, when there is one.
+    pub target_id: Option<String>,
+}
+
+impl Denial {
+    /// A refusal of `action` on `element`.
+    pub fn new(element: &str, action: &str) -> Self {
+        Self {
+            message: format!("you may not {action} {element}"),
+            element: Some(element.to_string()),
+            action: Some(action.to_string()),
+            target_id: None,
+        }
+    }
+
+    /// A refusal explained by `message`.
+    pub fn because(mut self, message: impl Into<String>) -> Self {
+        self.message = message.into();
+        self
+    }
+
+    /// Names the object concerned.
+    pub fn on(mut self, target: impl ToString) -> Self {
+        self.target_id = Some(target.to_string());
+        self
+    }
+}
+
+impl From<Denial> for AppError {
+    fn from(denial: Denial) -> Self {
+        AppError::Forbidden(denial)
+    }
+}
+
 /// A use case's failure.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -34,9 +77,9 @@ pub enum AppError {
     /// No valid authentication (missing, invalid, expired or revoked token; user gone).
     #[error("{0}")]
     Unauthenticated(&'static str),
-    /// Authenticated but not allowed.
-    #[error("{0}")]
-    Forbidden(String),
+    /// Not allowed (a 403); the audit trail records every one.
+    #[error("{}", .0.message)]
+    Forbidden(Denial),
     /// No such object (or not visible to the caller).
     #[error("{0}")]
     NotFound(String),

@@ -3,7 +3,7 @@
 //! the owner and tenant of the object; everything else is here.
 
 use crate::auth::Principal;
-use crate::error::AppError;
+use crate::error::{AppError, Denial};
 use castellan_domain::rbac::{Action, Scope, Visibility};
 use castellan_ports::{ListQuery, Ordering};
 use uuid::Uuid;
@@ -26,7 +26,7 @@ pub struct ListRequest {
 }
 
 fn forbidden(element: &str, action: Action) -> AppError {
-    AppError::Forbidden(format!("you may not {} {element}", action.as_str()))
+    Denial::new(element, action.as_str()).into()
 }
 
 /// Turns a list request into the rows the caller may see: the caller's tenant (superusers:
@@ -80,14 +80,13 @@ pub fn ensure_create(principal: &Principal, element: &str) -> Result<(), AppErro
     }
 }
 
-/// May the caller `action` this object? Another tenant's objects and those the caller may
+/// May the caller `action` this object (`id`, owned by `owner_id`, in `tenant_id`)? Another tenant's objects and those the caller may
 /// not read do not exist for them (404); visible ones they may not change are 403.
 pub fn ensure_object(
     principal: &Principal,
     element: &str,
     action: Action,
-    owner_id: Uuid,
-    tenant_id: Uuid,
+    (id, owner_id, tenant_id): (Uuid, Uuid, Uuid),
 ) -> Result<(), AppError> {
     let superuser = principal.subject.is_superuser();
     if !superuser && tenant_id != principal.tenant_id().0 {
@@ -95,7 +94,7 @@ pub fn ensure_object(
     }
     match principal.subject.visibility(element, action, owner_id) {
         Visibility::Allowed => Ok(()),
-        Visibility::Forbidden => Err(forbidden(element, action)),
+        Visibility::Forbidden => Err(Denial::new(element, action.as_str()).on(id).into()),
         Visibility::NotFound => Err(AppError::NotFound(format!("no such {element}"))),
     }
 }

@@ -1,6 +1,7 @@
 //! Invitations: a tenant invites an email with a role; the invitee accepts once, within the
 //! expiry, and lands in that tenant with that role, logged in.
 
+use crate::audit::event;
 use crate::auth::{
     name_field, parse_email, AuthService, ClientInfo, Principal, TokenPair, UserView,
 };
@@ -9,6 +10,7 @@ use crate::guard::{
     ensure_create, ensure_object, not_found_or_forbidden, ownerless_list_query, ListRequest,
 };
 use crate::secrets::{hash_secret, new_secret};
+use castellan_domain::audit::{diff, Actor};
 use castellan_domain::rbac::Action;
 use castellan_domain::{Email, Profile, TenantId, User, UserId};
 use castellan_ports::scope::{scoped, DataScope};
@@ -17,6 +19,7 @@ use castellan_ports::{
     TenantRepository, UserRepository,
 };
 use chrono::Duration;
+use serde_json::{json, Value};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -68,6 +71,17 @@ pub struct InvitationService {
     ports: InvitationPorts,
     auth: AuthService,
     ttl: Duration,
+}
+
+/// What the audit trail keeps of an invitation (never its token).
+fn snapshot(invitation: &Invitation, now: chrono::DateTime<chrono::Utc>) -> Value {
+    json!({
+        "email": invitation.email,
+        "role": invitation.role,
+        "tenant_id": invitation.tenant_id,
+        "expires_at": invitation.expires_at,
+        "status": invitation.status(now),
+    })
 }
 
 impl InvitationService {
@@ -142,9 +156,13 @@ impl InvitationService {
             accepted_at: None,
             revoked_at: None,
         };
+        let audit = p
+            .event("invitation.create", tenant, now)
+            .target(ELEMENT, invitation.id)
+            .changes(diff(&json!({}), &snapshot(&invitation, now)));
         self.ports
             .invitations
-            .insert(&invitation, &hash_secret(&token))
+            .insert(&invitation, &hash_secret(&token), &audit)
             .await?;
         let mail = Mail {
             to: invitation.email.clone(),
@@ -188,11 +206,20 @@ impl InvitationService {
             p,
             ELEMENT,
             Action::Delete,
-            Uuid::nil(),
-            invitation.tenant_id,
+            (invitation.id, Uuid::nil(), invitation.tenant_id),
         )?;
         let now = self.ports.clock.now();
-        if invitation.status(now) != "pending" || !self.ports.invitations.revoke(id, now).await? {
+        let revoked = Invitation {
+            revoked_at: Some(now),
+            ..invitation.clone()
+        };
+        let audit = p
+            .event("invitation.revoke", invitation.tenant_id, now)
+            .target(ELEMENT, id)
+            .changes(diff(&snapshot(&invitation, now), &snapshot(&revoked, now)));
+        if invitation.status(now) != "pending"
+            || !self.ports.invitations.revoke(id, now, &audit).await?
+        {
             return Err(AppError::Conflict {
                 message: format!("the invitation is {}", invitation.status(now)),
                 field: None,
@@ -260,10 +287,23 @@ impl InvitationService {
             created_at: now,
             updated_at: now,
         };
+        let audit = event(
+            "invitation.accept",
+            Actor::user(user.id.0),
+            Some(invitation.tenant_id),
+            now,
+        )
+        .target(ELEMENT, invitation.id)
+        .changes(diff(
+            &json!({"status": "pending"}),
+            &json!({"status": "accepted"}),
+        ))
+        .meta("user_id", user.id.0.to_string())
+        .meta("email", user.email.as_str());
         match self
             .ports
             .invitations
-            .accept(invitation.id, &user, now)
+            .accept(invitation.id, &user, now, &audit)
             .await
         {
             Ok(true) => {}

@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod articles;
+pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod guard;
@@ -17,11 +18,12 @@ pub mod users;
 
 pub use access::{AccessService, CheckInput};
 pub use articles::{ArticleInput, ArticleService};
+pub use audit::{AuditFilter, AuditListPage, AuditService};
 pub use auth::{
     AuthConfig, AuthPorts, AuthService, ClientInfo, LoginInput, PasswordChangeInput, Principal,
     ProfilePatch, RegisterInput, SessionView, TokenPair, UserView,
 };
-pub use error::{AppError, FieldError};
+pub use error::{AppError, Denial, FieldError};
 pub use guard::ListRequest;
 pub use invitations::{AcceptInput, InvitationPorts, InvitationService};
 pub use roles::{RoleInput, RoleRef, RoleService, RuleInput};

@@ -6,11 +6,13 @@ use crate::error::{AppError, FieldError};
 use crate::guard::{
     ensure_create, ensure_object, not_found_or_forbidden, ownerless_list_query, ListRequest,
 };
+use castellan_domain::audit::diff;
 use castellan_domain::rbac::{AccessFlags, AccessRule, Action};
 use castellan_domain::UserId;
 use castellan_ports::{
     AccessRepository, Clock, Grant, Page, Role, RoleRepository, StoredRule, UserRepository,
 };
+use serde_json::{json, Value};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -128,7 +130,7 @@ impl RoleService {
         let Some(role) = role else {
             return Err(not_found_or_forbidden(p, ROLE));
         };
-        ensure_object(p, ROLE, action, Uuid::nil(), role.tenant_id)?;
+        ensure_object(p, ROLE, action, (role.id, Uuid::nil(), role.tenant_id))?;
         Ok(role)
     }
 
@@ -174,7 +176,11 @@ impl RoleService {
             created_at: now,
             updated_at: now,
         };
-        self.roles.insert_role(&role).await?;
+        let audit = p
+            .event("role.create", role.tenant_id, now)
+            .target(ROLE, role.id)
+            .changes(diff(&json!({}), &role_snapshot(&role)));
+        self.roles.insert_role(&role, &audit).await?;
         Ok(role)
     }
 
@@ -197,14 +203,19 @@ impl RoleService {
         if current.is_system && name != current.name {
             return Err(conflict("a system role cannot be renamed", "name"));
         }
+        let now = self.clock.now();
         let updated = Role {
             name,
             description,
-            updated_at: self.clock.now(),
-            ..current
+            updated_at: now,
+            ..current.clone()
         };
+        let audit = p
+            .event("role.update", current.tenant_id, now)
+            .target(ROLE, id)
+            .changes(diff(&role_snapshot(&current), &role_snapshot(&updated)));
         self.roles
-            .update_role(&updated)
+            .update_role(&updated, &audit)
             .await?
             .ok_or_else(|| AppError::NotFound("no such role".into()))
     }
@@ -218,7 +229,11 @@ impl RoleService {
         if self.roles.role_in_use(id).await? {
             return Err(conflict("the role is still granted to users", "id"));
         }
-        self.roles.delete_role(id).await?;
+        let audit = p
+            .event("role.delete", role.tenant_id, self.clock.now())
+            .target(ROLE, id)
+            .changes(diff(&role_snapshot(&role), &json!({})));
+        self.roles.delete_role(id, &audit).await?;
         Ok(())
     }
 
@@ -262,7 +277,7 @@ impl RoleService {
         let Some(rule) = rule else {
             return Err(not_found_or_forbidden(p, RULE));
         };
-        ensure_object(p, RULE, action, Uuid::nil(), rule.tenant_id)?;
+        ensure_object(p, RULE, action, (rule.rule.id, Uuid::nil(), rule.tenant_id))?;
         Ok(rule)
     }
 
@@ -295,7 +310,12 @@ impl RoleService {
                 flags: apply_flags(AccessFlags::none(), input.flags),
             },
         };
-        match self.roles.insert_rule(&stored, self.clock.now()).await {
+        let now = self.clock.now();
+        let audit = p
+            .event("access_rule.create", stored.tenant_id, now)
+            .target(RULE, stored.rule.id)
+            .changes(diff(&json!({}), &rule_snapshot(&stored)));
+        match self.roles.insert_rule(&stored, now, &audit).await {
             Err(castellan_ports::RepoError::Conflict(_)) => Err(conflict(
                 "the role already has a rule for this element",
                 "element",
@@ -317,18 +337,27 @@ impl RoleService {
             true => AccessFlags::none(),
             false => current.rule.flags,
         };
-        let mut updated = current;
+        let mut updated = current.clone();
         updated.rule.flags = apply_flags(base, flags);
+        let now = self.clock.now();
+        let audit = p
+            .event("access_rule.update", current.tenant_id, now)
+            .target(RULE, id)
+            .changes(diff(&rule_snapshot(&current), &rule_snapshot(&updated)));
         self.roles
-            .update_rule(&updated, self.clock.now())
+            .update_rule(&updated, now, &audit)
             .await?
             .ok_or_else(|| AppError::NotFound("no such access_rule".into()))
     }
 
     /// Deletes a rule.
     pub async fn delete_rule(&self, p: &Principal, id: Uuid) -> Result<(), AppError> {
-        self.guarded_rule(p, id, Action::Delete).await?;
-        self.roles.delete_rule(id).await?;
+        let rule = self.guarded_rule(p, id, Action::Delete).await?;
+        let audit = p
+            .event("access_rule.delete", rule.tenant_id, self.clock.now())
+            .target(RULE, id)
+            .changes(diff(&rule_snapshot(&rule), &json!({})));
+        self.roles.delete_rule(id, &audit).await?;
         Ok(())
     }
 
@@ -379,7 +408,11 @@ impl RoleService {
             granted_by: Some(p.user_id().0),
             granted_at: self.clock.now(),
         };
-        match self.roles.insert_grant(&grant).await {
+        let audit = p
+            .event("user_role.grant", grant.tenant_id, grant.granted_at)
+            .target(GRANT, grant.id)
+            .changes(diff(&json!({}), &grant_snapshot(&grant)));
+        match self.roles.insert_grant(&grant, &audit).await {
             Err(castellan_ports::RepoError::Conflict(_)) => {
                 Err(conflict("the user already has this role", "role"))
             }
@@ -393,8 +426,44 @@ impl RoleService {
         let Some(grant) = grant else {
             return Err(not_found_or_forbidden(p, GRANT));
         };
-        ensure_object(p, GRANT, Action::Delete, Uuid::nil(), grant.tenant_id)?;
-        self.roles.delete_grant(id).await?;
+        ensure_object(
+            p,
+            GRANT,
+            Action::Delete,
+            (grant.id, Uuid::nil(), grant.tenant_id),
+        )?;
+        let audit = p
+            .event("user_role.revoke", grant.tenant_id, self.clock.now())
+            .target(GRANT, id)
+            .changes(diff(&grant_snapshot(&grant), &json!({})));
+        self.roles.delete_grant(id, &audit).await?;
         Ok(())
     }
+}
+
+/// What the audit trail keeps of a role.
+fn role_snapshot(role: &Role) -> Value {
+    json!({"name": role.name, "description": role.description, "tenant_id": role.tenant_id})
+}
+
+/// What the audit trail keeps of a rule: its role, element and flags.
+fn rule_snapshot(stored: &StoredRule) -> Value {
+    let (rule, flags) = (&stored.rule, stored.rule.flags);
+    json!({
+        "role": rule.role,
+        "role_id": rule.role_id,
+        "element": rule.element,
+        "can_read_own": flags.can_read_own,
+        "can_read_all": flags.can_read_all,
+        "can_create": flags.can_create,
+        "can_update_own": flags.can_update_own,
+        "can_update_all": flags.can_update_all,
+        "can_delete_own": flags.can_delete_own,
+        "can_delete_all": flags.can_delete_all,
+    })
+}
+
+/// What the audit trail keeps of a grant.
+fn grant_snapshot(grant: &Grant) -> Value {
+    json!({"user_id": grant.user_id, "role": grant.role, "role_id": grant.role_id})
 }

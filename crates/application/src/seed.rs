@@ -1,7 +1,9 @@
 //! `castellan seed --demo`: the custom-rbac seed's demo data, idempotent.
 
-use crate::auth::ADMIN_ROLE;
+use crate::audit::event;
+use crate::auth::{created_user_changes, ADMIN_ROLE};
 use crate::error::AppError;
+use castellan_domain::audit::{Actor, Event};
 use castellan_domain::{Email, Profile, TenantId, User, UserId};
 use castellan_ports::{Article, ArticleRepository, Clock, PasswordHasher, UserRepository};
 use std::sync::Arc;
@@ -64,7 +66,11 @@ impl DemoSeed {
                 Some(user) => user,
                 None => {
                     let user = self.demo_user(email, password, superuser).await?;
-                    self.users.insert(&user, &[role]).await?;
+                    let audit = self
+                        .event("user.create", user.tenant_id.0)
+                        .target("user", user.id.0)
+                        .changes(created_user_changes(&user, &[role]));
+                    self.users.insert(&user, &[role], &audit).await?;
                     report.users_created += 1;
                     user
                 }
@@ -84,11 +90,20 @@ impl DemoSeed {
                     created_at: now,
                     updated_at: now,
                 };
-                self.articles.insert(&article).await?;
+                let audit = self
+                    .event("article.create", article.tenant_id)
+                    .target("article", article.id)
+                    .meta("title", article.title.as_str());
+                self.articles.insert(&article, &audit).await?;
                 report.articles_created += 1;
             }
         }
         Ok(report)
+    }
+
+    /// An event of the seed (actor `system`).
+    fn event(&self, action: &str, tenant: Uuid) -> Event {
+        event(action, Actor::system(), Some(tenant), self.clock.now()).meta("source", "seed")
     }
 
     async fn demo_user(
@@ -130,7 +145,10 @@ impl DemoSeed {
                 continue;
             };
             for article in self.articles_of(user.id.0).await? {
-                removed += usize::from(self.articles.delete(article.id).await?);
+                let audit = self
+                    .event("article.delete", article.tenant_id)
+                    .target("article", article.id);
+                removed += usize::from(self.articles.delete(article.id, &audit).await?);
             }
             self.users.purge(user.id).await?;
             removed += 1;

@@ -1,9 +1,11 @@
 //! Tenants: self-service bootstrap (tenant, system roles and rules, first admin in one
 //! transaction), and the tenant routes' visibility rules.
 
+use crate::audit::event;
 use crate::auth::{name_field, parse_email, AuthService, Principal, ADMIN_ROLE};
-use crate::error::{AppError, FieldError};
+use crate::error::{AppError, Denial, FieldError};
 use crate::guard::ListRequest;
+use castellan_domain::audit::{diff, Actor};
 use castellan_domain::rbac::{AccessFlags, AccessRule, Action};
 use castellan_domain::{Profile, TenantId, User, UserId};
 use castellan_ports::{
@@ -11,6 +13,7 @@ use castellan_ports::{
     TenantRepository,
 };
 use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -190,7 +193,9 @@ impl TenantService {
         }
         Err(match caller {
             None => AppError::Unauthenticated("creating a tenant needs a superuser"),
-            Some(_) => AppError::Forbidden("creating a tenant needs a superuser".into()),
+            Some(_) => Denial::new(ELEMENT, "create")
+                .because("creating a tenant needs a superuser")
+                .into(),
         })
     }
 
@@ -278,7 +283,14 @@ impl TenantService {
             admin,
             admin_roles: vec![ADMIN_ROLE.to_string()],
         };
-        match self.tenants.bootstrap(&bootstrap).await {
+        // The tenant's chain starts with its own creation; anonymous on self-service.
+        let actor = caller.map_or_else(Actor::anonymous, Principal::actor);
+        let mut after = tenant_snapshot(&tenant);
+        after["admin"] = json!({"id": admin_id.0, "email": bootstrap.admin.email.as_str()});
+        let audit = event("tenant.create", actor, Some(tenant.id), now)
+            .target(ELEMENT, tenant.id)
+            .changes(diff(&json!({}), &after));
+        match self.tenants.bootstrap(&bootstrap, &audit).await {
             Err(RepoError::Conflict(subject)) => {
                 let field = if subject == "email" {
                     "admin.email"
@@ -297,7 +309,7 @@ impl TenantService {
     fn readable(p: &Principal) -> Result<(), AppError> {
         match p.subject.decide(ELEMENT, Action::Read, None).allowed {
             true => Ok(()),
-            false => Err(AppError::Forbidden("you may not read tenant".into())),
+            false => Err(Denial::new(ELEMENT, "read").into()),
         }
     }
 
@@ -339,7 +351,7 @@ impl TenantService {
     ) -> Result<Tenant, AppError> {
         let current = self.get(p, id).await?;
         if !p.subject.decide(ELEMENT, Action::Update, None).allowed {
-            return Err(AppError::Forbidden("you may not update tenant".into()));
+            return Err(Denial::new(ELEMENT, "update").on(id).into());
         }
         let name = patch
             .name
@@ -351,11 +363,20 @@ impl TenantService {
         let updated = Tenant {
             name,
             is_active: patch.is_active.unwrap_or(current.is_active),
-            ..current
+            ..current.clone()
         };
+        let audit = p
+            .event("tenant.update", id, self.clock.now())
+            .target(ELEMENT, id)
+            .changes(diff(&tenant_snapshot(&current), &tenant_snapshot(&updated)));
         self.tenants
-            .update(&updated)
+            .update(&updated, &audit)
             .await?
             .ok_or_else(|| AppError::NotFound("no such tenant".into()))
     }
+}
+
+/// What the audit trail keeps of a tenant.
+fn tenant_snapshot(tenant: &Tenant) -> Value {
+    json!({"name": tenant.name, "slug": tenant.slug, "is_active": tenant.is_active})
 }

@@ -1,8 +1,12 @@
 //! Users administered within a tenant (element `user`): a user "owns" their own account.
 
-use crate::auth::{name_field, parse_email, AuthService, Principal, UserView, DEFAULT_ROLE};
+use crate::auth::{
+    created_user_changes, name_field, parse_email, user_snapshot, AuthService, Principal, UserView,
+    DEFAULT_ROLE,
+};
 use crate::error::{AppError, FieldError};
 use crate::guard::{ensure_create, ensure_object, list_query, not_found_or_forbidden, ListRequest};
+use castellan_domain::audit::diff;
 use castellan_domain::rbac::Action;
 use castellan_domain::{Profile, User, UserId};
 use castellan_ports::{Clock, Page, RoleRepository, UserRepository};
@@ -92,7 +96,7 @@ impl UserAdminService {
         let Some(user) = self.users.by_id(id).await? else {
             return Err(not_found_or_forbidden(p, ELEMENT));
         };
-        ensure_object(p, ELEMENT, action, user.id.0, user.tenant_id.0)?;
+        ensure_object(p, ELEMENT, action, (user.id.0, user.id.0, user.tenant_id.0))?;
         Ok(user)
     }
 
@@ -154,7 +158,11 @@ impl UserAdminService {
             updated_at: now,
         };
         let names: Vec<&str> = roles.iter().map(String::as_str).collect();
-        self.users.insert(&user, &names).await?;
+        let audit = p
+            .event("user.create", user.tenant_id.0, now)
+            .target(ELEMENT, user.id.0)
+            .changes(created_user_changes(&user, &names));
+        self.users.insert(&user, &names, &audit).await?;
         self.view(user).await
     }
 
@@ -197,18 +205,30 @@ impl UserAdminService {
             return Err(AppError::Validation(errors));
         }
         let now = self.clock.now();
-        self.users.update_profile(id, &profile, now).await?;
-        match patch.is_active {
-            Some(false) if current.is_active => self.auth.deactivate_user(id).await?,
-            Some(true) if !current.is_active => self.users.set_active(id, true, now).await?,
-            _ => {}
+        let active = patch.is_active.unwrap_or(current.is_active);
+        if current.is_active && !active {
+            // Tokens first: a token-store outage then leaves the account as it was.
+            self.auth.revoke_all_of(id).await?;
         }
+        let updated = User {
+            profile: profile.clone(),
+            is_active: active,
+            ..current.clone()
+        };
+        let audit = p
+            .event("user.update", current.tenant_id.0, now)
+            .target(ELEMENT, id.0)
+            .changes(diff(&user_snapshot(&current), &user_snapshot(&updated)));
+        self.users
+            .update_account(id, &profile, active, now, &audit)
+            .await?;
         self.get(p, id).await
     }
 
     /// Soft-deletes a user: inactive (still listed, email still taken), sessions revoked.
     pub async fn delete(&self, p: &Principal, id: UserId) -> Result<(), AppError> {
-        self.guarded(p, id, Action::Delete).await?;
-        self.auth.deactivate_user(id).await
+        let user = self.guarded(p, id, Action::Delete).await?;
+        let audit = p.event("user.delete", user.tenant_id.0, self.clock.now());
+        self.auth.deactivate_user(&user, audit).await
     }
 }

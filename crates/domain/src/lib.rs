@@ -13,6 +13,7 @@
 //! assert!(PasswordPolicy::default().check("correct horse battery", Some(&email)).is_ok());
 //! ```
 
+pub mod audit;
 pub mod claims;
 pub mod email;
 pub mod ids;

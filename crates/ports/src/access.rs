@@ -3,6 +3,7 @@
 
 use crate::RepoError;
 use async_trait::async_trait;
+use castellan_domain::audit::Event;
 use castellan_domain::rbac::AccessRule;
 use castellan_domain::UserId;
 use chrono::{DateTime, Utc};
@@ -92,11 +93,11 @@ pub trait ArticleRepository: Send + Sync + std::fmt::Debug {
     /// The article with this id, in any tenant.
     async fn get(&self, id: Uuid) -> Result<Option<Article>, RepoError>;
     /// Stores a new article.
-    async fn insert(&self, article: &Article) -> Result<(), RepoError>;
+    async fn insert(&self, article: &Article, audit: &Event) -> Result<(), RepoError>;
     /// Replaces title, content and `updated_at`; returns the stored row.
-    async fn update(&self, article: &Article) -> Result<Option<Article>, RepoError>;
+    async fn update(&self, article: &Article, audit: &Event) -> Result<Option<Article>, RepoError>;
     /// Deletes; false when there was no such article.
-    async fn delete(&self, id: Uuid) -> Result<bool, RepoError>;
+    async fn delete(&self, id: Uuid, audit: &Event) -> Result<bool, RepoError>;
 }
 
 /// A role of a tenant.
@@ -156,11 +157,11 @@ pub trait RoleRepository: Send + Sync + std::fmt::Debug {
     /// A tenant's role by name.
     async fn role_by_name(&self, tenant: Uuid, name: &str) -> Result<Option<Role>, RepoError>;
     /// Stores a role; a taken name → conflict on `name`.
-    async fn insert_role(&self, role: &Role) -> Result<(), RepoError>;
+    async fn insert_role(&self, role: &Role, audit: &Event) -> Result<(), RepoError>;
     /// Writes name, description and `updated_at`.
-    async fn update_role(&self, role: &Role) -> Result<Option<Role>, RepoError>;
+    async fn update_role(&self, role: &Role, audit: &Event) -> Result<Option<Role>, RepoError>;
     /// Deletes a role and its rules; false when absent. Callers check [`Self::role_in_use`].
-    async fn delete_role(&self, id: Uuid) -> Result<bool, RepoError>;
+    async fn delete_role(&self, id: Uuid, audit: &Event) -> Result<bool, RepoError>;
     /// Whether any user holds the role.
     async fn role_in_use(&self, id: Uuid) -> Result<bool, RepoError>;
 
@@ -170,24 +171,30 @@ pub trait RoleRepository: Send + Sync + std::fmt::Debug {
     async fn rule(&self, id: Uuid) -> Result<Option<StoredRule>, RepoError>;
     /// Stores a rule for the element with this key; a second rule for the same role and
     /// element → conflict on `element`.
-    async fn insert_rule(&self, rule: &StoredRule, now: DateTime<Utc>) -> Result<(), RepoError>;
+    async fn insert_rule(
+        &self,
+        rule: &StoredRule,
+        now: DateTime<Utc>,
+        audit: &Event,
+    ) -> Result<(), RepoError>;
     /// Writes the flags.
     async fn update_rule(
         &self,
         rule: &StoredRule,
         now: DateTime<Utc>,
+        audit: &Event,
     ) -> Result<Option<StoredRule>, RepoError>;
     /// Deletes a rule; false when absent.
-    async fn delete_rule(&self, id: Uuid) -> Result<bool, RepoError>;
+    async fn delete_rule(&self, id: Uuid, audit: &Event) -> Result<bool, RepoError>;
 
     /// A page of grants (`owner_id` of the query filters by user).
     async fn list_grants(&self, query: &ListQuery) -> Result<Page<Grant>, RepoError>;
     /// One grant, any tenant.
     async fn grant(&self, id: Uuid) -> Result<Option<Grant>, RepoError>;
     /// Stores a grant; the same role twice → conflict on `role`.
-    async fn insert_grant(&self, grant: &Grant) -> Result<(), RepoError>;
+    async fn insert_grant(&self, grant: &Grant, audit: &Event) -> Result<(), RepoError>;
     /// Removes a grant; false when absent.
-    async fn delete_grant(&self, id: Uuid) -> Result<bool, RepoError>;
+    async fn delete_grant(&self, id: Uuid, audit: &Event) -> Result<bool, RepoError>;
 }
 
 /// A tenant.
@@ -225,13 +232,13 @@ pub struct TenantBootstrap {
 pub trait TenantRepository: Send + Sync + std::fmt::Debug {
     /// Creates the tenant, its roles and rules and its first admin, all or nothing. A taken
     /// slug → conflict on `slug`; a taken admin email → conflict on `email`.
-    async fn bootstrap(&self, new: &TenantBootstrap) -> Result<(), RepoError>;
+    async fn bootstrap(&self, new: &TenantBootstrap, audit: &Event) -> Result<(), RepoError>;
     /// A page of tenants (`tenant_id` of the query: only that one).
     async fn list(&self, query: &ListQuery) -> Result<Page<Tenant>, RepoError>;
     /// One tenant.
     async fn get(&self, id: Uuid) -> Result<Option<Tenant>, RepoError>;
     /// Writes name and `is_active`.
-    async fn update(&self, tenant: &Tenant) -> Result<Option<Tenant>, RepoError>;
+    async fn update(&self, tenant: &Tenant, audit: &Event) -> Result<Option<Tenant>, RepoError>;
 }
 
 /// An invitation to join a tenant with a role.
@@ -275,7 +282,12 @@ impl Invitation {
 #[async_trait]
 pub trait InvitationRepository: Send + Sync + std::fmt::Debug {
     /// Stores an invitation with the hash of its token.
-    async fn insert(&self, invitation: &Invitation, token_hash: &[u8]) -> Result<(), RepoError>;
+    async fn insert(
+        &self,
+        invitation: &Invitation,
+        token_hash: &[u8],
+        audit: &Event,
+    ) -> Result<(), RepoError>;
     /// A page of a tenant's invitations, newest first.
     async fn list(&self, query: &ListQuery) -> Result<Page<Invitation>, RepoError>;
     /// One invitation, any tenant.
@@ -283,7 +295,7 @@ pub trait InvitationRepository: Send + Sync + std::fmt::Debug {
     /// The invitation whose token has this hash.
     async fn by_token(&self, token_hash: &[u8]) -> Result<Option<Invitation>, RepoError>;
     /// Marks it revoked (only while pending); false otherwise.
-    async fn revoke(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, RepoError>;
+    async fn revoke(&self, id: Uuid, now: DateTime<Utc>, audit: &Event) -> Result<bool, RepoError>;
     /// In one transaction: spends the invitation (only while pending at `now`), creates
     /// `user` and grants it the invitation's role. `Ok(false)`: the invitation was no
     /// longer pending and nothing was written; a taken email → conflict on `email`.
@@ -292,6 +304,7 @@ pub trait InvitationRepository: Send + Sync + std::fmt::Debug {
         id: Uuid,
         user: &castellan_domain::User,
         now: DateTime<Utc>,
+        audit: &Event,
     ) -> Result<bool, RepoError>;
 }
 

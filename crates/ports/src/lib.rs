@@ -4,6 +4,7 @@
 //! `castellan-adapters-*` crates implement them; the `server` crate picks which.
 
 pub mod access;
+pub mod audit;
 pub mod clock;
 pub mod crypto;
 pub mod error;
@@ -17,6 +18,7 @@ pub use access::{
     InvitationRepository, ListQuery, Mail, Mailer, Ordering, Outbox, Page, Role, RoleRepository,
     StoredRule, Tenant, TenantBootstrap, TenantRepository,
 };
+pub use audit::{AuditLog, AuditPage, AuditQuery, ChainHead, RequestFacts};
 pub use clock::{Clock, SystemClock};
 pub use crypto::{CryptoError, Jwk, JwkSet, PasswordHasher, TokenCodec, TokenError};
 pub use error::{RepoError, StoreError};

@@ -2,6 +2,7 @@
 
 use crate::RepoError;
 use async_trait::async_trait;
+use castellan_domain::audit::Event;
 use castellan_domain::{Email, Profile, Session, SessionId, User, UserId};
 use chrono::{DateTime, Utc};
 
@@ -10,19 +11,23 @@ use chrono::{DateTime, Utc};
 pub trait UserRepository: Send + Sync + std::fmt::Debug {
     /// Inserts `user` and grants it the roles named in `roles` (of its tenant).
     /// A taken email → [`RepoError::Conflict`]`("email")`.
-    async fn insert(&self, user: &User, roles: &[&str]) -> Result<(), RepoError>;
+    async fn insert(&self, user: &User, roles: &[&str], audit: &Event) -> Result<(), RepoError>;
     /// The user with this id, active or not.
     async fn by_id(&self, id: UserId) -> Result<Option<User>, RepoError>;
     /// The user with this (normalised) email, active or not.
     async fn by_email(&self, email: &Email) -> Result<Option<User>, RepoError>;
     /// Names of the user's roles, sorted.
     async fn role_names(&self, id: UserId) -> Result<Vec<String>, RepoError>;
-    /// Replaces the profile; returns the updated user.
-    async fn update_profile(
+    /// Replaces the profile and sets `is_active`; deactivating also bumps the token
+    /// version (a soft delete). Reactivation keeps the version: old tokens stay dead.
+    /// Returns the updated user.
+    async fn update_account(
         &self,
         id: UserId,
         profile: &Profile,
+        active: bool,
         now: DateTime<Utc>,
+        audit: &Event,
     ) -> Result<Option<User>, RepoError>;
     /// Sets a new password hash and bumps the token version; returns the new version.
     async fn set_password(
@@ -30,20 +35,17 @@ pub trait UserRepository: Send + Sync + std::fmt::Debug {
         id: UserId,
         password_hash: &str,
         now: DateTime<Utc>,
+        audit: &Event,
     ) -> Result<i32, RepoError>;
     /// Bumps the token version (log out everywhere); returns the new version.
-    async fn bump_token_version(&self, id: UserId, now: DateTime<Utc>) -> Result<i32, RepoError>;
-    /// Soft delete: inactive, token version bumped.
-    async fn deactivate(&self, id: UserId, now: DateTime<Utc>) -> Result<(), RepoError>;
-    /// A page of users (`search` over email and names; ordering by `email`, `created_at`).
-    async fn list(&self, query: &crate::ListQuery) -> Result<crate::Page<User>, RepoError>;
-    /// Sets `is_active` (reactivation keeps the token version: old tokens stay dead).
-    async fn set_active(
+    async fn bump_token_version(
         &self,
         id: UserId,
-        active: bool,
         now: DateTime<Utc>,
-    ) -> Result<(), RepoError>;
+        audit: &Event,
+    ) -> Result<i32, RepoError>;
+    /// A page of users (`search` over email and names; ordering by `email`, `created_at`).
+    async fn list(&self, query: &crate::ListQuery) -> Result<crate::Page<User>, RepoError>;
     /// Removes the user for good, with their sessions and role grants (the demo seed's
     /// reset; accounts are otherwise only soft-deleted).
     async fn purge(&self, id: UserId) -> Result<(), RepoError>;
@@ -74,8 +76,9 @@ pub enum RefreshOutcome {
 /// Sessions and their rotating refresh tokens.
 #[async_trait]
 pub trait SessionRepository: Send + Sync + std::fmt::Debug {
-    /// Stores a new session and its first refresh token.
-    async fn create(&self, new: &NewSession) -> Result<(), RepoError>;
+    /// Stores a new session and its first refresh token; `audit`, when the session is the
+    /// point of the action (a login), is appended with it.
+    async fn create(&self, new: &NewSession, audit: Option<&Event>) -> Result<(), RepoError>;
     /// Atomically spends the refresh token whose hash is `presented` and, when it was
     /// current, stores `new_hash` as the session's next one.
     async fn rotate(
@@ -83,11 +86,17 @@ pub trait SessionRepository: Send + Sync + std::fmt::Debug {
         presented: &[u8],
         new_hash: &[u8],
         now: DateTime<Utc>,
+        audit: &(dyn for<'s> Fn(&'s Session) -> Event + Send + Sync),
     ) -> Result<RefreshOutcome, RepoError>;
     /// The session with this id.
     async fn by_id(&self, id: SessionId) -> Result<Option<Session>, RepoError>;
-    /// Revokes one session; false when it was not active.
-    async fn revoke(&self, id: SessionId, now: DateTime<Utc>) -> Result<bool, RepoError>;
+    /// Revokes one session; false when it was not active (and nothing is recorded).
+    async fn revoke(
+        &self,
+        id: SessionId,
+        now: DateTime<Utc>,
+        audit: &Event,
+    ) -> Result<bool, RepoError>;
     /// Revokes every active session of a user; returns their ids.
     async fn revoke_all(
         &self,

@@ -32,6 +32,12 @@ pub enum Command {
         #[command(subcommand)]
         command: RlsCommand,
     },
+    /// The audit trail.
+    Audit {
+        /// What to do.
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Load data (idempotent).
     Seed {
         /// The demo users (admin, user, guest) and their articles.
@@ -48,4 +54,30 @@ pub enum Command {
 pub enum RlsCommand {
     /// Print every table with its row-level-security state and policies.
     Status,
+}
+
+/// `castellan audit ...`.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chains: prints one line per chain and the first broken `seq`; exits
+    /// with status 1 when any chain is broken.
+    Verify {
+        /// Only this tenant's chain (a UUID, or `none` for the entries outside any tenant).
+        #[arg(long, value_parser = parse_chain)]
+        tenant: Option<Chain>,
+    },
+}
+
+/// A chain named on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Chain(pub Option<uuid::Uuid>);
+
+fn parse_chain(raw: &str) -> Result<Chain, String> {
+    match raw {
+        "none" => Ok(Chain(None)),
+        other => other
+            .parse()
+            .map(|id| Chain(Some(id)))
+            .map_err(|_| format!("{other:?} is neither a tenant UUID nor `none`")),
+    }
 }

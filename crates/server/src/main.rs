@@ -1,6 +1,6 @@
 //! The `castellan` binary.
 
-use castellan_server::cli::{Cli, Command, RlsCommand};
+use castellan_server::cli::{AuditCommand, Cli, Command, RlsCommand};
 use castellan_server::settings::Settings;
 use castellan_server::startup::{self, Application};
 use castellan_server::telemetry;
@@ -102,7 +102,40 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
                 );
             }
         }
+        Command::Audit {
+            command: AuditCommand::Verify { tenant },
+        } => verify_audit(&settings, tenant.map(|chain| chain.0)).await?,
         Command::Openapi => {}
     }
     Ok(())
+}
+
+/// `castellan audit verify`: one line per chain; an error (exit status 1) when any is broken.
+async fn verify_audit(
+    settings: &Settings,
+    tenant: Option<Option<uuid::Uuid>>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    startup::migrate(settings).await?;
+    let audit = startup::services(settings).await?.audit;
+    let reports = audit.verify_chains(tenant).await?;
+    println!("{:<38} {:>9}  status", "chain", "checked");
+    let mut broken = 0;
+    for (chain, report) in &reports {
+        let chain = chain.map_or_else(|| "none (no tenant)".to_string(), |id| id.to_string());
+        let status = match report.first_invalid_seq {
+            None => "valid".to_string(),
+            Some(seq) => {
+                broken += 1;
+                format!("BROKEN at seq {seq}")
+            }
+        };
+        println!("{chain:<38} {:>9}  {status}", report.checked);
+    }
+    match broken {
+        0 => {
+            println!("{} chain(s) valid", reports.len());
+            Ok(())
+        }
+        n => Err(format!("{n} audit chain(s) broken").into()),
+    }
 }

@@ -9,25 +9,26 @@ use castellan_adapters_crypto::{
 use castellan_adapters_local::{InProcessRateLimiter, InProcessTokenStore};
 use castellan_adapters_mail::SmtpMailer;
 use castellan_adapters_postgres::{
-    PgAccessRepository, PgArticleRepository, PgConfig, PgInvitationRepository, PgOutbox, PgPool,
-    PgRoleRepository, PgSessionRepository, PgTenantRepository, PgTokenStore, PgUserRepository,
+    PgAccessRepository, PgArticleRepository, PgAuditLog, PgConfig, PgInvitationRepository,
+    PgOutbox, PgPool, PgRoleRepository, PgSessionRepository, PgTenantRepository, PgTokenStore,
+    PgUserRepository,
 };
 use castellan_adapters_redis::{RedisConfig, RedisRateLimiter, RedisTokenStore};
 use castellan_adapters_sqlite::{
-    SqliteAccessRepository, SqliteArticleRepository, SqliteConfig, SqliteInvitationRepository,
-    SqliteOutbox, SqlitePool, SqliteRevocationStore, SqliteRoleRepository, SqliteSessionRepository,
-    SqliteTenantRepository, SqliteUserRepository,
+    SqliteAccessRepository, SqliteArticleRepository, SqliteAuditLog, SqliteConfig,
+    SqliteInvitationRepository, SqliteOutbox, SqlitePool, SqliteRevocationStore,
+    SqliteRoleRepository, SqliteSessionRepository, SqliteTenantRepository, SqliteUserRepository,
 };
 use castellan_api::rate_limit::RateLimits;
 use castellan_api::AppState;
 use castellan_application::{
-    AccessService, ArticleService, AuthConfig, AuthPorts, AuthService, DemoSeed, InvitationPorts,
-    InvitationService, RoleService, TenantService, UserAdminService,
+    AccessService, ArticleService, AuditService, AuthConfig, AuthPorts, AuthService, DemoSeed,
+    InvitationPorts, InvitationService, RoleService, TenantService, UserAdminService,
 };
 use castellan_ports::{
-    AccessRepository, ArticleRepository, Clock, InvitationRepository, Mailer, Outbox, Quota,
-    RateLimiter, RoleRepository, SessionRepository, SystemClock, TenantRepository, TokenStore,
-    UserRepository,
+    AccessRepository, ArticleRepository, AuditLog, Clock, InvitationRepository, Mailer, Outbox,
+    Quota, RateLimiter, RoleRepository, SessionRepository, SystemClock, TenantRepository,
+    TokenStore, UserRepository,
 };
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -105,6 +106,7 @@ pub struct Storage {
     invitations: Arc<dyn InvitationRepository>,
     mailer: Arc<dyn Mailer>,
     outbox: Arc<dyn Outbox>,
+    audit: Arc<dyn AuditLog>,
     limiter: Arc<dyn RateLimiter>,
     token_store: Arc<dyn TokenStore>,
 }
@@ -137,6 +139,7 @@ pub async fn storage(settings: &Settings) -> Result<Storage, StartupError> {
                 tenants: Arc::new(PgTenantRepository::new(pool.clone())),
                 invitations: Arc::new(PgInvitationRepository::new(pool.clone())),
                 mailer: Arc::new(PgOutbox::new(pool.clone())),
+                audit: Arc::new(PgAuditLog::new(pool.clone())),
                 outbox: Arc::new(PgOutbox::new(pool)),
                 limiter,
                 token_store,
@@ -165,6 +168,7 @@ pub async fn storage(settings: &Settings) -> Result<Storage, StartupError> {
                 tenants: Arc::new(SqliteTenantRepository::new(pool.clone())),
                 invitations: Arc::new(SqliteInvitationRepository::new(pool.clone())),
                 mailer: Arc::new(SqliteOutbox::new(pool.clone())),
+                audit: Arc::new(SqliteAuditLog::new(pool.clone())),
                 outbox: Arc::new(SqliteOutbox::new(pool)),
                 limiter,
                 token_store,
@@ -215,6 +219,8 @@ pub struct Services {
     pub users: UserAdminService,
     /// Invitations.
     pub invitations: InvitationService,
+    /// The audit trail.
+    pub audit: AuditService,
     /// The dev outbox, when its route is on.
     pub outbox: Option<Arc<dyn Outbox>>,
     /// Rate limits, when on.
@@ -265,6 +271,7 @@ pub async fn services(settings: &Settings) -> Result<Services, StartupError> {
         hasher: hasher.clone(),
         codec: Arc::new(codec),
         clock: clock.clone(),
+        audit: storage.audit.clone(),
     };
     let config = AuthConfig {
         issuer: auth.issuer.clone(),
@@ -325,6 +332,7 @@ pub async fn services(settings: &Settings) -> Result<Services, StartupError> {
         ),
         access: AccessService::new(storage.access, storage.users.clone()),
         articles: ArticleService::new(storage.articles.clone(), clock.clone()),
+        audit: AuditService::new(storage.audit, clock.clone()),
         seed: DemoSeed {
             users: storage.users,
             articles: storage.articles,
@@ -365,6 +373,7 @@ impl Application {
             tenants: services.tenants,
             users: services.users,
             invitations: services.invitations,
+            audit: services.audit,
             outbox: services.outbox,
             rate_limits: services.rate_limits,
             version: env!("CARGO_PKG_VERSION"),

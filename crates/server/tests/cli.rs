@@ -489,3 +489,56 @@ fn serve_logs_request_context_and_finishes_in_flight_requests_on_sigterm() {
         "a password reached the logs"
     );
 }
+
+/// `castellan audit verify [args]` against `db`.
+fn audit_verify(db: &TestDatabase, key_dir: &Path, args: &[&str]) -> Output {
+    run(castellan()
+        .args(["audit", "verify"])
+        .args(args)
+        .env("CASTELLAN__DATABASE__URL", db.url())
+        .env(
+            "CASTELLAN__AUTH__SIGNING_KEY_PATH",
+            key_dir.join("signing.key"),
+        )
+        .env("CASTELLAN__LOG__FORMAT", "pretty"))
+}
+
+#[test]
+fn audit_verify_reports_the_first_broken_link() {
+    let db = TestDatabase::create();
+    let key_dir = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        let email = format!("admin-{}@example.com", random_hex());
+        let out = create_superuser(&db, key_dir.path(), &email, STRONG_PASSWORD);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let default_tenant = "00000000-0000-0000-0000-000000000001";
+
+    let out = audit_verify(&db, key_dir.path(), &[]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(
+        stdout.contains(default_tenant) && stdout.contains("valid"),
+        "{stdout}"
+    );
+    let out = audit_verify(&db, key_dir.path(), &["--tenant", "none"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = audit_verify(&db, key_dir.path(), &["--tenant", "bogus"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("bogus"), "{}", text(&out.stderr));
+
+    // Edit the first entry behind the trigger's back.
+    let tamper = "ALTER TABLE audit_logs DISABLE TRIGGER audit_logs_append_only; \
+                  UPDATE audit_logs SET actor_type = 'anonymous' WHERE seq = 1; \
+                  ALTER TABLE audit_logs ENABLE TRIGGER audit_logs_append_only;";
+    let out = Command::new("psql")
+        .args([db.url().as_str(), "-v", "ON_ERROR_STOP=1", "-qc", tamper])
+        .stdin(Stdio::null())
+        .output()
+        .expect("psql runs");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = audit_verify(&db, key_dir.path(), &["--tenant", default_tenant]);
+    let stdout = text(&out.stdout);
+    assert!(!out.status.success(), "{stdout}");
+    assert!(stdout.contains("BROKEN at seq 1"), "{stdout}");
+}

@@ -2,7 +2,9 @@
 //! expects a freshly migrated database (the default tenant, its system roles and rules, and
 //! the business-element catalog present).
 
+use crate::audit::event;
 use crate::repos::new_user;
+use castellan_domain::audit::Event;
 use castellan_domain::rbac::{AccessFlags, AccessRule};
 use castellan_domain::{TenantId, UserId};
 use castellan_ports::{
@@ -14,6 +16,11 @@ use chrono::{Duration, Utc};
 use uuid::Uuid;
 
 const DEFAULT: Uuid = TenantId::DEFAULT.0;
+
+/// The event of a write to the `kind` with this id in the default tenant.
+fn on(action: &str, kind: &str, id: impl ToString) -> Event {
+    event(action, Some(DEFAULT)).target(kind, id)
+}
 
 fn page(per_page: u32) -> ListQuery {
     ListQuery {
@@ -37,7 +44,14 @@ pub async fn catalog_and_rules_for_user(users: &dyn UserRepository, access: &dyn
     assert_eq!(elements.len(), 18);
     assert_eq!(elements[0].key, "access_rule", "ordered by key");
     let both = new_user("roles");
-    users.insert(&both, &["User", "Guest"]).await.unwrap();
+    users
+        .insert(
+            &both,
+            &["User", "Guest"],
+            &on("user.create", "user", both.id),
+        )
+        .await
+        .unwrap();
     let rules = access.rules_for_user(both.id).await.unwrap();
     assert_eq!(rules.len(), 6, "User's five rules and Guest's one");
     let guest: Vec<&AccessRule> = rules.iter().filter(|r| r.role == "Guest").collect();
@@ -45,7 +59,10 @@ pub async fn catalog_and_rules_for_user(users: &dyn UserRepository, access: &dyn
     assert_eq!(guest[0].element, "article");
     assert!(guest[0].flags.can_read_all && !guest[0].flags.can_create);
     let none = new_user("none");
-    users.insert(&none, &[]).await.unwrap();
+    users
+        .insert(&none, &[], &on("user.create", "user", none.id))
+        .await
+        .unwrap();
     assert!(access.rules_for_user(none.id).await.unwrap().is_empty());
 }
 
@@ -69,10 +86,20 @@ pub async fn articles_crud_and_listing(
     articles: &dyn ArticleRepository,
 ) {
     let (a, b) = (new_user("art-a"), new_user("art-b"));
-    users.insert(&a, &[]).await.unwrap();
-    users.insert(&b, &[]).await.unwrap();
+    users
+        .insert(&a, &[], &on("user.create", "user", a.id))
+        .await
+        .unwrap();
+    users
+        .insert(&b, &[], &on("user.create", "user", b.id))
+        .await
+        .unwrap();
     for (owner, title) in [(a.id, "alpha"), (a.id, "beta 100%"), (b.id, "gamma")] {
-        articles.insert(&article(owner, title)).await.unwrap();
+        let new = article(owner, title);
+        articles
+            .insert(&new, &on("article.create", "article", new.id))
+            .await
+            .unwrap();
     }
     let mut query = page(50);
     query.ordering = vec![Ordering {
@@ -159,15 +186,26 @@ pub async fn articles_crud_and_listing(
     first.title = "alpha 2".into();
     first.updated_at = Utc::now();
     assert_eq!(
-        articles.update(&first).await.unwrap().unwrap().title,
+        articles
+            .update(&first, &on("article.update", "article", first.id))
+            .await
+            .unwrap()
+            .unwrap()
+            .title,
         "alpha 2"
     );
     assert_eq!(
         articles.get(first.id).await.unwrap().unwrap().title,
         "alpha 2"
     );
-    assert!(articles.delete(first.id).await.unwrap());
-    assert!(!articles.delete(first.id).await.unwrap());
+    assert!(articles
+        .delete(first.id, &on("article.delete", "article", first.id))
+        .await
+        .unwrap());
+    assert!(!articles
+        .delete(first.id, &on("article.delete", "article", first.id))
+        .await
+        .unwrap());
     assert!(articles.get(first.id).await.unwrap().is_none());
 }
 
@@ -187,8 +225,17 @@ fn role(name: &str) -> Role {
 /// Roles, rules and grants, with their uniqueness conflicts and cascades.
 pub async fn roles_rules_and_grants(users: &dyn UserRepository, roles: &dyn RoleRepository) {
     let editor = role("Editor");
-    roles.insert_role(&editor).await.unwrap();
-    conflict_on(roles.insert_role(&role("Editor")).await, "name");
+    roles
+        .insert_role(&editor, &on("role.create", "role", editor.id))
+        .await
+        .unwrap();
+    let twin_role = role("Editor");
+    conflict_on(
+        roles
+            .insert_role(&twin_role, &on("role.create", "role", twin_role.id))
+            .await,
+        "name",
+    );
     assert_eq!(
         roles
             .role_by_name(DEFAULT, "Editor")
@@ -213,14 +260,34 @@ pub async fn roles_rules_and_grants(users: &dyn UserRepository, roles: &dyn Role
             },
         },
     };
-    roles.insert_rule(&rule, Utc::now()).await.unwrap();
+    roles
+        .insert_rule(
+            &rule,
+            Utc::now(),
+            &on("access_rule.create", "access_rule", rule.rule.id),
+        )
+        .await
+        .unwrap();
     let mut twin = rule.clone();
     twin.rule.id = Uuid::now_v7();
-    conflict_on(roles.insert_rule(&twin, Utc::now()).await, "element");
+    conflict_on(
+        roles
+            .insert_rule(
+                &twin,
+                Utc::now(),
+                &on("access_rule.create", "access_rule", twin.rule.id),
+            )
+            .await,
+        "element",
+    );
     let mut changed = rule.clone();
     changed.rule.flags.can_create = true;
     let stored = roles
-        .update_rule(&changed, Utc::now())
+        .update_rule(
+            &changed,
+            Utc::now(),
+            &on("access_rule.update", "access_rule", changed.rule.id),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -228,7 +295,10 @@ pub async fn roles_rules_and_grants(users: &dyn UserRepository, roles: &dyn Role
     assert_eq!(stored.rule.role, "Editor");
 
     let user = new_user("grant");
-    users.insert(&user, &[]).await.unwrap();
+    users
+        .insert(&user, &[], &on("user.create", "user", user.id))
+        .await
+        .unwrap();
     let grant = Grant {
         id: Uuid::now_v7(),
         tenant_id: DEFAULT,
@@ -238,13 +308,19 @@ pub async fn roles_rules_and_grants(users: &dyn UserRepository, roles: &dyn Role
         granted_by: None,
         granted_at: Utc::now(),
     };
-    roles.insert_grant(&grant).await.unwrap();
+    roles
+        .insert_grant(&grant, &on("grant.create", "grant", grant.id))
+        .await
+        .unwrap();
     conflict_on(
         roles
-            .insert_grant(&Grant {
-                id: Uuid::now_v7(),
-                ..grant.clone()
-            })
+            .insert_grant(
+                &Grant {
+                    id: Uuid::now_v7(),
+                    ..grant.clone()
+                },
+                &on("grant.create", "grant", grant.id),
+            )
             .await,
         "role",
     );
@@ -257,9 +333,15 @@ pub async fn roles_rules_and_grants(users: &dyn UserRepository, roles: &dyn Role
         .await
         .unwrap();
     assert_eq!((mine.total, mine.items[0].role.as_str()), (1, "Editor"));
-    assert!(roles.delete_grant(grant.id).await.unwrap());
+    assert!(roles
+        .delete_grant(grant.id, &on("grant.delete", "grant", grant.id))
+        .await
+        .unwrap());
     assert!(!roles.role_in_use(editor.id).await.unwrap());
-    assert!(roles.delete_role(editor.id).await.unwrap());
+    assert!(roles
+        .delete_role(editor.id, &on("role.delete", "role", editor.id))
+        .await
+        .unwrap());
     assert!(
         roles.rule(rule.rule.id).await.unwrap().is_none(),
         "rules go with their role"
@@ -272,7 +354,10 @@ pub async fn tenant_bootstrap_is_atomic(
     tenants: &dyn TenantRepository,
 ) {
     let taken = new_user("taken");
-    users.insert(&taken, &[]).await.unwrap();
+    users
+        .insert(&taken, &[], &on("user.create", "user", taken.id))
+        .await
+        .unwrap();
     let bootstrap = |slug: &str, admin_email| {
         let tenant = Tenant {
             id: Uuid::now_v7(),
@@ -296,19 +381,26 @@ pub async fn tenant_bootstrap_is_atomic(
             admin_roles: vec!["Admin".into()],
         }
     };
+    let created = |new: &TenantBootstrap| {
+        event("tenant.create", Some(new.tenant.id)).target("tenant", new.tenant.id)
+    };
     let failing = bootstrap("acme", Some(taken.email.clone()));
-    conflict_on(tenants.bootstrap(&failing).await, "email");
+    conflict_on(
+        tenants.bootstrap(&failing, &created(&failing)).await,
+        "email",
+    );
     assert!(
         tenants.get(failing.tenant.id).await.unwrap().is_none(),
         "nothing half-created"
     );
     let ok = bootstrap("acme", None);
-    tenants.bootstrap(&ok).await.unwrap();
+    tenants.bootstrap(&ok, &created(&ok)).await.unwrap();
     assert_eq!(
         users.role_names(ok.admin.id).await.unwrap(),
         vec!["Admin".to_string()]
     );
-    conflict_on(tenants.bootstrap(&bootstrap("acme", None)).await, "slug");
+    let again = bootstrap("acme", None);
+    conflict_on(tenants.bootstrap(&again, &created(&again)).await, "slug");
     let only = tenants
         .list(&ListQuery {
             tenant_id: Some(ok.tenant.id),
@@ -320,10 +412,13 @@ pub async fn tenant_bootstrap_is_atomic(
         .unwrap();
     assert_eq!(only.total, 1);
     let renamed = tenants
-        .update(&Tenant {
-            name: "Acme Ltd".into(),
-            ..ok.tenant.clone()
-        })
+        .update(
+            &Tenant {
+                name: "Acme Ltd".into(),
+                ..ok.tenant.clone()
+            },
+            &event("tenant.update", Some(ok.tenant.id)).target("tenant", ok.tenant.id),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -351,7 +446,14 @@ pub async fn invitations_are_single_use(
         revoked_at: None,
     };
     let fresh = invite("fresh@example.com", Duration::hours(1));
-    invitations.insert(&fresh, &[7; 32]).await.unwrap();
+    invitations
+        .insert(
+            &fresh,
+            &[7; 32],
+            &on("invitation.create", "invitation", fresh.id),
+        )
+        .await
+        .unwrap();
     assert_eq!(
         invitations.by_token(&[7; 32]).await.unwrap().unwrap().id,
         fresh.id
@@ -361,17 +463,40 @@ pub async fn invitations_are_single_use(
         "User"
     );
     let mut joiner = new_user("joiner");
-    assert!(invitations.accept(fresh.id, &joiner, now).await.unwrap());
+    assert!(invitations
+        .accept(
+            fresh.id,
+            &joiner,
+            now,
+            &on("invitation.accept", "invitation", fresh.id)
+        )
+        .await
+        .unwrap());
     assert_eq!(
         users.role_names(joiner.id).await.unwrap(),
         vec!["User".to_string()]
     );
     joiner.id = UserId::new();
     assert!(
-        !invitations.accept(fresh.id, &joiner, now).await.unwrap(),
+        !invitations
+            .accept(
+                fresh.id,
+                &joiner,
+                now,
+                &on("invitation.accept", "invitation", fresh.id)
+            )
+            .await
+            .unwrap(),
         "once only"
     );
-    assert!(!invitations.revoke(fresh.id, now).await.unwrap());
+    assert!(!invitations
+        .revoke(
+            fresh.id,
+            now,
+            &on("invitation.revoke", "invitation", fresh.id)
+        )
+        .await
+        .unwrap());
     assert_eq!(
         invitations
             .get(fresh.id)
@@ -383,16 +508,47 @@ pub async fn invitations_are_single_use(
     );
 
     let revoked = invite("revoked@example.com", Duration::hours(1));
-    invitations.insert(&revoked, &[8; 32]).await.unwrap();
-    assert!(invitations.revoke(revoked.id, now).await.unwrap());
+    invitations
+        .insert(
+            &revoked,
+            &[8; 32],
+            &on("invitation.create", "invitation", revoked.id),
+        )
+        .await
+        .unwrap();
+    assert!(invitations
+        .revoke(
+            revoked.id,
+            now,
+            &on("invitation.revoke", "invitation", revoked.id)
+        )
+        .await
+        .unwrap());
     assert!(!invitations
-        .accept(revoked.id, &new_user("r"), now)
+        .accept(
+            revoked.id,
+            &new_user("r"),
+            now,
+            &on("invitation.accept", "invitation", revoked.id)
+        )
         .await
         .unwrap());
     let expired = invite("expired@example.com", Duration::seconds(-1));
-    invitations.insert(&expired, &[9; 32]).await.unwrap();
+    invitations
+        .insert(
+            &expired,
+            &[9; 32],
+            &on("invitation.create", "invitation", expired.id),
+        )
+        .await
+        .unwrap();
     assert!(!invitations
-        .accept(expired.id, &new_user("e"), now)
+        .accept(
+            expired.id,
+            &new_user("e"),
+            now,
+            &on("invitation.accept", "invitation", expired.id)
+        )
         .await
         .unwrap());
     assert_eq!(invitations.list(&page(50)).await.unwrap().total, 3);

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 pub mod access;
+pub mod audit;
 pub mod rate_limit;
 pub mod repos;
 pub mod token_store;

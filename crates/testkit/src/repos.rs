@@ -1,9 +1,23 @@
 //! Conformance suites of [`UserRepository`] and [`SessionRepository`]. Each expects a
 //! freshly migrated database (the `default` tenant and its system roles present).
 
+use crate::audit::event;
+use castellan_domain::audit::Event;
 use castellan_domain::{Email, Profile, Session, SessionId, TenantId, User, UserId};
 use castellan_ports::{NewSession, RefreshOutcome, RepoError, SessionRepository, UserRepository};
 use chrono::{Duration, Utc};
+
+const DEFAULT: Option<uuid::Uuid> = Some(TenantId::DEFAULT.0);
+
+/// The event of a write to `user` (in the default tenant).
+fn on_user(action: &str, user: UserId) -> Event {
+    event(action, DEFAULT).target("user", user)
+}
+
+/// The event of a refresh of `session`, as `rotate` wants it.
+fn on_refresh(session: &Session) -> Event {
+    event("session.refresh", Some(session.tenant_id.0)).target("session", session.id)
+}
 
 /// A new active user in the default tenant with a unique email.
 pub fn new_user(local: &str) -> User {
@@ -25,7 +39,9 @@ pub fn new_user(local: &str) -> User {
 /// Insert, find by id and by email (case-insensitively stored lower-case), roles.
 pub async fn users_round_trip(repo: &dyn UserRepository) {
     let user = new_user("Round");
-    repo.insert(&user, &["User"]).await.unwrap();
+    repo.insert(&user, &["User"], &on_user("user.create", user.id))
+        .await
+        .unwrap();
     let by_id = repo.by_id(user.id).await.unwrap().unwrap();
     assert_eq!(by_id.email, user.email);
     assert_eq!(by_id.token_version, 1);
@@ -43,47 +59,117 @@ pub async fn users_round_trip(repo: &dyn UserRepository) {
 /// A second account with the same email is a conflict on `email`.
 pub async fn duplicate_email_conflicts(repo: &dyn UserRepository) {
     let user = new_user("dup");
-    repo.insert(&user, &["User"]).await.unwrap();
+    repo.insert(&user, &["User"], &on_user("user.create", user.id))
+        .await
+        .unwrap();
     let mut twin = new_user("dup");
     twin.email = user.email.clone();
-    match repo.insert(&twin, &["User"]).await {
+    match repo
+        .insert(&twin, &["User"], &on_user("user.create", twin.id))
+        .await
+    {
         Err(RepoError::Conflict(subject)) => assert_eq!(subject, "email"),
         other => panic!("expected a conflict, got {other:?}"),
     }
 }
 
-/// Profile update, password change and logout-all bump the token version; deactivation
-/// keeps the row.
+/// Account update, password change and logout-all: only the latter two and deactivation
+/// bump the token version; deactivation keeps the row; reactivation keeps the version.
 pub async fn user_updates(repo: &dyn UserRepository) {
     let user = new_user("upd");
-    repo.insert(&user, &[]).await.unwrap();
+    repo.insert(&user, &[], &on_user("user.create", user.id))
+        .await
+        .unwrap();
     let profile = Profile {
         first_name: "Ada".into(),
         last_name: "Lovelace".into(),
         patronymic: String::new(),
     };
     let updated = repo
-        .update_profile(user.id, &profile, Utc::now())
+        .update_account(
+            user.id,
+            &profile,
+            true,
+            Utc::now(),
+            &on_user("user.update", user.id),
+        )
         .await
         .unwrap()
         .unwrap();
     assert_eq!(updated.profile, profile);
+    assert!(updated.is_active);
     assert_eq!(
-        repo.set_password(user.id, "$new", Utc::now())
-            .await
-            .unwrap(),
+        updated.token_version, 1,
+        "a profile edit keeps tokens alive"
+    );
+    assert!(
+        repo.update_account(
+            UserId::new(),
+            &profile,
+            true,
+            Utc::now(),
+            &on_user("user.update", user.id),
+        )
+        .await
+        .unwrap()
+        .is_none(),
+        "no such user"
+    );
+    assert_eq!(
+        repo.set_password(
+            user.id,
+            "$new",
+            Utc::now(),
+            &on_user("user.password_change", user.id)
+        )
+        .await
+        .unwrap(),
         2
     );
     assert_eq!(
-        repo.bump_token_version(user.id, Utc::now()).await.unwrap(),
+        repo.bump_token_version(user.id, Utc::now(), &on_user("user.logout_all", user.id))
+            .await
+            .unwrap(),
         3
     );
-    repo.deactivate(user.id, Utc::now()).await.unwrap();
+    let deactivated = repo
+        .update_account(
+            user.id,
+            &profile,
+            false,
+            Utc::now(),
+            &on_user("user.deactivate", user.id),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!deactivated.is_active);
+    assert!(
+        deactivated.token_version > 3,
+        "deactivation ends every token"
+    );
     let stored = repo.by_id(user.id).await.unwrap().unwrap();
     assert!(!stored.is_active);
     assert_eq!(stored.password_hash, "$new");
-    assert!(stored.token_version > 3);
+    assert_eq!(stored.profile, profile);
+    assert_eq!(stored.token_version, deactivated.token_version);
     assert!(repo.role_names(user.id).await.unwrap().is_empty());
+    let reactivated = repo
+        .update_account(
+            user.id,
+            &profile,
+            true,
+            Utc::now(),
+            &on_user("user.reactivate", user.id),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(reactivated.is_active);
+    assert_eq!(
+        reactivated.token_version, deactivated.token_version,
+        "reactivation keeps old tokens dead"
+    );
 }
 
 fn session_for(user: &User, ttl: Duration) -> Session {
@@ -108,32 +194,53 @@ pub async fn refresh_rotation_and_reuse(
     sessions: &dyn SessionRepository,
 ) {
     let user = new_user("rot");
-    users.insert(&user, &[]).await.unwrap();
+    users
+        .insert(&user, &[], &on_user("user.create", user.id))
+        .await
+        .unwrap();
     let session = session_for(&user, Duration::days(1));
     sessions
-        .create(&NewSession {
-            session: session.clone(),
-            refresh_hash: vec![1; 32],
-        })
+        .create(
+            &NewSession {
+                session: session.clone(),
+                refresh_hash: vec![1; 32],
+            },
+            Some(&event("auth.login", DEFAULT).target("session", session.id)),
+        )
         .await
         .unwrap();
     let now = Utc::now();
-    match sessions.rotate(&[1; 32], &[2; 32], now).await.unwrap() {
+    let revoke = event("session.revoke", DEFAULT).target("session", session.id);
+    match sessions
+        .rotate(&[1; 32], &[2; 32], now, &on_refresh)
+        .await
+        .unwrap()
+    {
         RefreshOutcome::Rotated(s) => assert_eq!(s.id, session.id),
         other => panic!("expected rotation, got {other:?}"),
     }
-    match sessions.rotate(&[1; 32], &[3; 32], now).await.unwrap() {
+    match sessions
+        .rotate(&[1; 32], &[3; 32], now, &on_refresh)
+        .await
+        .unwrap()
+    {
         RefreshOutcome::Reused(s) => assert_eq!(s.id, session.id),
         other => panic!("expected reuse, got {other:?}"),
     }
     assert_eq!(
-        sessions.rotate(&[9; 32], &[4; 32], now).await.unwrap(),
+        sessions
+            .rotate(&[9; 32], &[4; 32], now, &on_refresh)
+            .await
+            .unwrap(),
         RefreshOutcome::Invalid
     );
-    assert!(sessions.revoke(session.id, now).await.unwrap());
-    assert!(!sessions.revoke(session.id, now).await.unwrap());
+    assert!(sessions.revoke(session.id, now, &revoke).await.unwrap());
+    assert!(!sessions.revoke(session.id, now, &revoke).await.unwrap());
     assert_eq!(
-        sessions.rotate(&[2; 32], &[5; 32], now).await.unwrap(),
+        sessions
+            .rotate(&[2; 32], &[5; 32], now, &on_refresh)
+            .await
+            .unwrap(),
         RefreshOutcome::Invalid
     );
 }
@@ -144,25 +251,34 @@ pub async fn session_listing_and_revoke_all(
     sessions: &dyn SessionRepository,
 ) {
     let user = new_user("list");
-    users.insert(&user, &[]).await.unwrap();
+    users
+        .insert(&user, &[], &on_user("user.create", user.id))
+        .await
+        .unwrap();
     let mut ids = Vec::new();
     for n in 0..3u8 {
         let session = session_for(&user, Duration::days(1));
         ids.push(session.id);
         sessions
-            .create(&NewSession {
-                session,
-                refresh_hash: vec![100 + n; 32],
-            })
+            .create(
+                &NewSession {
+                    session,
+                    refresh_hash: vec![100 + n; 32],
+                },
+                None,
+            )
             .await
             .unwrap();
     }
     let expired = session_for(&user, Duration::seconds(-5));
     sessions
-        .create(&NewSession {
-            session: expired,
-            refresh_hash: vec![200; 32],
-        })
+        .create(
+            &NewSession {
+                session: expired,
+                refresh_hash: vec![200; 32],
+            },
+            None,
+        )
         .await
         .unwrap();
     let now = Utc::now();
@@ -190,7 +306,10 @@ pub async fn session_listing_and_revoke_all(
     assert_eq!(revoked.len(), 3);
     assert!(sessions.list_active(user.id, now).await.unwrap().is_empty());
     assert_eq!(
-        sessions.rotate(&[100; 32], &[201; 32], now).await.unwrap(),
+        sessions
+            .rotate(&[100; 32], &[201; 32], now, &on_refresh)
+            .await
+            .unwrap(),
         RefreshOutcome::Invalid
     );
 }

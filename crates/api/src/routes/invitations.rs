@@ -12,7 +12,7 @@ use crate::rate_limit::{finish, limit};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use castellan_application::{AcceptInput, AppError};
+use castellan_application::{AcceptInput, AppError, Denial};
 use uuid::Uuid;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
@@ -157,7 +157,8 @@ pub(crate) async fn outbox(
         return Err(ApiError::RouteNotFound(req.path().to_string()));
     };
     if !p.subject.is_superuser() {
-        return Err(AppError::Forbidden("the outbox is for superusers".into()).into());
+        let denial = Denial::new("outbox", "read").because("the outbox is for superusers");
+        return Err(AppError::Forbidden(denial).into());
     }
     let to = query
         .get("to")

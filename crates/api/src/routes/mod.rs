@@ -2,6 +2,7 @@
 
 pub(crate) mod access;
 pub(crate) mod articles;
+pub(crate) mod audit;
 pub(crate) mod auth;
 pub(crate) mod invitations;
 pub(crate) mod meta;
@@ -64,6 +65,7 @@ pub fn app(
                 .configure(roles::configure)
                 .configure(tenants::configure)
                 .configure(invitations::configure)
+                .configure(audit::configure)
                 .configure(meta::configure_v1),
         )
         .default_service(web::to(route_not_found))

@@ -1,0 +1,364 @@
+//! The audit trail over SQL, shared by the PostgreSQL and SQLite adapters: [`AuditStore`]
+//! (the [`AuditLog`] port) and [`audited`], which every audited write of the other stores
+//! goes through so that a change and its entry commit together or not at all.
+//!
+//! Appending serializes per chain on the chain's row in `audit_chains` (an upsert, which
+//! locks it on PostgreSQL and takes the write lock on SQLite), so concurrent writers
+//! queue instead of forking the chain; the unique (chain, seq) index is the backstop.
+//! The head row is always the last row a transaction locks, so it cannot deadlock.
+
+use crate::db::{Conn, DbBackend};
+use crate::error::from_diesel;
+use crate::pool::Db;
+use crate::schema::{audit_chains, audit_logs};
+use crate::sql_types::{from_db, uid, DbUuid};
+use async_trait::async_trait;
+use castellan_domain::audit::{
+    canonical_json, changes_from_json, changes_to_json, Actor, ActorType, Entry, Event, Outcome,
+    GENESIS_HASH,
+};
+use castellan_ports::{AuditLog, AuditPage, AuditQuery, ChainHead, RepoError};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::result::QueryResult;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use futures::future::BoxFuture;
+use serde_json::Value;
+use uuid::Uuid;
+
+/// Whether a write changed anything, so that an entry is due.
+pub(crate) trait Applied {
+    /// True when the write took effect.
+    fn applied(&self) -> bool;
+}
+
+impl Applied for () {
+    fn applied(&self) -> bool {
+        true
+    }
+}
+
+impl Applied for bool {
+    fn applied(&self) -> bool {
+        *self
+    }
+}
+
+impl Applied for i32 {
+    fn applied(&self) -> bool {
+        true
+    }
+}
+
+impl<T> Applied for Option<T> {
+    fn applied(&self) -> bool {
+        self.is_some()
+    }
+}
+
+/// A write to run in a transaction (owning what it needs).
+pub(crate) type Change<T> =
+    Box<dyn for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, QueryResult<T>> + Send>;
+
+/// Runs `change` in a transaction and, when it [`Applied`], appends `event` in the same
+/// transaction.
+pub(crate) async fn audited<T>(db: &Db, event: &Event, change: Change<T>) -> Result<T, RepoError>
+where
+    T: Applied + Send + 'static,
+{
+    let event = event.clone();
+    audited_with(db, change, move |out: &T| out.applied().then_some(event)).await
+}
+
+/// Runs `change` in a transaction and appends the event `record` makes of its result, if
+/// any, in the same transaction.
+pub(crate) async fn audited_with<T, R>(
+    db: &Db,
+    change: Change<T>,
+    record: R,
+) -> Result<T, RepoError>
+where
+    T: Send + 'static,
+    R: FnOnce(&T) -> Option<Event> + Send,
+{
+    let mut conn = db.get().await?;
+    conn.transaction(async move |conn| {
+        let out = change(conn).await?;
+        if let Some(event) = record(&out) {
+            append_in(conn, event).await?;
+        }
+        Ok::<_, diesel::result::Error>(out)
+    })
+    .await
+    .map_err(from_diesel)
+}
+
+/// The `audit_chains` key of a tenant's chain (the nil UUID for entries without a tenant).
+fn chain_key(tenant: Option<Uuid>) -> DbUuid {
+    uid(tenant.unwrap_or(Uuid::nil()))
+}
+
+/// Appends `event` to its chain on `conn` (inside the caller's transaction).
+async fn append_in(conn: &mut Conn, event: Event) -> QueryResult<Entry> {
+    let chain = chain_key(event.tenant_id);
+    // Locks the head row until commit: the next writer of this chain waits here.
+    let (last_seq, last_hash): (i64, String) = diesel::insert_into(audit_chains::table)
+        .values((
+            audit_chains::chain.eq(chain),
+            audit_chains::tenant_id.eq(event.tenant_id.map(uid)),
+            audit_chains::last_seq.eq(0_i64),
+            audit_chains::last_hash.eq(GENESIS_HASH),
+        ))
+        .on_conflict(audit_chains::chain)
+        .do_update()
+        .set(audit_chains::last_seq.eq(audit_chains::last_seq))
+        .returning((audit_chains::last_seq, audit_chains::last_hash))
+        .get_result(conn)
+        .await?;
+    let entry = event.seal(last_seq + 1, &last_hash);
+    diesel::insert_into(audit_logs::table)
+        .values(NewAuditRow::from(&entry))
+        .execute(conn)
+        .await?;
+    diesel::update(audit_chains::table.find(chain))
+        .set((
+            audit_chains::last_seq.eq(entry.seq),
+            audit_chains::last_hash.eq(&entry.hash),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(entry)
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = audit_logs)]
+struct NewAuditRow {
+    id: DbUuid,
+    tenant_id: Option<DbUuid>,
+    seq: i64,
+    occurred_at: DateTime<Utc>,
+    actor_type: String,
+    actor_id: Option<DbUuid>,
+    action: String,
+    target_type: Option<String>,
+    target_id: Option<String>,
+    outcome: String,
+    request_id: Option<String>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    changes: String,
+    metadata: String,
+    prev_hash: String,
+    hash: String,
+}
+
+impl From<&Entry> for NewAuditRow {
+    fn from(entry: &Entry) -> Self {
+        let e = &entry.event;
+        NewAuditRow {
+            id: uid(e.id),
+            tenant_id: e.tenant_id.map(uid),
+            seq: entry.seq,
+            occurred_at: e.occurred_at,
+            actor_type: e.actor.kind.as_str().to_string(),
+            actor_id: e.actor.id.map(uid),
+            action: e.action.clone(),
+            target_type: e.target_type.clone(),
+            target_id: e.target_id.clone(),
+            outcome: e.outcome.as_str().to_string(),
+            request_id: e.request_id.clone(),
+            ip: e.ip.clone(),
+            user_agent: e.user_agent.clone(),
+            changes: canonical_json(&changes_to_json(&e.changes)),
+            metadata: canonical_json(&Value::Object(e.metadata.clone())),
+            prev_hash: entry.prev_hash.clone(),
+            hash: entry.hash.clone(),
+        }
+    }
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = audit_logs)]
+struct AuditRow {
+    position: i64,
+    id: DbUuid,
+    tenant_id: Option<DbUuid>,
+    seq: i64,
+    occurred_at: DateTime<Utc>,
+    actor_type: String,
+    actor_id: Option<DbUuid>,
+    action: String,
+    target_type: Option<String>,
+    target_id: Option<String>,
+    outcome: String,
+    request_id: Option<String>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    changes: String,
+    metadata: String,
+    prev_hash: String,
+    hash: String,
+}
+
+impl AuditRow {
+    /// The stored entry as written. Values the domain cannot name (only possible by
+    /// tampering) become ones that make the entry's hash fail to verify.
+    fn into_entry(self) -> Entry {
+        let changes = serde_json::from_str::<Value>(&self.changes).unwrap_or(Value::Null);
+        let metadata = match serde_json::from_str::<Value>(&self.metadata) {
+            Ok(Value::Object(fields)) => fields,
+            _ => serde_json::Map::from_iter([("unreadable".to_string(), Value::Bool(true))]),
+        };
+        Entry {
+            event: Event {
+                id: from_db(self.id),
+                occurred_at: self.occurred_at,
+                tenant_id: self.tenant_id.map(from_db),
+                actor: Actor {
+                    kind: ActorType::parse(&self.actor_type).unwrap_or(ActorType::Anonymous),
+                    id: self.actor_id.map(from_db),
+                },
+                action: self.action,
+                target_type: self.target_type,
+                target_id: self.target_id,
+                outcome: Outcome::parse(&self.outcome).unwrap_or(Outcome::Failure),
+                request_id: self.request_id,
+                ip: self.ip,
+                user_agent: self.user_agent,
+                changes: changes_from_json(&changes),
+                metadata,
+            },
+            seq: self.seq,
+            prev_hash: self.prev_hash,
+            hash: self.hash,
+        }
+    }
+}
+
+/// The rows `query` selects, before ordering and paging.
+fn filtered(query: &AuditQuery) -> audit_logs::BoxedQuery<'static, DbBackend> {
+    let mut rows = audit_logs::table.into_boxed();
+    if let Some(tenant) = query.tenant_id {
+        rows = rows.filter(audit_logs::tenant_id.eq(uid(tenant)));
+    }
+    if let Some(actor) = query.actor_id {
+        rows = rows.filter(audit_logs::actor_id.eq(uid(actor)));
+    }
+    if let Some(action) = query.action.clone() {
+        rows = rows.filter(audit_logs::action.eq(action));
+    }
+    if let Some(kind) = query.target_type.clone() {
+        rows = rows.filter(audit_logs::target_type.eq(kind));
+    }
+    if let Some(target) = query.target_id.clone() {
+        rows = rows.filter(audit_logs::target_id.eq(target));
+    }
+    if let Some(outcome) = query.outcome {
+        rows = rows.filter(audit_logs::outcome.eq(outcome.as_str()));
+    }
+    if let Some(since) = query.since {
+        rows = rows.filter(audit_logs::occurred_at.ge(since));
+    }
+    if let Some(until) = query.until {
+        rows = rows.filter(audit_logs::occurred_at.lt(until));
+    }
+    if let Some(before) = query.before {
+        rows = rows.filter(audit_logs::position.lt(before));
+    }
+    rows
+}
+
+/// The audit log in `audit_logs` and `audit_chains`.
+#[derive(Debug, Clone)]
+pub struct AuditStore {
+    db: Db,
+}
+
+impl AuditStore {
+    /// A log over `db`.
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl AuditLog for AuditStore {
+    async fn append(&self, event: &Event) -> Result<Entry, RepoError> {
+        let mut conn = self.db.get().await?;
+        let event = event.clone();
+        conn.transaction(async move |conn| append_in(conn, event).await)
+            .await
+            .map_err(from_diesel)
+    }
+
+    async fn list(&self, query: &AuditQuery) -> Result<AuditPage, RepoError> {
+        let mut conn = self.db.get().await?;
+        let limit = i64::from(query.limit.max(1));
+        let mut rows: Vec<AuditRow> = filtered(query)
+            .order_by(audit_logs::position.desc())
+            .limit(limit + 1)
+            .select(AuditRow::as_select())
+            .load(&mut conn)
+            .await
+            .map_err(from_diesel)?;
+        let more = rows.len() as i64 > limit;
+        rows.truncate(query.limit.max(1) as usize);
+        let next = match more {
+            true => rows.last().map(|row| row.position),
+            false => None,
+        };
+        Ok(AuditPage {
+            entries: rows.into_iter().map(AuditRow::into_entry).collect(),
+            next,
+        })
+    }
+
+    async fn heads(&self, tenant: Option<Option<Uuid>>) -> Result<Vec<ChainHead>, RepoError> {
+        let mut conn = self.db.get().await?;
+        let mut heads = audit_chains::table.into_boxed();
+        if let Some(tenant) = tenant {
+            heads = heads.filter(audit_chains::chain.eq(chain_key(tenant)));
+        }
+        let rows: Vec<(Option<DbUuid>, i64, String)> = heads
+            .order_by(audit_chains::chain.asc())
+            .select((
+                audit_chains::tenant_id,
+                audit_chains::last_seq,
+                audit_chains::last_hash,
+            ))
+            .load(&mut conn)
+            .await
+            .map_err(from_diesel)?;
+        Ok(rows
+            .into_iter()
+            .map(|(tenant_id, last_seq, last_hash)| ChainHead {
+                tenant_id: tenant_id.map(from_db),
+                last_seq,
+                last_hash,
+            })
+            .collect())
+    }
+
+    async fn chain(
+        &self,
+        tenant: Option<Uuid>,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<Entry>, RepoError> {
+        let mut conn = self.db.get().await?;
+        let mut rows = audit_logs::table.into_boxed();
+        rows = match tenant {
+            Some(tenant) => rows.filter(audit_logs::tenant_id.eq(uid(tenant))),
+            None => rows.filter(audit_logs::tenant_id.is_null()),
+        };
+        let rows: Vec<AuditRow> = rows
+            .filter(audit_logs::seq.gt(after))
+            .order_by(audit_logs::seq.asc())
+            .limit(i64::from(limit.max(1)))
+            .select(AuditRow::as_select())
+            .load(&mut conn)
+            .await
+            .map_err(from_diesel)?;
+        Ok(rows.into_iter().map(AuditRow::into_entry).collect())
+    }
+}

@@ -1,0 +1,3 @@
+DROP TABLE audit_chains;
+DROP TABLE audit_logs;
+DROP FUNCTION castellan_audit_append_only();

@@ -1,4 +1,5 @@
-//! Per-request plumbing: request IDs, the tracing span, trailing-slash folding.
+//! Per-request plumbing: request IDs, the tracing span, the audit trail's request facts and
+//! denials, trailing-slash folding.
 
 use crate::state::AppState;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
@@ -48,7 +49,9 @@ fn fold_trailing_slash(req: &mut ServiceRequest) {
 }
 
 /// Assigns the request id, opens the request's span (with `user_id` and `tenant_id` filled
-/// in once authenticated), echoes `X-Request-ID` and logs the outcome.
+/// in once authenticated), makes the request's facts (id, client address, user agent)
+/// available to the audit trail, records every 403 there, echoes `X-Request-ID` and logs
+/// the outcome.
 pub fn request_context<S, B: 'static>(
     mut req: ServiceRequest,
     srv: &S,

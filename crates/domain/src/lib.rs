@@ -1,8 +1,9 @@
 //! # castellan-domain
 //!
 //! The pure core of Castellan, the identity and access-control service: entities, value
-//! objects, the rules that decide what is valid, and the RBAC evaluator ([`rbac`]) that
-//! decides who may do what. Nothing here does IO or needs an async runtime, so other Rust
+//! objects, the rules that decide what is valid, the RBAC evaluator ([`rbac`]) that
+//! decides who may do what, and the audit trail's masking, diff and hash-chain rules
+//! ([`audit`]). Nothing here does IO or needs an async runtime, so other Rust
 //! programs can reuse it as a plain library.
 //!
 //! ```

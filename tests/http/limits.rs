@@ -1,7 +1,7 @@
 //! Per-IP rate limits on the public routes: headers, 429 with Retry-After, refusals not
 //! counted, and the switch.
 
-use castellan_tests::{assert_error, read, Backend, Options, TestApp};
+use castellan_tests::{assert_error, read, Backend, Options, TestApp, PASSWORD};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::json;
 
@@ -103,7 +103,84 @@ async fn limits_can_be_switched_off(backend: Backend) {
     }
 }
 
+/// `POST /tenants` from the client `forwarded` says (through the test's loopback peer).
+async fn create_tenant_as(app: &TestApp, forwarded: &str) -> StatusCode {
+    let res = app
+        .api(Method::POST, "/tenants", None)
+        .header("X-Forwarded-For", forwarded)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    res.status()
+}
+
+async fn forwarded_for_counts_only_behind_a_trusted_proxy(backend: Backend) {
+    // The loopback peer is a trusted proxy: each forwarded client has its own bucket, and
+    // the audit trail and sessions record the client, not the proxy.
+    let app = TestApp::spawn_with(Options {
+        backend,
+        rate_limit: Some((true, 1, 100)),
+        trusted_proxies: vec!["127.0.0.0/8".into()],
+        ..Options::default()
+    })
+    .await;
+    assert_eq!(
+        create_tenant_as(&app, "203.0.113.7").await,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        create_tenant_as(&app, "203.0.113.7").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        create_tenant_as(&app, "198.51.100.1, 203.0.113.8").await,
+        StatusCode::BAD_REQUEST
+    );
+
+    let email = format!("fwd-{}@example.com", uuid::Uuid::new_v4().simple());
+    app.register(&email, PASSWORD).await;
+    let login = |password: &'static str| {
+        app.api(Method::POST, "/auth/login", None)
+            .header("X-Forwarded-For", "203.0.113.9")
+            .json(&json!({"email": email, "password": password}))
+            .send()
+    };
+    assert_eq!(
+        login("not-this-one").await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, body) = read(login(PASSWORD).await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let access = body["data"]["access"].as_str().unwrap().to_string();
+    let (_, sessions) = app.call(Method::GET, "/auth/sessions", &access, None).await;
+    assert_eq!(sessions["data"][0]["ip"], "203.0.113.9", "{sessions}");
+    app.seed_demo().await;
+    let admin = app.demo_login("admin").await;
+    let (_, body) = app
+        .call(
+            Method::GET,
+            "/audit-logs?action=auth.login&outcome=failure",
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(body["data"][0]["ip"], "203.0.113.9", "{body}");
+
+    // Without trusted proxies the header is ignored: everyone behind it shares one bucket.
+    let app = limited(backend, 1, 100).await;
+    assert_eq!(
+        create_tenant_as(&app, "203.0.113.7").await,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        create_tenant_as(&app, "203.0.113.8").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
 both!(
+    forwarded_for_counts_only_behind_a_trusted_proxy,
     tenant_creation_is_limited_per_ip,
     invitation_accepts_are_limited_per_ip,
     limits_can_be_switched_off

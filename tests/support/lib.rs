@@ -65,6 +65,8 @@ pub struct Options {
     /// `[rate_limit]`: enabled, tenants per hour, invitation accepts per hour (default:
     /// on, but high enough that tests creating many tenants are not limited).
     pub rate_limit: Option<(bool, u32, u32)>,
+    /// `server.trusted_proxies`.
+    pub trusted_proxies: Vec<String>,
 }
 
 /// A running server.
@@ -113,6 +115,7 @@ impl TestApp {
             bind = "127.0.0.1:0"
             workers = 1
             shutdown_timeout_secs = 2
+            trusted_proxies = {proxies:?}
             [database]
             url = "{database_url}"
             max_connections = 4
@@ -130,6 +133,7 @@ impl TestApp {
             prefix = uuid::Uuid::new_v4().simple(),
             key = dir.path().join("signing.key").display(),
             extra = options.extra_toml,
+            proxies = options.trusted_proxies,
         );
         let settings = Settings::defaults_with(&toml).unwrap();
         let app = Application::build(&settings).await.unwrap();

@@ -229,7 +229,7 @@ fn bearer_token(req: &HttpRequest) -> Option<String> {
 /// Where the request came from.
 pub fn client_info(req: &HttpRequest) -> ClientInfo {
     ClientInfo {
-        ip: req.peer_addr().map(|addr| addr.ip().to_string()),
+        ip: crate::client_ip::of(req).map(|ip| ip.to_string()),
         user_agent: req
             .headers()
             .get(header::USER_AGENT)

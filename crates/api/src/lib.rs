@@ -4,6 +4,7 @@
 //! envelope, the one mapping from application errors to HTTP statuses, request IDs and
 //! per-request tracing spans, and the OpenAPI document.
 
+pub mod client_ip;
 pub mod dto;
 pub mod envelope;
 pub mod error;

@@ -1,6 +1,7 @@
 //! Per-request plumbing: request IDs, the tracing span, the audit trail's request facts and
 //! denials, trailing-slash folding.
 
+use crate::client_ip;
 use crate::state::AppState;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -76,16 +77,21 @@ where
         user_id = tracing::field::Empty,
         tenant_id = tracing::field::Empty,
     );
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let proxies = state
+        .as_ref()
+        .map(|s| s.trusted_proxies.clone())
+        .unwrap_or_default();
+    let client = client_ip::resolve(&req, &proxies);
     let facts = RequestFacts {
         request_id: Some(request_id.clone()),
-        ip: req.peer_addr().map(|addr| addr.ip().to_string()),
+        ip: client.map(|ip| ip.to_string()),
         user_agent: req
             .headers()
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(512).collect()),
     };
-    let state = req.app_data::<web::Data<AppState>>().cloned();
     let started = Instant::now();
     // Each request runs as its own task: when a client disconnects, actix drops the
     // response future, but the work (storage calls included) still runs to its end, so

@@ -45,9 +45,8 @@ pub async fn limit(
         return Ok(None);
     };
     let quota = quota(limits);
-    let ip = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
+    let ip = crate::client_ip::of(req)
+        .map(|ip| ip.to_string())
         .unwrap_or_default();
     let decision = limits
         .limiter

@@ -30,6 +30,8 @@ pub struct AppState {
     pub outbox: Option<Arc<dyn Outbox>>,
     /// Rate limits (`None` when `rate_limit.enabled` is off).
     pub rate_limits: Option<crate::rate_limit::RateLimits>,
+    /// Proxies whose `X-Forwarded-For` hop names the client (`server.trusted_proxies`).
+    pub trusted_proxies: crate::client_ip::TrustedProxies,
     /// Version string reported by `/health`.
     pub version: &'static str,
 }

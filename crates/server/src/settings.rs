@@ -1,6 +1,7 @@
 //! Layered configuration: `config/default.toml` (compiled in) → the file named by
 //! `CASTELLAN_CONFIG` → `CASTELLAN__SECTION__KEY` environment variables.
 
+use castellan_api::client_ip::TrustedProxies;
 use figment::providers::{Env, Format, Toml};
 use figment::Figment;
 use serde::Deserialize;
@@ -35,6 +36,8 @@ pub struct ServerSettings {
     pub shutdown_timeout_secs: u64,
     /// Worker threads (0 = per core).
     pub workers: usize,
+    /// CIDRs (or addresses) of proxies whose `X-Forwarded-For` hop names the client.
+    pub trusted_proxies: Vec<String>,
 }
 
 /// `[database]`.
@@ -216,6 +219,16 @@ impl Settings {
             })
     }
 
+    /// The parsed `server.trusted_proxies`.
+    pub fn trusted_proxies(&self) -> Result<TrustedProxies, SettingsError> {
+        TrustedProxies::parse(&self.server.trusted_proxies).map_err(|message| {
+            SettingsError::Invalid {
+                key: "server.trusted_proxies",
+                message,
+            }
+        })
+    }
+
     fn validate(&self) -> Result<(), SettingsError> {
         let invalid = |key, message: &str| {
             Err(SettingsError::Invalid {
@@ -224,6 +237,7 @@ impl Settings {
             })
         };
         self.bind_addr()?;
+        self.trusted_proxies()?;
         let database = self.database.url.trim();
         let known = ["sqlite://", "postgres://", "postgresql://"];
         if !known.iter().any(|scheme| database.starts_with(scheme)) {

@@ -376,6 +376,7 @@ impl Application {
             audit: services.audit,
             outbox: services.outbox,
             rate_limits: services.rate_limits,
+            trusted_proxies: settings.trusted_proxies()?,
             version: env!("CARGO_PKG_VERSION"),
         };
         let listener = TcpListener::bind(settings.bind_addr()?).map_err(StartupError::Bind)?;

@@ -223,6 +223,15 @@ fn unparsable_bind_address_fails_startup_naming_the_key() {
 }
 
 #[test]
+fn malformed_trusted_proxy_fails_startup_naming_the_key() {
+    assert_config_rejected(
+        "CASTELLAN__SERVER__TRUSTED_PROXIES",
+        "[10.0.0.0/8, ten]",
+        "server.trusted_proxies",
+    );
+}
+
+#[test]
 fn non_numeric_ttl_fails_startup_naming_the_key() {
     assert_config_rejected(
         "CASTELLAN__AUTH__ACCESS_TTL_SECS",

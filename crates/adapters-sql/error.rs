@@ -32,7 +32,12 @@ fn conflict_subject(info: &dyn DatabaseErrorInformation) -> String {
 pub(crate) fn from_diesel(err: DieselError) -> RepoError {
     match err {
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-            RepoError::Conflict(conflict_subject(info.as_ref()))
+            match conflict_subject(info.as_ref()) {
+                // The audit trail's own keys never collide unless chaining is broken: that
+                // is a fault to report (500), not a conflict for the client to resolve.
+                subject if subject.starts_with("audit_") => RepoError::Other(subject),
+                subject => RepoError::Conflict(subject),
+            }
         }
         DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
             RepoError::Unavailable(info.message().to_string())

@@ -684,8 +684,12 @@ pub async fn audited_writes_are_atomic(
         id: create.id,
         ..event("article.create", DEFAULT).target("article", doomed.id)
     };
+    // A fault, not a conflict the client could resolve.
     assert!(
-        articles.insert(&doomed, &reused_id).await.is_err(),
+        matches!(
+            articles.insert(&doomed, &reused_id).await,
+            Err(RepoError::Other(_))
+        ),
         "an entry id can be stored once only"
     );
     assert!(

@@ -1,7 +1,8 @@
 //! Real failures: a killed Redis and an unreachable PostgreSQL.
 
 use castellan_tests::{
-    assert_error, assert_has_error, read, Backend, Options, TestApp, ThrowawayRedis, PASSWORD,
+    assert_error, assert_has_error, read, Backend, Options, TestApp, ThrowawayPostgres,
+    ThrowawayRedis, PASSWORD,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -138,6 +139,55 @@ async fn database_down_is_503() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body["data"]["checks"]["database"]["status"], "down");
     assert_has_error(&body, "service_unavailable", Some("database"));
+}
+
+#[tokio::test]
+async fn database_restart_is_503_then_recovers() {
+    // A PostgreSQL of our own, stopped and started for real under a running server.
+    let pg = ThrowawayPostgres::start();
+    let app = TestApp::spawn_with(Options {
+        database_url: Some(pg.url()),
+        ..Default::default()
+    })
+    .await;
+    let (_, tokens) = app.user().await;
+    assert_eq!(app.me_status(&tokens.access).await, StatusCode::OK);
+
+    pg.stop();
+    let started = Instant::now();
+    let res = app
+        .api(Method::GET, "/auth/me", Some(&tokens.access))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = read(res).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_error(&body, "service_unavailable", Some("database"));
+    assert!(started.elapsed() < Duration::from_secs(3));
+
+    // Back again: the pool drops its dead connections and requests succeed, no restart.
+    pg.restart();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let status = app.me_status(&tokens.access).await;
+        if status == StatusCode::OK {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still {status} after the restart"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (status, _) = app
+        .call(
+            Method::POST,
+            "/articles",
+            &tokens.access,
+            Some(json!({"title": "after"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
 }
 
 #[tokio::test]

@@ -410,6 +410,124 @@ impl Drop for ThrowawayRedis {
     }
 }
 
+/// A throwaway PostgreSQL cluster (`initdb` + `pg_ctl`) on a free port, for the real
+/// failure of a database that stops and comes back; removed on drop. PostgreSQL refuses to
+/// run as root, so as root it runs as the `postgres` system user.
+#[derive(Debug)]
+pub struct ThrowawayPostgres {
+    /// Its port.
+    pub port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl ThrowawayPostgres {
+    /// Creates a cluster (trust auth, superuser `postgres`) and starts it.
+    pub fn start() -> ThrowawayPostgres {
+        let dir = tempfile::tempdir().unwrap();
+        let pg = ThrowawayPostgres {
+            port: free_port(),
+            dir,
+        };
+        let _ = Command::new("chown")
+            .args(["postgres:postgres", &pg.dir.path().display().to_string()])
+            .status();
+        pg.pg(&[
+            "initdb",
+            "-D",
+            &pg.data(),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "--no-sync",
+        ]);
+        pg.restart();
+        pg
+    }
+
+    fn data(&self) -> String {
+        self.dir.path().join("data").display().to_string()
+    }
+
+    /// Runs a PostgreSQL tool (as `postgres` when we are root); panics when it fails.
+    fn pg(&self, args: &[&str]) {
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|out| out.stdout.starts_with(b"0\n"));
+        let mut command = match root {
+            true => {
+                let mut c = Command::new("runuser");
+                c.args(["-u", "postgres", "--"]);
+                c
+            }
+            false => Command::new(args[0]),
+        };
+        let args = if root { args } else { &args[1..] };
+        let out = command
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("PostgreSQL's initdb and pg_ctl must be installed");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// The URL of its `postgres` database.
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Stops it (fast shutdown: open connections are cut).
+    pub fn stop(&self) {
+        self.pg(&["pg_ctl", "-D", &self.data(), "-m", "fast", "-w", "stop"]);
+    }
+
+    /// (Re)starts it on the same port and waits until it accepts connections.
+    pub fn restart(&self) {
+        let options = format!(
+            "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off",
+            self.port,
+            self.dir.path().display()
+        );
+        let log = self.dir.path().join("log").display().to_string();
+        self.pg(&[
+            "pg_ctl",
+            "-D",
+            &self.data(),
+            "-o",
+            &options,
+            "-l",
+            &log,
+            "-w",
+            "start",
+        ]);
+    }
+}
+
+impl Drop for ThrowawayPostgres {
+    fn drop(&mut self) {
+        let _ = Command::new("runuser")
+            .args([
+                "-u",
+                "postgres",
+                "--",
+                "pg_ctl",
+                "-D",
+                &self.data(),
+                "-m",
+                "immediate",
+                "stop",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
 /// A minimal SMTP server on a free port that accepts every message and keeps it (a real
 /// peer for the SMTP mailer, speaking just enough of RFC 5321).
 #[derive(Debug)]

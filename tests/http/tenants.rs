@@ -420,7 +420,26 @@ async fn tenants_are_isolated(backend: Backend) {
     assert_eq!(listed["meta"]["total"], 2);
 }
 
+async fn signed_in_users_may_start_a_tenant(backend: Backend) {
+    // Self-service is open to anyone, a member of another tenant included: the new tenant
+    // (and its first audit entry) is written outside the caller's own tenant.
+    let app = TestApp::spawn(backend).await;
+    let (_, member) = tenant(&app, "Home").await;
+    let email = format!("second-{}@example.com", uuid::Uuid::new_v4().simple());
+    let body = json!({"name": "Side project", "admin": {"email": email, "password": PASSWORD}});
+    let (status, created) = post_tenant(&app, Some(&member), body).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let boss = app.login(&email, PASSWORD).await.access;
+    let (status, body) = app.call(Method::GET, "/audit-logs", &boss, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["data"][body["data"].as_array().unwrap().len() - 1]["action"],
+        "tenant.create"
+    );
+}
+
 both!(
+    signed_in_users_may_start_a_tenant,
     bootstrap_and_visibility,
     bootstrap_failures_leave_nothing,
     self_service_off,

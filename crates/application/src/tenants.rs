@@ -8,6 +8,7 @@ use crate::guard::ListRequest;
 use castellan_domain::audit::{diff, Actor};
 use castellan_domain::rbac::{AccessFlags, AccessRule, Action};
 use castellan_domain::{Profile, TenantId, User, UserId};
+use castellan_ports::scope::{scoped, DataScope};
 use castellan_ports::{
     AccessRepository, Clock, ListQuery, Page, RepoError, Role, StoredRule, Tenant, TenantBootstrap,
     TenantRepository,
@@ -290,7 +291,13 @@ impl TenantService {
         let audit = event("tenant.create", actor, Some(tenant.id), now)
             .target(ELEMENT, tenant.id)
             .changes(diff(&json!({}), &after));
-        match self.tenants.bootstrap(&bootstrap, &audit).await {
+        // A new tenant lies outside whatever tenant the caller belongs to (and emails are
+        // unique across tenants): this write looks past the caller's data scope.
+        let written = scoped(
+            DataScope::System,
+            self.tenants.bootstrap(&bootstrap, &audit),
+        );
+        match written.await {
             Err(RepoError::Conflict(subject)) => {
                 let field = if subject == "email" {
                     "admin.email"

@@ -300,13 +300,16 @@ impl UserRepository for UserStore {
         })
     }
 
-    async fn purge(&self, id: UserId) -> Result<(), RepoError> {
-        let mut conn = self.db.get().await?;
-        diesel::delete(users::table.find(uid(id.0)))
-            .execute(&mut conn)
-            .await
-            .map(|_| ())
-            .map_err(from_diesel)
+    async fn purge(&self, id: UserId, audit: &Event) -> Result<(), RepoError> {
+        let change: Change<bool> = Box::new(move |conn| {
+            Box::pin(async move {
+                diesel::delete(users::table.find(uid(id.0)))
+                    .execute(conn)
+                    .await
+                    .map(|n| n > 0)
+            })
+        });
+        audited(&self.db, audit, change).await.map(|_| ())
     }
 
     async fn ping(&self) -> Result<(), RepoError> {

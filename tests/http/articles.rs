@@ -291,6 +291,22 @@ async fn demo_seed_is_idempotent_and_resets(backend: Backend) {
         4
     );
     app.login(&bystander, castellan_tests::PASSWORD).await;
+    // The reset is in the audit trail: the system removed the three demo users.
+    let (_, purged) = app
+        .call(
+            Method::GET,
+            "/audit-logs?action=user.delete&per_page=200",
+            &admin,
+            None,
+        )
+        .await;
+    let purged: Vec<&serde_json::Value> = purged["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["actor_type"] == "system" && e["metadata"]["purged"] == true)
+        .collect();
+    assert_eq!(purged.len(), 3, "{purged:#?}");
 }
 
 both!(

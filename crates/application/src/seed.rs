@@ -1,11 +1,12 @@
 //! `castellan seed --demo`: the custom-rbac seed's demo data, idempotent.
 
 use crate::audit::event;
-use crate::auth::{created_user_changes, ADMIN_ROLE};
+use crate::auth::{created_user_changes, user_snapshot, ADMIN_ROLE};
 use crate::error::AppError;
-use castellan_domain::audit::{Actor, Event};
+use castellan_domain::audit::{diff, Actor, Event};
 use castellan_domain::{Email, Profile, TenantId, User, UserId};
 use castellan_ports::{Article, ArticleRepository, Clock, PasswordHasher, UserRepository};
+use serde_json::json;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -150,7 +151,12 @@ impl DemoSeed {
                     .target("article", article.id);
                 removed += usize::from(self.articles.delete(article.id, &audit).await?);
             }
-            self.users.purge(user.id).await?;
+            let audit = self
+                .event("user.delete", user.tenant_id.0)
+                .target("user", user.id.0)
+                .meta("purged", true)
+                .changes(diff(&user_snapshot(&user), &json!({})));
+            self.users.purge(user.id, &audit).await?;
             removed += 1;
         }
         Ok(removed)

@@ -48,7 +48,7 @@ pub trait UserRepository: Send + Sync + std::fmt::Debug {
     async fn list(&self, query: &crate::ListQuery) -> Result<crate::Page<User>, RepoError>;
     /// Removes the user for good, with their sessions and role grants (the demo seed's
     /// reset; accounts are otherwise only soft-deleted).
-    async fn purge(&self, id: UserId) -> Result<(), RepoError>;
+    async fn purge(&self, id: UserId, audit: &Event) -> Result<(), RepoError>;
     /// Whether the database answers (readiness probe).
     async fn ping(&self) -> Result<(), RepoError>;
 }

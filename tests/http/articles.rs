@@ -309,7 +309,43 @@ async fn demo_seed_is_idempotent_and_resets(backend: Backend) {
     assert_eq!(purged.len(), 3, "{purged:#?}");
 }
 
+async fn title_order_is_by_code_point_on_every_database(backend: Backend) {
+    // A PostgreSQL database whose locale sorts case-insensitively ("apple" < "Banana"):
+    // ordering must still be the same as on SQLite.
+    let database_url = match backend {
+        Backend::Production => Some(
+            castellan_tests::fresh_database_with(
+                "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'",
+            )
+            .await,
+        ),
+        Backend::Embedded => None,
+    };
+    let app = TestApp::spawn_with(castellan_tests::Options {
+        backend,
+        database_url,
+        ..Default::default()
+    })
+    .await;
+    app.seed_demo().await;
+    let admin = app.demo_login("admin").await;
+    for title in ["cherry", "apple", "Banana", "Äpfel"] {
+        let body = json!({"title": format!("zz {title}")});
+        app.call(Method::POST, "/articles", &admin, Some(body))
+            .await;
+    }
+    let (_, body) = list(&app, &admin, "?search=zz&ordering=title").await;
+    let titles: Vec<&str> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["zz Banana", "zz apple", "zz cherry", "zz Äpfel"]);
+}
+
 both!(
+    title_order_is_by_code_point_on_every_database,
     demo_seed_is_idempotent_and_resets,
     demo_matrix,
     lists_filter_search_order_and_page,

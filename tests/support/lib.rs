@@ -31,10 +31,16 @@ pub fn free_port() -> u16 {
 
 /// Creates an empty database; returns its URL.
 pub async fn fresh_database() -> String {
+    fresh_database_with("").await
+}
+
+/// Creates an empty database with `options` (the tail of `CREATE DATABASE`, e.g. a
+/// locale); returns its URL.
+pub async fn fresh_database_with(options: &str) -> String {
     let admin = pg_admin_url();
     let name = format!("castellan_t_{}", uuid::Uuid::new_v4().simple());
     let mut conn = AsyncPgConnection::establish(&admin).await.unwrap();
-    diesel::sql_query(format!("CREATE DATABASE {name}"))
+    diesel::sql_query(format!("CREATE DATABASE {name} {options}"))
         .execute(&mut conn)
         .await
         .unwrap();

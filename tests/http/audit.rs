@@ -59,6 +59,23 @@ async fn entry_for(app: &TestApp, reader: &str, rid: &str) -> Value {
     found.into_iter().next().unwrap()
 }
 
+/// Sends `method path` as `token` (with `body`) under a fresh `X-Request-ID`, asserts the
+/// response `status`, and returns the response body and the one audit entry the request
+/// produced, as `reader` lists it.
+async fn audited(
+    app: &TestApp,
+    reader: &str,
+    (method, path): (Method, &str),
+    token: Option<&str>,
+    body: Option<Value>,
+    status: StatusCode,
+) -> (Value, Value) {
+    let rid = rid();
+    let (got, response) = send(app, method, path, token, body, &rid).await;
+    assert_eq!(got, status, "{response}");
+    (response, entry_for(app, reader, &rid).await)
+}
+
 /// Asserts the entry's action, actor, target and outcome.
 fn assert_entry(
     entry: &Value,
@@ -82,133 +99,98 @@ async fn auth_actions_are_audited(backend: Backend) {
     app.seed_demo().await;
     let admin = app.demo_login("admin").await;
     let email = format!("audited-{}@example.com", uuid::Uuid::new_v4().simple());
+    let anonymous = ("anonymous", Value::Null);
 
     // Register: actor and target are the new user.
-    let r = rid();
     let body = json!({"email": email, "password": PASSWORD, "repeat_password": PASSWORD});
-    let (status, created) = send(&app, Method::POST, "/auth/register", None, Some(body), &r).await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let register = (Method::POST, "/auth/register");
+    let (created, entry) = audited(
+        &app,
+        &admin,
+        register,
+        None,
+        Some(body),
+        StatusCode::CREATED,
+    )
+    .await;
     let id = created["data"]["id"].clone();
-    let entry = entry_for(&app, &admin, &r).await;
-    assert_entry(
-        &entry,
-        "auth.register",
-        ("user", id.clone()),
-        ("user", id.clone()),
-        "success",
-    );
-    assert_eq!(
-        entry["changes"]["email"],
-        json!({"before": null, "after": email})
-    );
+    let me = ("user", id.clone());
+    assert_entry(&entry, "auth.register", me.clone(), me.clone(), "success");
+    let email_change = json!({"before": null, "after": email});
+    assert_eq!(entry["changes"]["email"], email_change);
     assert_eq!(entry["user_agent"], "audit-test/1.0");
     assert_eq!(entry["ip"], "127.0.0.1");
 
     // A failed login: anonymous, the user as target, the email in metadata, no password.
-    let r = rid();
+    let login = (Method::POST, "/auth/login");
     let body = json!({"email": email, "password": "wrong-password-1"});
-    let (status, _) = send(&app, Method::POST, "/auth/login", None, Some(body), &r).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let entry = entry_for(&app, &admin, &r).await;
+    let unauthorized = StatusCode::UNAUTHORIZED;
+    let (_, entry) = audited(&app, &admin, login.clone(), None, Some(body), unauthorized).await;
     assert_entry(
         &entry,
         "auth.login",
-        ("anonymous", Value::Null),
-        ("user", id.clone()),
+        anonymous.clone(),
+        me.clone(),
         "failure",
     );
     assert_eq!(entry["metadata"]["email"], email);
     assert!(!entry.to_string().contains("wrong-password-1"), "{entry}");
 
     // An unknown email: its own chain without a tenant.
-    let r = rid();
     let body = json!({"email": "nobody@example.com", "password": "whatever-it-is"});
-    send(&app, Method::POST, "/auth/login", None, Some(body), &r).await;
-    let entry = entry_for(&app, &admin, &r).await;
+    let (_, entry) = audited(&app, &admin, login.clone(), None, Some(body), unauthorized).await;
     assert_eq!(entry["tenant_id"], Value::Null);
     assert_eq!(entry["target_type"], Value::Null);
     assert_eq!(entry["metadata"]["email"], "nobody@example.com");
 
     // Login, refresh, reuse.
-    let r = rid();
     let body = json!({"email": email, "password": PASSWORD});
-    let (status, login) = send(&app, Method::POST, "/auth/login", None, Some(body), &r).await;
-    assert_eq!(status, StatusCode::OK);
-    let tokens = Tokens::from_data(&login["data"]);
-    let entry = entry_for(&app, &admin, &r).await;
-    assert_entry(
-        &entry,
-        "auth.login",
-        ("user", id.clone()),
-        ("user", id.clone()),
-        "success",
-    );
+    let (login_body, entry) = audited(&app, &admin, login, None, Some(body), StatusCode::OK).await;
+    let tokens = Tokens::from_data(&login_body["data"]);
+    assert_entry(&entry, "auth.login", me.clone(), me.clone(), "success");
     assert!(entry["metadata"]["session_id"].is_string());
 
-    let r = rid();
+    let refresh = (Method::POST, "/auth/refresh");
     let body = json!({"refresh": tokens.refresh});
-    let (status, refreshed) = send(
+    let (_, session) = audited(
         &app,
-        Method::POST,
-        "/auth/refresh",
+        &admin,
+        refresh.clone(),
         None,
         Some(body.clone()),
-        &r,
+        StatusCode::OK,
     )
     .await;
-    assert_eq!(status, StatusCode::OK);
-    let session = entry_for(&app, &admin, &r).await;
+    let session_id = ("session", session["target_id"].clone());
     assert_entry(
         &session,
         "auth.refresh",
-        ("user", id.clone()),
-        ("session", Value::Null),
+        me.clone(),
+        session_id.clone(),
         "success",
     );
-    let r = rid();
-    let (status, _) = send(&app, Method::POST, "/auth/refresh", None, Some(body), &r).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let entry = entry_for(&app, &admin, &r).await;
-    let session_id = session["target_id"].clone();
+    let (_, entry) = audited(&app, &admin, refresh, None, Some(body), unauthorized).await;
     assert_entry(
         &entry,
         "auth.refresh_reuse",
-        ("anonymous", Value::Null),
-        ("session", session_id),
+        anonymous,
+        session_id,
         "failure",
     );
     assert!(!entry.to_string().contains(&tokens.refresh));
-    drop(refreshed);
 
     // Profile change: only the changed field, never updated_at.
     let tokens = app.login(&email, PASSWORD).await;
-    let r = rid();
+    let access = Some(tokens.access.as_str());
     let body = json!({"first_name": "Ada"});
-    let (status, _) = send(
-        &app,
-        Method::PATCH,
-        "/auth/me",
-        Some(&tokens.access),
-        Some(body),
-        &r,
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
-    let entry = entry_for(&app, &admin, &r).await;
-    assert_entry(
-        &entry,
-        "user.update",
-        ("user", id.clone()),
-        ("user", id.clone()),
-        "success",
-    );
-    assert_eq!(
-        entry["changes"],
-        json!({"first_name": {"before": "", "after": "Ada"}})
-    );
+    let patch_me = (Method::PATCH, "/auth/me");
+    let (_, entry) = audited(&app, &admin, patch_me, access, Some(body), StatusCode::OK).await;
+    assert_entry(&entry, "user.update", me.clone(), me.clone(), "success");
+    let first_name = json!({"first_name": {"before": "", "after": "Ada"}});
+    assert_eq!(entry["changes"], first_name);
 
     // Session revoke, then password change: no password or hash in the entry.
-    let other = app.login(&email, PASSWORD).await;
+    app.login(&email, PASSWORD).await;
     let (_, sessions) = app
         .call(Method::GET, "/auth/sessions", &tokens.access, None)
         .await;
@@ -219,91 +201,43 @@ async fn auth_actions_are_audited(backend: Backend) {
         .find(|s| s["current"] == false)
         .unwrap()["id"]
         .clone();
-    let r = rid();
     let path = format!("/auth/sessions/{}", other_sid.as_str().unwrap());
-    let (status, _) = send(&app, Method::DELETE, &path, Some(&tokens.access), None, &r).await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
-    let entry = entry_for(&app, &admin, &r).await;
-    assert_entry(
-        &entry,
-        "session.revoke",
-        ("user", id.clone()),
-        ("session", other_sid),
-        "success",
-    );
-    drop(other);
+    let revoke = (Method::DELETE, path.as_str());
+    let (_, entry) = audited(&app, &admin, revoke, access, None, StatusCode::NO_CONTENT).await;
+    let other = ("session", other_sid);
+    assert_entry(&entry, "session.revoke", me.clone(), other, "success");
 
     let new_password = "indigo-lighthouse-77";
-    let r = rid();
     let body = json!({"current_password": PASSWORD, "new_password": new_password, "repeat_password": new_password});
-    let (status, changed) = send(
-        &app,
-        Method::POST,
-        "/auth/password/change",
-        Some(&tokens.access),
-        Some(body),
-        &r,
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{changed}");
-    let entry = entry_for(&app, &admin, &r).await;
+    let change = (Method::POST, "/auth/password/change");
+    let (changed, entry) = audited(&app, &admin, change, access, Some(body), StatusCode::OK).await;
     assert_entry(
         &entry,
         "auth.password_change",
-        ("user", id.clone()),
-        ("user", id.clone()),
+        me.clone(),
+        me.clone(),
         "success",
     );
     let raw = entry.to_string();
     for secret in [PASSWORD, new_password, "$argon2"] {
         assert!(!raw.contains(secret), "{secret} in {raw}");
     }
-    assert_eq!(
-        entry["changes"]["password_hash"],
-        json!({"before": "***", "after": "***"})
-    );
+    let masked = json!({"before": "***", "after": "***"});
+    assert_eq!(entry["changes"]["password_hash"], masked);
 
     // Logout and logout-all.
     let tokens = Tokens::from_data(&changed["data"]);
-    let r = rid();
-    let (status, _) = send(
-        &app,
-        Method::POST,
-        "/auth/logout",
-        Some(&tokens.access),
-        None,
-        &r,
-    )
-    .await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
-    let entry = entry_for(&app, &admin, &r).await;
-    assert_entry(
-        &entry,
-        "auth.logout",
-        ("user", id.clone()),
-        ("session", Value::Null),
-        "success",
-    );
+    let logout = (Method::POST, "/auth/logout");
+    let no_content = StatusCode::NO_CONTENT;
+    let access = Some(tokens.access.as_str());
+    let (_, entry) = audited(&app, &admin, logout, access, None, no_content).await;
+    let current = ("session", Value::Null);
+    assert_entry(&entry, "auth.logout", me.clone(), current, "success");
     let tokens = app.login(&email, new_password).await;
-    let r = rid();
-    let (status, _) = send(
-        &app,
-        Method::POST,
-        "/auth/logout-all",
-        Some(&tokens.access),
-        None,
-        &r,
-    )
-    .await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
-    let entry = entry_for(&app, &admin, &r).await;
-    assert_entry(
-        &entry,
-        "auth.logout_all",
-        ("user", id.clone()),
-        ("user", id),
-        "success",
-    );
+    let logout_all = (Method::POST, "/auth/logout-all");
+    let access = Some(tokens.access.as_str());
+    let (_, entry) = audited(&app, &admin, logout_all, access, None, no_content).await;
+    assert_entry(&entry, "auth.logout_all", me.clone(), me, "success");
 }
 
 async fn admin_actions_are_audited(backend: Backend) {
@@ -311,422 +245,268 @@ async fn admin_actions_are_audited(backend: Backend) {
     app.seed_demo().await;
     let admin = app.demo_login("admin").await;
     let (_, me) = app.call(Method::GET, "/auth/me", &admin, None).await;
-    let admin_id = me["data"]["id"].clone();
-    let by_admin = ("user", admin_id.clone());
+    let by_admin = ("user", me["data"]["id"].clone());
+    let as_admin = Some(admin.as_str());
+    let (ok, created, no_content) = (StatusCode::OK, StatusCode::CREATED, StatusCode::NO_CONTENT);
 
     // Roles and rules.
-    let r = rid();
-    let (status, role) = send(
+    let body = Some(json!({"name": "Editor"}));
+    let (role, entry) = audited(
         &app,
-        Method::POST,
-        "/roles",
-        Some(&admin),
-        Some(json!({"name": "Editor"})),
-        &r,
+        &admin,
+        (Method::POST, "/roles"),
+        as_admin,
+        body,
+        created,
     )
     .await;
-    assert_eq!(status, StatusCode::CREATED, "{role}");
     let role_id = role["data"]["id"].clone();
-    let entry = entry_for(&app, &admin, &r).await;
+    let role = ("role", role_id.clone());
     assert_entry(
         &entry,
         "role.create",
         by_admin.clone(),
-        ("role", role_id.clone()),
+        role.clone(),
         "success",
     );
-    let r = rid();
-    let path = format!("/roles/{}", role_id.as_str().unwrap());
-    let (status, _) = send(
-        &app,
-        Method::PATCH,
-        &path,
-        Some(&admin),
-        Some(json!({"description": "Edits"})),
-        &r,
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
-    let entry = entry_for(&app, &admin, &r).await;
+    let role_path = format!("/roles/{}", role_id.as_str().unwrap());
+    let body = Some(json!({"description": "Edits"}));
+    let patch = (Method::PATCH, role_path.as_str());
+    let (_, entry) = audited(&app, &admin, patch, as_admin, body, ok).await;
     assert_entry(
         &entry,
         "role.update",
         by_admin.clone(),
-        ("role", role_id.clone()),
+        role.clone(),
         "success",
     );
-    assert_eq!(
-        entry["changes"],
-        json!({"description": {"before": "", "after": "Edits"}})
-    );
+    let description = json!({"description": {"before": "", "after": "Edits"}});
+    assert_eq!(entry["changes"], description);
 
-    let r = rid();
-    let body = json!({"role_id": role_id, "element": "article", "can_read_all": true});
-    let (status, rule) = send(
-        &app,
-        Method::POST,
-        "/access-rules",
-        Some(&admin),
-        Some(body),
-        &r,
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{rule}");
+    let body = Some(json!({"role_id": role_id, "element": "article", "can_read_all": true}));
+    let post = (Method::POST, "/access-rules");
+    let (rule, entry) = audited(&app, &admin, post, as_admin, body, created).await;
     let rule_id = rule["data"]["id"].clone();
+    let rule = ("access_rule", rule_id.clone());
     assert_entry(
-        &entry_for(&app, &admin, &r).await,
+        &entry,
         "access_rule.create",
         by_admin.clone(),
-        ("access_rule", rule_id.clone()),
+        rule.clone(),
         "success",
     );
-    let r = rid();
     let rule_path = format!("/access-rules/{}", rule_id.as_str().unwrap());
-    let (status, _) = send(
-        &app,
-        Method::PATCH,
-        &rule_path,
-        Some(&admin),
-        Some(json!({"can_create": true})),
-        &r,
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
-    let entry = entry_for(&app, &admin, &r).await;
+    let body = Some(json!({"can_create": true}));
+    let patch = (Method::PATCH, rule_path.as_str());
+    let (_, entry) = audited(&app, &admin, patch, as_admin, body, ok).await;
     assert_entry(
         &entry,
         "access_rule.update",
         by_admin.clone(),
-        ("access_rule", rule_id.clone()),
+        rule.clone(),
         "success",
     );
-    assert_eq!(
-        entry["changes"],
-        json!({"can_create": {"before": false, "after": true}})
-    );
+    let can_create = json!({"can_create": {"before": false, "after": true}});
+    assert_eq!(entry["changes"], can_create);
 
     // Users and grants.
     let email = format!("staff-{}@example.com", uuid::Uuid::new_v4().simple());
-    let r = rid();
-    let body = json!({"email": email, "password": PASSWORD});
-    let (status, user) = send(&app, Method::POST, "/users", Some(&admin), Some(body), &r).await;
-    assert_eq!(status, StatusCode::CREATED, "{user}");
+    let body = Some(json!({"email": email, "password": PASSWORD}));
+    let (user, entry) = audited(
+        &app,
+        &admin,
+        (Method::POST, "/users"),
+        as_admin,
+        body,
+        created,
+    )
+    .await;
     let user_id = user["data"]["id"].clone();
-    let entry = entry_for(&app, &admin, &r).await;
+    let user = ("user", user_id.clone());
     assert_entry(
         &entry,
         "user.create",
         by_admin.clone(),
-        ("user", user_id.clone()),
+        user.clone(),
         "success",
     );
     assert!(!entry.to_string().contains(PASSWORD));
 
-    let r = rid();
-    let body = json!({"user_id": user_id, "role": "Editor"});
-    let (status, grant) = send(
-        &app,
-        Method::POST,
-        "/user-roles",
-        Some(&admin),
-        Some(body),
-        &r,
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{grant}");
+    let body = Some(json!({"user_id": user_id, "role": "Editor"}));
+    let post = (Method::POST, "/user-roles");
+    let (grant, entry) = audited(&app, &admin, post, as_admin, body, created).await;
     let grant_id = grant["data"]["id"].clone();
-    let entry = entry_for(&app, &admin, &r).await;
+    let grant = ("user_role", grant_id.clone());
     assert_entry(
         &entry,
         "user_role.grant",
         by_admin.clone(),
-        ("user_role", grant_id.clone()),
+        grant.clone(),
         "success",
     );
     assert_eq!(entry["changes"]["user_id"]["after"], user_id);
-    let r = rid();
-    let path = format!("/user-roles/{}", grant_id.as_str().unwrap());
-    let (status, _) = send(&app, Method::DELETE, &path, Some(&admin), None, &r).await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
+    let grant_path = format!("/user-roles/{}", grant_id.as_str().unwrap());
+    let delete = (Method::DELETE, grant_path.as_str());
+    let (_, entry) = audited(&app, &admin, delete, as_admin, None, no_content).await;
     assert_entry(
-        &entry_for(&app, &admin, &r).await,
+        &entry,
         "user_role.revoke",
         by_admin.clone(),
-        ("user_role", grant_id),
+        grant,
         "success",
     );
 
     let user_path = format!("/users/{}", user_id.as_str().unwrap());
-    let r = rid();
-    let (status, _) = send(
-        &app,
-        Method::PATCH,
-        &user_path,
-        Some(&admin),
-        Some(json!({"is_active": false})),
-        &r,
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
-    let entry = entry_for(&app, &admin, &r).await;
+    let body = Some(json!({"is_active": false}));
+    let patch = (Method::PATCH, user_path.as_str());
+    let (_, entry) = audited(&app, &admin, patch, as_admin, body, ok).await;
     assert_entry(
         &entry,
         "user.update",
         by_admin.clone(),
-        ("user", user_id.clone()),
+        user.clone(),
         "success",
     );
-    assert_eq!(
-        entry["changes"],
-        json!({"is_active": {"before": true, "after": false}})
-    );
-    let r = rid();
-    let (status, _) = send(&app, Method::DELETE, &user_path, Some(&admin), None, &r).await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
-    assert_entry(
-        &entry_for(&app, &admin, &r).await,
-        "user.delete",
-        by_admin.clone(),
-        ("user", user_id),
-        "success",
-    );
+    let deactivated = json!({"is_active": {"before": true, "after": false}});
+    assert_eq!(entry["changes"], deactivated);
+    let delete = (Method::DELETE, user_path.as_str());
+    let (_, entry) = audited(&app, &admin, delete, as_admin, None, no_content).await;
+    assert_entry(&entry, "user.delete", by_admin.clone(), user, "success");
 
-    let r = rid();
-    let (status, _) = send(&app, Method::DELETE, &rule_path, Some(&admin), None, &r).await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
-    assert_entry(
-        &entry_for(&app, &admin, &r).await,
-        "access_rule.delete",
-        by_admin.clone(),
-        ("access_rule", rule_id),
-        "success",
-    );
-    let r = rid();
-    let path = format!("/roles/{}", role_id.as_str().unwrap());
-    let (status, _) = send(&app, Method::DELETE, &path, Some(&admin), None, &r).await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
-    let entry = entry_for(&app, &admin, &r).await;
+    let delete = (Method::DELETE, rule_path.as_str());
+    let (_, entry) = audited(&app, &admin, delete, as_admin, None, no_content).await;
     assert_entry(
         &entry,
-        "role.delete",
-        by_admin,
-        ("role", role_id),
+        "access_rule.delete",
+        by_admin.clone(),
+        rule,
         "success",
     );
-    assert_eq!(
-        entry["changes"]["name"],
-        json!({"before": "Editor", "after": null})
-    );
+    let delete = (Method::DELETE, role_path.as_str());
+    let (_, entry) = audited(&app, &admin, delete, as_admin, None, no_content).await;
+    assert_entry(&entry, "role.delete", by_admin, role, "success");
+    let name = json!({"before": "Editor", "after": null});
+    assert_eq!(entry["changes"]["name"], name);
 
     // A failed change records nothing: a duplicate role name is a 409 without an entry.
     let r = rid();
-    let (status, _) = send(
-        &app,
-        Method::POST,
-        "/roles",
-        Some(&admin),
-        Some(json!({"name": "User"})),
-        &r,
-    )
-    .await;
+    let body = Some(json!({"name": "User"}));
+    let (status, _) = send(&app, Method::POST, "/roles", as_admin, body, &r).await;
     assert_eq!(status, StatusCode::CONFLICT);
-    assert!(entries(&app, &admin, "")
-        .await
-        .iter()
-        .all(|e| e["request_id"] != r));
+    let recorded = entries(&app, &admin, "").await;
+    assert!(recorded.iter().all(|e| e["request_id"] != r));
 }
 
 async fn tenant_invitation_and_article_actions_are_audited(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     app.seed_demo().await;
     let admin = app.demo_login("admin").await;
+    let (ok, created, no_content) = (StatusCode::OK, StatusCode::CREATED, StatusCode::NO_CONTENT);
 
     // A self-service tenant: anonymous actor; its chain starts with its creation.
-    let r = rid();
     let admin_email = format!("boss-{}@example.com", uuid::Uuid::new_v4().simple());
     let body = json!({"name": "Acme", "admin": {"email": admin_email, "password": PASSWORD}});
-    let (status, created) = send(&app, Method::POST, "/tenants", None, Some(body), &r).await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    let tenant_id = created["data"]["tenant"]["id"].clone();
-    let entry = entry_for(&app, &admin, &r).await;
+    let post = (Method::POST, "/tenants");
+    let (tenant, entry) = audited(&app, &admin, post, None, Some(body), created).await;
+    let tenant_id = tenant["data"]["tenant"]["id"].clone();
+    let tenant = ("tenant", tenant_id.clone());
+    let anonymous = ("anonymous", Value::Null);
     assert_entry(
         &entry,
         "tenant.create",
-        ("anonymous", Value::Null),
-        ("tenant", tenant_id.clone()),
+        anonymous,
+        tenant.clone(),
         "success",
     );
     assert_eq!(
-        (entry["seq"].clone(), entry["tenant_id"].clone()),
-        (json!(1), tenant_id.clone())
+        (&entry["seq"], &entry["tenant_id"]),
+        (&json!(1), &tenant_id)
     );
     assert!(!entry.to_string().contains(PASSWORD));
 
     let boss = app.login(&admin_email, PASSWORD).await.access;
+    let as_boss = Some(boss.as_str());
     let (_, me) = app.call(Method::GET, "/auth/me", &boss, None).await;
     let by_boss = ("user", me["data"]["id"].clone());
     let tenant_path = format!("/tenants/{}", tenant_id.as_str().unwrap());
-    let r = rid();
-    let (status, _) = send(
-        &app,
-        Method::PATCH,
-        &tenant_path,
-        Some(&boss),
-        Some(json!({"name": "Acme Ltd"})),
-        &r,
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
-    let entry = entry_for(&app, &boss, &r).await;
-    assert_entry(
-        &entry,
-        "tenant.update",
-        by_boss.clone(),
-        ("tenant", tenant_id.clone()),
-        "success",
-    );
-    assert_eq!(
-        entry["changes"],
-        json!({"name": {"before": "Acme", "after": "Acme Ltd"}})
-    );
+    let body = Some(json!({"name": "Acme Ltd"}));
+    let patch = (Method::PATCH, tenant_path.as_str());
+    let (_, entry) = audited(&app, &boss, patch, as_boss, body, ok).await;
+    assert_entry(&entry, "tenant.update", by_boss.clone(), tenant, "success");
+    let renamed = json!({"name": {"before": "Acme", "after": "Acme Ltd"}});
+    assert_eq!(entry["changes"], renamed);
 
     // Invitations: create, revoke, accept (the token never recorded).
-    let invite = |email: String| json!({"email": email, "role": "User"});
-    let path = format!("{tenant_path}/invitations");
-    let r = rid();
-    let (status, first) = send(
-        &app,
-        Method::POST,
-        &path,
-        Some(&boss),
-        Some(invite(format!(
-            "a-{}@example.com",
-            uuid::Uuid::new_v4().simple()
-        ))),
-        &r,
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{first}");
-    let entry = entry_for(&app, &boss, &r).await;
+    let invite = || {
+        let email = format!("invited-{}@example.com", uuid::Uuid::new_v4().simple());
+        Some(json!({"email": email, "role": "User"}))
+    };
+    let invitations = format!("{tenant_path}/invitations");
+    let post = (Method::POST, invitations.as_str());
+    let (first, entry) = audited(&app, &boss, post.clone(), as_boss, invite(), created).await;
+    let first_id = first["data"]["id"].clone();
+    let invitation = ("invitation", first_id.clone());
     assert_entry(
         &entry,
         "invitation.create",
         by_boss.clone(),
-        ("invitation", first["data"]["id"].clone()),
+        invitation.clone(),
         "success",
     );
-    assert!(!entry
-        .to_string()
-        .contains(first["data"]["token"].as_str().unwrap()));
-    let r = rid();
-    let revoke = format!("/invitations/{}", first["data"]["id"].as_str().unwrap());
-    let (status, _) = send(&app, Method::DELETE, &revoke, Some(&boss), None, &r).await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
-    let entry = entry_for(&app, &boss, &r).await;
+    let token = first["data"]["token"].as_str().unwrap();
+    assert!(!entry.to_string().contains(token));
+    let revoke_path = format!("/invitations/{}", first_id.as_str().unwrap());
+    let delete = (Method::DELETE, revoke_path.as_str());
+    let (_, entry) = audited(&app, &boss, delete, as_boss, None, no_content).await;
     assert_entry(
         &entry,
         "invitation.revoke",
         by_boss.clone(),
-        ("invitation", first["data"]["id"].clone()),
+        invitation,
         "success",
     );
-    assert_eq!(
-        entry["changes"],
-        json!({"status": {"before": "pending", "after": "revoked"}})
-    );
+    let revoked = json!({"status": {"before": "pending", "after": "revoked"}});
+    assert_eq!(entry["changes"], revoked);
 
-    let (_, second) = app
-        .call(
-            Method::POST,
-            &path,
-            &boss,
-            Some(invite(format!(
-                "b-{}@example.com",
-                uuid::Uuid::new_v4().simple()
-            ))),
-        )
-        .await;
-    let r = rid();
+    let (_, second) = send(&app, Method::POST, &invitations, as_boss, invite(), &rid()).await;
     let body = json!({"token": second["data"]["token"], "password": PASSWORD, "repeat_password": PASSWORD});
-    let (status, accepted) = send(
-        &app,
-        Method::POST,
-        "/invitations/accept",
-        None,
-        Some(body),
-        &r,
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{accepted}");
-    let newcomer = accepted["data"]["user"]["id"].clone();
-    let entry = entry_for(&app, &boss, &r).await;
-    assert_entry(
-        &entry,
-        "invitation.accept",
-        ("user", newcomer),
-        ("invitation", second["data"]["id"].clone()),
-        "success",
-    );
+    let accept = (Method::POST, "/invitations/accept");
+    let (accepted, entry) = audited(&app, &boss, accept, None, Some(body), created).await;
+    let newcomer = ("user", accepted["data"]["user"]["id"].clone());
+    let invitation = ("invitation", second["data"]["id"].clone());
+    assert_entry(&entry, "invitation.accept", newcomer, invitation, "success");
 
     // Articles: create, update (only the changed field), delete.
-    let r = rid();
-    let (status, article) = send(
-        &app,
-        Method::POST,
-        "/articles",
-        Some(&boss),
-        Some(json!({"title": "Draft", "content": "Body"})),
-        &r,
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{article}");
+    let body = Some(json!({"title": "Draft", "content": "Body"}));
+    let post = (Method::POST, "/articles");
+    let (article, entry) = audited(&app, &boss, post, as_boss, body, created).await;
     let article_id = article["data"]["id"].clone();
-    let entry = entry_for(&app, &boss, &r).await;
+    let article = ("article", article_id.clone());
     assert_entry(
         &entry,
         "article.create",
         by_boss.clone(),
-        ("article", article_id.clone()),
+        article.clone(),
         "success",
     );
-    assert_eq!(
-        entry["changes"]["title"],
-        json!({"before": null, "after": "Draft"})
-    );
+    let title = json!({"before": null, "after": "Draft"});
+    assert_eq!(entry["changes"]["title"], title);
     let article_path = format!("/articles/{}", article_id.as_str().unwrap());
-    let r = rid();
-    let (status, _) = send(
-        &app,
-        Method::PATCH,
-        &article_path,
-        Some(&boss),
-        Some(json!({"title": "Final"})),
-        &r,
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
-    let entry = entry_for(&app, &boss, &r).await;
+    let body = Some(json!({"title": "Final"}));
+    let patch = (Method::PATCH, article_path.as_str());
+    let (_, entry) = audited(&app, &boss, patch, as_boss, body, ok).await;
     assert_entry(
         &entry,
         "article.update",
         by_boss.clone(),
-        ("article", article_id.clone()),
+        article.clone(),
         "success",
     );
-    assert_eq!(
-        entry["changes"],
-        json!({"title": {"before": "Draft", "after": "Final"}})
-    );
-    let r = rid();
-    let (status, _) = send(&app, Method::DELETE, &article_path, Some(&boss), None, &r).await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
-    assert_entry(
-        &entry_for(&app, &boss, &r).await,
-        "article.delete",
-        by_boss,
-        ("article", article_id),
-        "success",
-    );
+    let retitled = json!({"title": {"before": "Draft", "after": "Final"}});
+    assert_eq!(entry["changes"], retitled);
+    let delete = (Method::DELETE, article_path.as_str());
+    let (_, entry) = audited(&app, &boss, delete, as_boss, None, no_content).await;
+    assert_entry(&entry, "article.delete", by_boss, article, "success");
 
     // The tenant admin sees only its tenant's entries; the superuser sees both tenants.
     let own = entries(&app, &boss, "").await;
@@ -734,22 +514,18 @@ async fn tenant_invitation_and_article_actions_are_audited(backend: Backend) {
     assert!(own.iter().all(|e| e["tenant_id"] == tenant_id));
     let all = entries(&app, &admin, "").await;
     assert!(all.iter().any(|e| e["tenant_id"] != tenant_id));
+    let only_acme = format!("tenant_id={}", tenant_id.as_str().unwrap());
     let (status, body) = app
         .call(
             Method::GET,
-            &format!("/audit-logs?tenant_id={}", tenant_id.as_str().unwrap()),
+            &format!("/audit-logs?{only_acme}"),
             &boss,
             None,
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_error(&body, "validation_error", Some("tenant_id"));
-    let filtered = entries(
-        &app,
-        &admin,
-        &format!("&tenant_id={}", tenant_id.as_str().unwrap()),
-    )
-    .await;
+    let filtered = entries(&app, &admin, &format!("&{only_acme}")).await;
     assert_eq!(filtered.len(), own.len());
 }
 
@@ -758,59 +534,45 @@ async fn every_denial_is_audited(backend: Backend) {
     app.seed_demo().await;
     let admin = app.demo_login("admin").await;
     let guest = app.demo_login("guest").await;
+    let as_guest = Some(guest.as_str());
     let (_, me) = app.call(Method::GET, "/auth/me", &guest, None).await;
-    let guest_id = me["data"]["id"].clone();
+    let by_guest = ("user", me["data"]["id"].clone());
+    let forbidden = StatusCode::FORBIDDEN;
 
     // Guests may read articles but not create or delete them.
-    let r = rid();
-    let (status, _) = send(
-        &app,
-        Method::POST,
-        "/articles",
-        Some(&guest),
-        Some(json!({"title": "x"})),
-        &r,
-    )
-    .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    let entry = entry_for(&app, &admin, &r).await;
+    let body = Some(json!({"title": "x"}));
+    let post = (Method::POST, "/articles");
+    let (_, entry) = audited(&app, &admin, post, as_guest, body, forbidden).await;
+    let any_article = ("article", Value::Null);
     assert_entry(
         &entry,
         "article.create",
-        ("user", guest_id.clone()),
-        ("article", Value::Null),
+        by_guest.clone(),
+        any_article,
         "denied",
     );
     assert_eq!(entry["metadata"]["element"], "article");
     assert_eq!(entry["metadata"]["action"], "create");
 
     let (_, list) = app.call(Method::GET, "/articles", &guest, None).await;
-    let article = list["data"][0]["id"].clone();
-    let r = rid();
-    let path = format!("/articles/{}", article.as_str().unwrap());
-    let (status, _) = send(&app, Method::DELETE, &path, Some(&guest), None, &r).await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    let entry = entry_for(&app, &admin, &r).await;
+    let article_id = list["data"][0]["id"].clone();
+    let path = format!("/articles/{}", article_id.as_str().unwrap());
+    let delete = (Method::DELETE, path.as_str());
+    let (_, entry) = audited(&app, &admin, delete, as_guest, None, forbidden).await;
+    let article = ("article", article_id);
     assert_entry(
         &entry,
         "article.delete",
-        ("user", guest_id.clone()),
-        ("article", article),
+        by_guest.clone(),
+        article,
         "denied",
     );
 
     // No rule at all on the element: the audit log itself.
-    let r = rid();
-    let (status, _) = send(&app, Method::GET, "/audit-logs", Some(&guest), None, &r).await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    let entry = entry_for(&app, &admin, &r).await;
-    assert_entry(
-        &entry,
-        "audit_log.read",
-        ("user", guest_id),
-        ("audit_log", Value::Null),
-        "denied",
-    );
+    let get = (Method::GET, "/audit-logs");
+    let (_, entry) = audited(&app, &admin, get, as_guest, None, forbidden).await;
+    let log = ("audit_log", Value::Null);
+    assert_entry(&entry, "audit_log.read", by_guest, log, "denied");
     let denied = entries(&app, &admin, "&outcome=denied").await;
     assert_eq!(denied.len(), 3, "{denied:#?}");
 }
@@ -859,6 +621,35 @@ async fn cursor_pages_filters_and_export(backend: Backend) {
     assert_eq!(seen, sorted, "newest first, each once");
 
     // Filters narrow; bad values are 400 on the parameter.
+    let (_, me) = app.call(Method::GET, "/auth/me", &admin, None).await;
+    let admin_id = me["data"]["id"].as_str().unwrap().to_string();
+    let mine = entries(
+        &app,
+        &admin,
+        &format!("&action=article.create&actor_id={admin_id}"),
+    )
+    .await;
+    assert_eq!(mine.len(), 7, "the seed's articles are the system's");
+    let target = mine[0]["target_id"].as_str().unwrap();
+    let one = entries(
+        &app,
+        &admin,
+        &format!("&target_type=article&target_id={target}"),
+    )
+    .await;
+    assert_eq!(one.len(), 1, "{one:#?}");
+    let until = before.to_rfc3339().replace('+', "%2B");
+    let earlier = entries(
+        &app,
+        &admin,
+        &format!("&action=article.create&until={until}"),
+    )
+    .await;
+    assert!(
+        earlier.iter().all(|e| e["actor_type"] == "system"),
+        "{earlier:#?}"
+    );
+    assert_eq!(earlier.len(), 4, "the seed's four articles");
     assert!(entries(&app, &admin, "&outcome=failure").await.is_empty());
     assert!(entries(&app, &admin, "&since=2999-01-01T00:00:00Z")
         .await

@@ -67,6 +67,14 @@ pub fn uuid_param(query: &QueryMap, name: &str) -> Result<Option<Uuid>, ApiError
     }
 }
 
+/// An optional text parameter, trimmed; empty counts as absent.
+pub fn text_param(query: &QueryMap, name: &str) -> Option<String> {
+    query
+        .get(name)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
 /// `?per_page=` (1–200, default 50).
 pub fn per_page(query: &QueryMap) -> Result<u32, ApiError> {
     number(query, "per_page", DEFAULT_PER_PAGE, (1, MAX_PER_PAGE))
@@ -82,10 +90,7 @@ pub fn list_request(
         page: number(query, "page", 1, (1, u32::MAX))?,
         per_page: per_page(query)?,
         ordering: ordering(query, orderable, default_ordering)?,
-        search: query
-            .get("search")
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty()),
+        search: text_param(query, "search"),
         owner_id: uuid_param(query, "owner_id")?,
         tenant_id: uuid_param(query, "tenant_id")?,
     })

@@ -78,11 +78,10 @@ where
         tenant_id = tracing::field::Empty,
     );
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let proxies = state
-        .as_ref()
-        .map(|s| s.trusted_proxies.clone())
-        .unwrap_or_default();
-    let client = client_ip::resolve(&req, &proxies);
+    let client = match &state {
+        Some(state) => client_ip::resolve(&req, &state.trusted_proxies),
+        None => client_ip::resolve(&req, &client_ip::TrustedProxies::default()),
+    };
     let facts = RequestFacts {
         request_id: Some(request_id.clone()),
         ip: client.map(|ip| ip.to_string()),

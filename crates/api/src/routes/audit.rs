@@ -5,7 +5,7 @@ use crate::dto::{AuditEntryDto, AuditVerificationDto};
 use crate::envelope::{ok, ok_cursor_page, CursorMeta, Envelope, ErrorEnvelope, ListEnvelope};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Auth;
-use crate::list::{per_page, uuid_param, QueryMap};
+use crate::list::{per_page, text_param as text, uuid_param, QueryMap};
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::web::{self, Bytes};
@@ -19,14 +19,6 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/audit-logs").route(web::get().to(list)))
         .service(resource("/audit-logs/export").route(web::get().to(export)))
         .service(resource("/audit-logs/verify").route(web::get().to(verify)));
-}
-
-/// An optional text filter.
-fn text(query: &QueryMap, name: &str) -> Option<String> {
-    query
-        .get(name)
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
 }
 
 /// An optional RFC 3339 time.

@@ -158,6 +158,58 @@ async fn rule_admin_and_conflicts(backend: Backend) {
         body["data"]["can_update_all"], false,
         "PUT replaces every flag"
     );
+    // A client that read the rule may send its whole representation back with PUT.
+    let (_, read_back) = app
+        .call(
+            Method::GET,
+            &format!("/access-rules/{rule_id}"),
+            &admin,
+            None,
+        )
+        .await;
+    let mut full = read_back["data"].clone();
+    full["can_delete_own"] = json!(true);
+    let (status, body) = app
+        .call(
+            Method::PUT,
+            &format!("/access-rules/{rule_id}"),
+            &admin,
+            Some(full.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["can_delete_own"], true);
+    assert_eq!(body["data"]["element"], full["element"]);
+    // ... but not move the rule: a different role or element is a 400 on each field.
+    let mut moved = full.clone();
+    let other = match full["element"] == "task" {
+        true => "project",
+        false => "task",
+    };
+    moved["element"] = json!(other);
+    moved["role_id"] = json!(uuid::Uuid::now_v7());
+    let (status, body) = app
+        .call(
+            Method::PUT,
+            &format!("/access-rules/{rule_id}"),
+            &admin,
+            Some(moved),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_error(&body, "validation_error", Some("element"));
+    assert_error(&body, "validation_error", Some("role_id"));
+    let (status, body) = app
+        .call(
+            Method::PATCH,
+            &format!("/access-rules/{rule_id}"),
+            &admin,
+            Some(json!({"role": "Guest"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_error(&body, "validation_error", Some("role"));
+
     let (_, listed) = app.call(Method::GET, "/access-rules", &admin, None).await;
     assert!(listed["data"]
         .as_array()
@@ -565,7 +617,7 @@ async fn check_agrees_with_the_routes(backend: Backend) {
     }
 }
 
-both!(
+every_config!(
     catalog_and_permissions,
     rule_admin_and_conflicts,
     grants_take_effect_on_the_next_request,

@@ -312,14 +312,14 @@ async fn demo_seed_is_idempotent_and_resets(backend: Backend) {
 async fn title_order_is_by_code_point_on_every_database(backend: Backend) {
     // A PostgreSQL database whose locale sorts case-insensitively ("apple" < "Banana"):
     // ordering must still be the same as on SQLite.
-    let database_url = match backend {
-        Backend::Production => Some(
+    let database_url = match backend.is_postgres() {
+        true => Some(
             castellan_tests::fresh_database_with(
                 "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'",
             )
             .await,
         ),
-        Backend::Embedded => None,
+        false => None,
     };
     let app = TestApp::spawn_with(castellan_tests::Options {
         backend,
@@ -344,7 +344,7 @@ async fn title_order_is_by_code_point_on_every_database(backend: Backend) {
     assert_eq!(titles, ["zz Banana", "zz apple", "zz cherry", "zz Äpfel"]);
 }
 
-both!(
+every_config!(
     title_order_is_by_code_point_on_every_database,
     demo_seed_is_idempotent_and_resets,
     demo_matrix,

@@ -58,6 +58,25 @@ async fn register_validates_and_refuses_duplicates(backend: Backend) {
             Some("email"),
         ),
     ];
+    // One error per wrong field: a weak password and a different repeat, together.
+    let (status, response) = read(
+        app.api(Method::POST, "/auth/register", None)
+            .json(
+                &json!({"email": "b@example.com", "password": "short", "repeat_password": "other"}),
+            )
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_error(&response, "validation_error", Some("password"));
+    assert_error(&response, "validation_error", Some("repeat_password"));
+    assert_eq!(
+        response["errors"].as_array().unwrap().len(),
+        2,
+        "{response}"
+    );
     for (body, status, code, field) in cases {
         let res = app
             .api(Method::POST, "/auth/register", None)
@@ -322,7 +341,7 @@ async fn soft_delete_blocks_login_and_refresh(backend: Backend) {
     assert_eq!(res.status(), StatusCode::CONFLICT);
 }
 
-both!(
+every_config!(
     register_validates_and_refuses_duplicates,
     registration_can_be_disabled,
     login_succeeds_and_fails_uniformly,

@@ -35,6 +35,22 @@ async fn unknown_route_wrong_method_and_bad_bodies(backend: Backend) {
     .await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
     assert_error(&body, "method_not_allowed", None);
+    // RFC 9110: a 405 lists what the route does answer.
+    for (method, path, allow) in [
+        (Method::GET, "/auth/login", "POST"),
+        (Method::POST, "/auth/me/", "GET, PATCH, DELETE"),
+        (Method::PUT, "/articles", "GET, POST"),
+        (Method::POST, "/articles/x", "GET, PUT, PATCH, DELETE"),
+        (Method::DELETE, "/health", "GET"),
+    ] {
+        let res = app.api(method.clone(), path, None).send().await.unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
+        assert_eq!(res.headers()["allow"], allow, "{method} {path}");
+    }
 
     let malformed = app
         .api(Method::POST, "/auth/login", None)
@@ -145,12 +161,36 @@ async fn jwks_schema_and_docs(backend: Backend) {
         );
     }
 
-    let res = app.api(Method::GET, "/docs/", None).send().await.unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    assert!(res.text().await.unwrap().contains("swagger"));
+    // Swagger UI answers with and without the trailing slash, directly (no redirect), and
+    // its assets load from the page's base.
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for path in ["/api/v1/docs", "/api/v1/docs/"] {
+        let res = no_redirects
+            .get(format!("{}{path}", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        let page = res.text().await.unwrap();
+        assert!(page.contains("swagger-ui"), "{path}: {page}");
+    }
+    let page = app.api(Method::GET, "/docs", None).send().await.unwrap();
+    let page = page.text().await.unwrap();
+    assert!(page.contains("<base href=\"/api/v1/docs/\">"), "{page}");
+    for asset in ["swagger-ui.css", "swagger-initializer.js"] {
+        let res = app
+            .api(Method::GET, &format!("/docs/{asset}"), None)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{asset}");
+    }
 }
 
-both!(
+every_config!(
     health_ready_and_trailing_slash,
     unknown_route_wrong_method_and_bad_bodies,
     request_ids_are_echoed_or_generated,

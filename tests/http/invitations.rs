@@ -304,7 +304,7 @@ async fn mailed_through_smtp_when_configured(backend: Backend) {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
-both!(
+every_config!(
     mailed_through_smtp_when_configured,
     lifecycle,
     revoked_and_foreign,

@@ -179,7 +179,7 @@ async fn forwarded_for_counts_only_behind_a_trusted_proxy(backend: Backend) {
     );
 }
 
-both!(
+every_config!(
     forwarded_for_counts_only_behind_a_trusted_proxy,
     tenant_creation_is_limited_per_ip,
     invitation_accepts_are_limited_per_ip,

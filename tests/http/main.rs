@@ -1,24 +1,25 @@
 //! Black-box HTTP tests: the real server on port 0 against real PostgreSQL and Redis.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-/// Expands each named `async fn(Backend)` into one test per configuration:
-/// `<name>::embedded` (SQLite + in-process store) and `<name>::production`
-/// (PostgreSQL + Redis).
-macro_rules! both {
+/// Expands each named `async fn(Backend)` into one test per storage configuration:
+/// `<name>::embedded` (SQLite + in-process store), `<name>::production` (PostgreSQL +
+/// Redis), `<name>::postgres_without_redis` and `<name>::sqlite_with_redis`.
+macro_rules! every_config {
     ($($name:ident),* $(,)?) => {
         $(
             mod $name {
-                #[tokio::test]
-                async fn embedded() {
-                    super::$name(castellan_tests::Backend::Embedded).await
-                }
-
-                #[tokio::test]
-                async fn production() {
-                    super::$name(castellan_tests::Backend::Production).await
-                }
+                every_config!(@one $name, embedded, Embedded);
+                every_config!(@one $name, production, Production);
+                every_config!(@one $name, postgres_without_redis, PostgresWithoutRedis);
+                every_config!(@one $name, sqlite_with_redis, SqliteWithRedis);
             }
         )*
+    };
+    (@one $name:ident, $test:ident, $backend:ident) => {
+        #[tokio::test]
+        async fn $test() {
+            super::$name(castellan_tests::Backend::$backend).await
+        }
     };
 }
 

@@ -140,7 +140,7 @@ async fn password_change_revokes_everything_and_returns_a_fresh_pair(backend: Ba
     app.login(&email, new_password).await;
 }
 
-both!(
+every_config!(
     sessions_are_listed_and_revocable,
     password_change_revokes_everything_and_returns_a_fresh_pair
 );

@@ -438,7 +438,7 @@ async fn signed_in_users_may_start_a_tenant(backend: Backend) {
     );
 }
 
-both!(
+every_config!(
     signed_in_users_may_start_a_tenant,
     bootstrap_and_visibility,
     bootstrap_failures_leave_nothing,

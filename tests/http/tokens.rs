@@ -109,4 +109,4 @@ async fn bad_tokens_are_refused(backend: Backend) {
     assert_eq!(app.me_status(&good).await, StatusCode::OK);
 }
 
-both!(bad_tokens_are_refused);
+every_config!(bad_tokens_are_refused);

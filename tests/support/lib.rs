@@ -47,7 +47,8 @@ pub async fn fresh_database_with(options: &str) -> String {
     format!("{}/{name}", admin.rsplit_once('/').unwrap().0)
 }
 
-/// The two supported configurations.
+/// The four storage configurations the README offers: SQLite or PostgreSQL, each with the
+/// in-process/database token store or with Redis. Every HTTP scenario runs on all four.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Backend {
     /// The embedded default: a SQLite file and the in-process token store.
@@ -55,6 +56,30 @@ pub enum Backend {
     /// Production: a fresh PostgreSQL database and the shared Redis (own key prefix).
     #[default]
     Production,
+    /// PostgreSQL without Redis: revocations in PostgreSQL.
+    PostgresWithoutRedis,
+    /// SQLite with the shared Redis as the token store.
+    SqliteWithRedis,
+}
+
+impl Backend {
+    /// Every configuration.
+    pub const ALL: [Backend; 4] = [
+        Backend::Embedded,
+        Backend::Production,
+        Backend::PostgresWithoutRedis,
+        Backend::SqliteWithRedis,
+    ];
+
+    /// Whether the repositories are on PostgreSQL (else SQLite).
+    pub fn is_postgres(self) -> bool {
+        matches!(self, Backend::Production | Backend::PostgresWithoutRedis)
+    }
+
+    /// Whether the token store is Redis.
+    pub fn uses_redis(self) -> bool {
+        matches!(self, Backend::Production | Backend::SqliteWithRedis)
+    }
 }
 
 /// Options for a test server.
@@ -101,17 +126,16 @@ impl TestApp {
     /// A server with `options`.
     pub async fn spawn_with(options: Options) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
-        let database_url = match (options.database_url, options.backend) {
-            (Some(url), _) => url,
-            (None, Backend::Production) => fresh_database().await,
-            (None, Backend::Embedded) => {
-                format!("sqlite://{}/data/castellan.db", dir.path().display())
-            }
+        let backend = options.backend;
+        let database_url = match options.database_url {
+            Some(url) => url,
+            None if backend.is_postgres() => fresh_database().await,
+            None => format!("sqlite://{}/data/castellan.db", dir.path().display()),
         };
-        let redis_url = match (options.redis_url, options.backend) {
-            (Some(url), _) => url,
-            (None, Backend::Production) => redis_url(),
-            (None, Backend::Embedded) => String::new(),
+        let redis_url = match options.redis_url {
+            Some(url) => url,
+            None if backend.uses_redis() => redis_url(),
+            None => String::new(),
         };
         let (limits_on, tenants_per_hour, accepts_per_hour) =
             options.rate_limit.unwrap_or((true, 1000, 1000));

@@ -471,11 +471,13 @@ impl From<StoredRule> for AccessRuleDto {
 /// A `*_all` flag implies the matching `*_own`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AccessRuleRequest {
-    /// Role name (in the caller's tenant).
+    /// PUT/PATCH only: the rule's own id (another → 400).
+    pub id: Option<Uuid>,
+    /// Role name (in the caller's tenant). PUT/PATCH accept only the rule's own.
     pub role: Option<String>,
-    /// Role id.
+    /// Role id. PUT/PATCH accept only the rule's own.
     pub role_id: Option<Uuid>,
-    /// Element key.
+    /// Element key. PUT/PATCH accept only the rule's own.
     pub element: Option<String>,
     /// Read own rows.
     pub can_read_own: Option<bool>,

@@ -6,7 +6,7 @@ use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
-use castellan_application::{AppError, ClientInfo, Principal};
+use castellan_application::{AppError, ClientInfo, FieldError, Principal};
 use castellan_ports::scope::{self, DataScope};
 use futures::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
@@ -126,14 +126,16 @@ impl FromRequest for Body {
     }
 }
 
-/// Refuses any key of `body` outside `allowed` (400 on that field).
+/// Refuses every key of `body` outside `allowed` (400, one error per such field).
 pub fn only_fields(body: &Map<String, Value>, allowed: &[&str]) -> Result<(), ApiError> {
-    match body.keys().find(|k| !allowed.contains(&k.as_str())) {
-        Some(field) => Err(ApiError::field(
-            field,
-            format!("{field} cannot be set here"),
-        )),
-        None => Ok(()),
+    let errors: Vec<FieldError> = body
+        .keys()
+        .filter(|k| !allowed.contains(&k.as_str()))
+        .map(|field| FieldError::new(field.as_str(), format!("{field} cannot be set here")))
+        .collect();
+    match errors.is_empty() {
+        true => Ok(()),
+        false => Err(ApiError::App(AppError::Validation(errors))),
     }
 }
 

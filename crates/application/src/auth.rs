@@ -743,25 +743,31 @@ impl AuthService {
         (field, repeat_field): (&str, &str),
         errors: &mut Vec<FieldError>,
     ) -> Option<String> {
-        let password = required(password, field, errors)?;
-        if let Err(err) = self.policy.check(password, email) {
-            errors.push(FieldError::new(field, err.to_string()));
-            return None;
-        }
-        match repeat {
-            Some(repeat) if repeat == password => Some(password.to_string()),
-            Some(_) => {
+        // Every wrong field gets its own error: a weak password and a mismatched repeat
+        // are reported together.
+        let password = required(password, field, errors);
+        let acceptable = match password {
+            Some(password) => match self.policy.check(password, email) {
+                Ok(()) => true,
+                Err(err) => {
+                    errors.push(FieldError::new(field, err.to_string()));
+                    false
+                }
+            },
+            None => false,
+        };
+        match (repeat, password) {
+            (None, _) => errors.push(FieldError::new(
+                repeat_field,
+                format!("{repeat_field} is required"),
+            )),
+            (Some(repeat), Some(password)) if repeat != password => {
                 errors.push(FieldError::new(repeat_field, "passwords do not match"));
-                None
             }
-            None => {
-                errors.push(FieldError::new(
-                    repeat_field,
-                    format!("{repeat_field} is required"),
-                ));
-                None
-            }
+            (Some(_), Some(password)) if acceptable => return Some(password.to_string()),
+            _ => {}
         }
+        None
     }
 
     async fn open_session(

@@ -45,9 +45,11 @@ pub struct RoleRef {
 /// An access rule's fields: absent flags are false on create and PUT, unchanged on PATCH.
 #[derive(Debug, Clone, Default)]
 pub struct RuleInput {
-    /// The role (create only).
+    /// The rule's own id (update only: a client sending back what it read).
+    pub id: Option<Uuid>,
+    /// The role (create; on update only the rule's own).
     pub role: RoleRef,
-    /// The element key (create only).
+    /// The element key (create; on update only the rule's own).
     pub element: Option<String>,
     /// The seven flags, in contract order (`can_read_own` ... `can_delete_all`).
     pub flags: [Option<bool>; 7],
@@ -65,6 +67,43 @@ fn apply_flags(base: AccessFlags, given: [Option<bool>; 7]) -> AccessFlags {
         can_delete_all: pick(6, base.can_delete_all),
     }
     .normalized()
+}
+
+/// Refuses an update whose id, role or element differ from the rule's own, one error per
+/// field.
+fn ensure_same_rule(current: &StoredRule, input: &RuleInput) -> Result<(), AppError> {
+    let rule = &current.rule;
+    let differs = [
+        ("id", input.id.is_some_and(|id| id != rule.id)),
+        (
+            "role_id",
+            input.role.role_id.is_some_and(|id| id != rule.role_id),
+        ),
+        (
+            "role",
+            input
+                .role
+                .role
+                .as_ref()
+                .is_some_and(|name| *name != rule.role),
+        ),
+        (
+            "element",
+            input
+                .element
+                .as_ref()
+                .is_some_and(|key| *key != rule.element),
+        ),
+    ];
+    let errors: Vec<FieldError> = differs
+        .into_iter()
+        .filter(|(_, differs)| *differs)
+        .map(|(field, _)| FieldError::new(field, format!("a rule's {field} cannot change")))
+        .collect();
+    match errors.is_empty() {
+        true => Ok(()),
+        false => Err(AppError::Validation(errors)),
+    }
 }
 
 /// The admin use cases of access control.
@@ -324,21 +363,24 @@ impl RoleService {
         }
     }
 
-    /// Changes a rule's flags: `replace` (PUT) sets absent ones false.
+    /// Changes a rule's flags: `replace` (PUT) sets absent ones false. The input may repeat
+    /// the rule's own id, role and element (its full representation); anything else there
+    /// is a 400 on that field, since a rule never moves to another role or element.
     pub async fn update_rule(
         &self,
         p: &Principal,
         id: Uuid,
-        flags: [Option<bool>; 7],
+        input: RuleInput,
         replace: bool,
     ) -> Result<StoredRule, AppError> {
         let current = self.guarded_rule(p, id, Action::Update).await?;
+        ensure_same_rule(&current, &input)?;
         let base = match replace {
             true => AccessFlags::none(),
             false => current.rule.flags,
         };
         let mut updated = current.clone();
-        updated.rule.flags = apply_flags(base, flags);
+        updated.rule.flags = apply_flags(base, input.flags);
         let now = self.clock.now();
         let audit = p
             .event("access_rule.update", current.tenant_id, now)

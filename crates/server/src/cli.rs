@@ -4,7 +4,17 @@ use clap::{Parser, Subcommand};
 
 /// Castellan: identity and access control.
 #[derive(Debug, Parser)]
-#[command(name = "castellan", version, about)]
+#[command(
+    name = "castellan",
+    version,
+    about = "Castellan: identity and access control (JWT sign-in with revocation, RBAC, tenants, audit trail).",
+    long_about = "Castellan: identity and access control (JWT sign-in with revocation, RBAC, tenants, audit trail).\n\n\
+        `castellan serve` starts the HTTP API. With no configuration it runs on the embedded default: \
+        a SQLite database at ./data/castellan.db and an in-process token store, listening on 127.0.0.1:8080.\n\n\
+        Configuration: the built-in defaults, then the TOML file named by CASTELLAN_CONFIG, then \
+        environment variables CASTELLAN__<SECTION>__<KEY> (e.g. CASTELLAN__DATABASE__URL=postgres://... \
+        and CASTELLAN__REDIS__URL=redis://... for production)."
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]

@@ -151,6 +151,34 @@ fn openapi_document_is_version_3_1_and_lists_every_served_path() {
     }
 }
 
+/// `--help` tells a user what Castellan is and how to configure it, not how the crate is
+/// built.
+#[test]
+fn help_opens_with_what_castellan_is() {
+    let out = run(castellan().arg("--help"));
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    let first = help.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("Castellan: identity and access control"),
+        "first line: {first:?}"
+    );
+    for needle in [
+        "castellan serve",
+        "CASTELLAN_CONFIG",
+        "CASTELLAN__",
+        "serve",
+        "migrate",
+    ] {
+        assert!(help.contains(needle), "--help lacks {needle:?}:\n{help}");
+    }
+    assert!(
+        !help.contains("crate"),
+        "--help talks about crates:\n{help}"
+    );
+    assert!(!help.contains("composition"), "{help}");
+}
+
 /// The validation above must be able to fail: broken copies of the real document are
 /// rejected.
 #[test]

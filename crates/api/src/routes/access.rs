@@ -1,6 +1,6 @@
 //! `/business-elements` and `/authz/check`.
 
-use super::resource;
+use super::{endpoint, on};
 use crate::dto::{BatchCheckDto, BatchCheckRequest, BusinessElementDto, CheckRequest, DecisionDto};
 use crate::envelope::{ok, ok_list, Envelope, ErrorEnvelope, ListEnvelope, TotalMeta};
 use crate::error::{ApiError, ApiResult};
@@ -11,8 +11,8 @@ use castellan_application::CheckInput;
 use serde_json::Value;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/business-elements").route(web::get().to(elements)))
-        .service(resource("/authz/check").route(web::post().to(check)));
+    cfg.service(endpoint("/business-elements", [on::get(elements)]))
+        .service(endpoint("/authz/check", [on::post(check)]));
 }
 
 /// The business-element catalog.

@@ -1,6 +1,6 @@
 //! `/articles`: the whole resource in a few lines, the guard doing the rest.
 
-use super::resource;
+use super::{endpoint, on};
 use crate::dto::{ArticleDto, ArticleRequest};
 use crate::envelope::{ok, ok_page, respond, Envelope, ErrorEnvelope, ListEnvelope, PageMeta};
 use crate::error::ApiResult;
@@ -14,18 +14,16 @@ use castellan_application::ArticleInput;
 use uuid::Uuid;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource("/articles")
-            .route(web::get().to(list))
-            .route(web::post().to(create)),
-    )
-    .service(
-        resource("/articles/{id}")
-            .route(web::get().to(get))
-            .route(web::put().to(replace))
-            .route(web::patch().to(patch))
-            .route(web::delete().to(delete)),
-    );
+    cfg.service(endpoint("/articles", [on::get(list), on::post(create)]))
+        .service(endpoint(
+            "/articles/{id}",
+            [
+                on::get(get),
+                on::put(replace),
+                on::patch(patch),
+                on::delete(delete),
+            ],
+        ));
 }
 
 const FIELDS: [&str; 2] = ["title", "content"];

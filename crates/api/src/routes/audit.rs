@@ -1,6 +1,6 @@
 //! `/audit-logs`: reading, exporting and verifying the audit trail.
 
-use super::resource;
+use super::{endpoint, on};
 use crate::dto::{AuditEntryDto, AuditVerificationDto};
 use crate::envelope::{ok, ok_cursor_page, CursorMeta, Envelope, ErrorEnvelope, ListEnvelope};
 use crate::error::{ApiError, ApiResult};
@@ -16,9 +16,9 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/audit-logs").route(web::get().to(list)))
-        .service(resource("/audit-logs/export").route(web::get().to(export)))
-        .service(resource("/audit-logs/verify").route(web::get().to(verify)));
+    cfg.service(endpoint("/audit-logs", [on::get(list)]))
+        .service(endpoint("/audit-logs/export", [on::get(export)]))
+        .service(endpoint("/audit-logs/verify", [on::get(verify)]));
 }
 
 /// An optional RFC 3339 time.

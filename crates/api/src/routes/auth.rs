@@ -1,7 +1,7 @@
 //! `/auth/*`: the authentication lifecycle. Each handler parses, calls one use case and maps
 //! the result.
 
-use super::resource;
+use super::{endpoint, on};
 use crate::dto::{
     LoginDto, LoginRequest, MeDto, PasswordChangeRequest, ProfilePatchRequest, RefreshRequest,
     RegisterRequest, SessionDto, TokenPairDto, UserDto,
@@ -17,20 +17,24 @@ use castellan_domain::SessionId;
 use uuid::Uuid;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/auth/register").route(web::post().to(register)))
-        .service(resource("/auth/login").route(web::post().to(login)))
-        .service(resource("/auth/refresh").route(web::post().to(refresh)))
-        .service(resource("/auth/logout").route(web::post().to(logout)))
-        .service(resource("/auth/logout-all").route(web::post().to(logout_all)))
-        .service(
-            resource("/auth/me")
-                .route(web::get().to(me))
-                .route(web::patch().to(update_me))
-                .route(web::delete().to(delete_me)),
-        )
-        .service(resource("/auth/password/change").route(web::post().to(change_password)))
-        .service(resource("/auth/sessions").route(web::get().to(sessions)))
-        .service(resource("/auth/sessions/{id}").route(web::delete().to(revoke_session)));
+    cfg.service(endpoint("/auth/register", [on::post(register)]))
+        .service(endpoint("/auth/login", [on::post(login)]))
+        .service(endpoint("/auth/refresh", [on::post(refresh)]))
+        .service(endpoint("/auth/logout", [on::post(logout)]))
+        .service(endpoint("/auth/logout-all", [on::post(logout_all)]))
+        .service(endpoint(
+            "/auth/me",
+            [on::get(me), on::patch(update_me), on::delete(delete_me)],
+        ))
+        .service(endpoint(
+            "/auth/password/change",
+            [on::post(change_password)],
+        ))
+        .service(endpoint("/auth/sessions", [on::get(sessions)]))
+        .service(endpoint(
+            "/auth/sessions/{id}",
+            [on::delete(revoke_session)],
+        ));
 }
 
 /// Create an account in the default tenant.

@@ -1,6 +1,6 @@
 //! Invitations and the dev outbox.
 
-use super::resource;
+use super::{endpoint, on};
 use crate::dto::{AcceptRequest, AcceptedDto, InvitationDto, InvitationRequest, OutboxMessageDto};
 use crate::envelope::{
     ok_list, ok_page, respond, Envelope, ErrorEnvelope, ListEnvelope, PageMeta, TotalMeta,
@@ -16,14 +16,13 @@ use castellan_application::{AcceptInput, AppError, Denial};
 use uuid::Uuid;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource("/tenants/{id}/invitations")
-            .route(web::get().to(list))
-            .route(web::post().to(create)),
-    )
-    .service(resource("/invitations/accept").route(web::post().to(accept)))
-    .service(resource("/invitations/{id}").route(web::delete().to(revoke)))
-    .service(resource("/dev/outbox").route(web::get().to(outbox)));
+    cfg.service(endpoint(
+        "/tenants/{id}/invitations",
+        [on::get(list), on::post(create)],
+    ))
+    .service(endpoint("/invitations/accept", [on::post(accept)]))
+    .service(endpoint("/invitations/{id}", [on::delete(revoke)]))
+    .service(endpoint("/dev/outbox", [on::get(outbox)]));
 }
 
 /// Invite an email into a tenant with a role; the token is shown once and mailed.

@@ -1,6 +1,6 @@
 //! Health, readiness, JWKS, the OpenAPI document and Swagger UI.
 
-use super::resource;
+use super::{endpoint, on};
 use crate::dto::{CheckDto, HealthDto, ReadyChecksDto, ReadyDto};
 use crate::envelope::{ok, ErrorBody};
 use crate::state::AppState;
@@ -10,19 +10,44 @@ use std::time::Instant;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/.well-known/jwks.json").route(web::get().to(jwks)));
+    cfg.service(endpoint("/.well-known/jwks.json", [on::get(jwks)]))
+        .service(endpoint(DOCS, [on::get(docs)]));
 }
 
+/// Where Swagger UI lives.
+const DOCS: &str = "/api/v1/docs";
+
 pub(super) fn configure_v1(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/health").route(web::get().to(health)))
-        .service(resource("/ready").route(web::get().to(ready)))
-        .service(resource("/schema").route(web::get().to(schema)));
+    cfg.service(endpoint("/health", [on::get(health)]))
+        .service(endpoint("/ready", [on::get(ready)]))
+        .service(endpoint("/schema", [on::get(schema)]));
+}
+
+fn swagger_config() -> utoipa_swagger_ui::Config<'static> {
+    utoipa_swagger_ui::Config::from("/api/v1/schema")
 }
 
 /// Swagger UI at `/api/v1/docs/`, assets served from the binary (works offline). Registered
-/// at the app level, ahead of the `/api/v1` scope, so that its redirect and assets resolve.
+/// at the app level, ahead of the `/api/v1` scope, so that its assets resolve.
 pub(super) fn swagger_ui() -> SwaggerUi {
-    SwaggerUi::new("/api/v1/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/api/v1/schema"))
+    SwaggerUi::new(format!("{DOCS}/{{_:.*}}")).config(swagger_config())
+}
+
+/// Swagger UI at `/api/v1/docs` (no trailing slash), directly: the same page, its relative
+/// asset links anchored at `/api/v1/docs/` by a `<base>` element.
+async fn docs() -> Result<HttpResponse, crate::error::ApiError> {
+    let page = utoipa_swagger_ui::serve("index.html", std::sync::Arc::new(swagger_config()))
+        .ok()
+        .flatten()
+        .ok_or_else(|| AppError::Internal("Swagger UI's index.html is missing".into()))?;
+    let html = String::from_utf8_lossy(&page.bytes).replacen(
+        "<head>",
+        &format!("<head><base href=\"{DOCS}/\">"),
+        1,
+    );
+    Ok(HttpResponse::Ok()
+        .content_type(page.content_type)
+        .body(html))
 }
 
 /// Liveness.

@@ -15,15 +15,58 @@ use crate::middleware::request_context;
 use crate::state::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::{web, App, HttpRequest, HttpResponse, Resource};
+use actix_web::http::Method;
+use actix_web::{web, App, HttpRequest, HttpResponse, Resource, Route};
 
-/// A resource whose other methods answer 405 in the envelope.
-pub(crate) fn resource(path: &str) -> Resource {
-    web::resource(path).default_service(web::to(method_not_allowed))
+/// One method of an endpoint and its handler (see [`on`]).
+pub(crate) type Verb = (Method, Route);
+
+/// The verbs an [`endpoint`] is built from: `on::get(handler)`, `on::post(handler)`, ...
+pub(crate) mod on {
+    use super::Verb;
+    use actix_web::http::Method;
+    use actix_web::{web, FromRequest, Handler, Responder};
+
+    macro_rules! verbs {
+        ($($name:ident => $method:ident),*) => {$(
+            #[doc = concat!("`", stringify!($method), "` with `handler`.")]
+            pub(crate) fn $name<F, Args>(handler: F) -> Verb
+            where
+                F: Handler<Args>,
+                Args: FromRequest + 'static,
+                F::Output: Responder + 'static,
+            {
+                (Method::$method, web::$name().to(handler))
+            }
+        )*};
+    }
+    verbs!(get => GET, post => POST, put => PUT, patch => PATCH, delete => DELETE);
 }
 
-async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed(req.method().to_string()))
+/// A path and its verbs. Any other method answers 405 in the envelope, with the `Allow`
+/// header listing the verbs (RFC 9110).
+pub(crate) fn endpoint<const N: usize>(path: &str, verbs: [Verb; N]) -> Resource {
+    let allow = verbs
+        .iter()
+        .map(|(method, _)| method.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let resource = verbs
+        .into_iter()
+        .fold(web::resource(path), |resource, (_, route)| {
+            resource.route(route)
+        });
+    resource.default_service(web::to(move |req: HttpRequest| {
+        let allow = allow.clone();
+        async move { method_not_allowed(req, allow) }
+    }))
+}
+
+fn method_not_allowed(req: HttpRequest, allow: String) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed {
+        method: req.method().to_string(),
+        allow,
+    })
 }
 
 async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {

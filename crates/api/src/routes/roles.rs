@@ -1,6 +1,6 @@
 //! `/roles`, `/access-rules`, `/user-roles`: access control administered through itself.
 
-use super::resource;
+use super::{endpoint, on};
 use crate::dto::{
     AccessRuleDto, AccessRuleRequest, RoleDto, RoleRequest, UserRoleDto, UserRoleRequest,
 };
@@ -16,35 +16,36 @@ use castellan_application::{RoleInput, RoleRef};
 use uuid::Uuid;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource("/roles")
-            .route(web::get().to(list_roles))
-            .route(web::post().to(create_role)),
-    )
-    .service(
-        resource("/roles/{id}")
-            .route(web::get().to(get_role))
-            .route(web::patch().to(update_role))
-            .route(web::delete().to(delete_role)),
-    )
-    .service(
-        resource("/access-rules")
-            .route(web::get().to(list_rules))
-            .route(web::post().to(create_rule)),
-    )
-    .service(
-        resource("/access-rules/{id}")
-            .route(web::get().to(get_rule))
-            .route(web::put().to(replace_rule))
-            .route(web::patch().to(patch_rule))
-            .route(web::delete().to(delete_rule)),
-    )
-    .service(
-        resource("/user-roles")
-            .route(web::get().to(list_grants))
-            .route(web::post().to(grant)),
-    )
-    .service(resource("/user-roles/{id}").route(web::delete().to(revoke)));
+    cfg.service(endpoint(
+        "/roles",
+        [on::get(list_roles), on::post(create_role)],
+    ))
+    .service(endpoint(
+        "/roles/{id}",
+        [
+            on::get(get_role),
+            on::patch(update_role),
+            on::delete(delete_role),
+        ],
+    ))
+    .service(endpoint(
+        "/access-rules",
+        [on::get(list_rules), on::post(create_rule)],
+    ))
+    .service(endpoint(
+        "/access-rules/{id}",
+        [
+            on::get(get_rule),
+            on::put(replace_rule),
+            on::patch(patch_rule),
+            on::delete(delete_rule),
+        ],
+    ))
+    .service(endpoint(
+        "/user-roles",
+        [on::get(list_grants), on::post(grant)],
+    ))
+    .service(endpoint("/user-roles/{id}", [on::delete(revoke)]));
 }
 
 fn role_input(body: Body) -> Result<RoleInput, ApiError> {
@@ -170,14 +171,25 @@ const RULE_FLAGS: [&str; 7] = [
     "can_delete_all",
 ];
 
-fn rule_request(body: Body, creating: bool) -> Result<AccessRuleRequest, ApiError> {
+fn rule_input(body: Body, creating: bool) -> Result<castellan_application::RuleInput, ApiError> {
     let body = body.object()?;
     let mut allowed: Vec<&str> = RULE_FLAGS.to_vec();
-    if creating {
-        allowed.extend(["role", "role_id", "element"]);
+    allowed.extend(["role", "role_id", "element"]);
+    if !creating {
+        // The rule's full representation, as read.
+        allowed.push("id");
     }
     only_fields(&body, &allowed)?;
-    from_object(body)
+    let request: AccessRuleRequest = from_object(body)?;
+    Ok(castellan_application::RuleInput {
+        id: request.id,
+        flags: request.flags(),
+        role: RoleRef {
+            role: request.role,
+            role_id: request.role_id,
+        },
+        element: request.element,
+    })
 }
 
 /// Access rules of the caller's tenant.
@@ -221,15 +233,7 @@ pub(crate) async fn create_rule(
     body: Body,
 ) -> ApiResult {
     castellan_application::guard::ensure_create(&p, "access_rule")?;
-    let request = rule_request(body, true)?;
-    let input = castellan_application::RuleInput {
-        flags: request.flags(),
-        role: RoleRef {
-            role: request.role,
-            role_id: request.role_id,
-        },
-        element: request.element,
-    };
+    let input = rule_input(body, true)?;
     let rule = state.roles.create_rule(&p, input).await?;
     Ok(respond(StatusCode::CREATED, AccessRuleDto::from(rule)))
 }
@@ -260,11 +264,8 @@ async fn update_rule(
 ) -> ApiResult {
     let Auth(p) = p;
     state.roles.rule(&p, id).await?;
-    let request = rule_request(body, false)?;
-    let rule = state
-        .roles
-        .update_rule(&p, id, request.flags(), replace)
-        .await?;
+    let input = rule_input(body, false)?;
+    let rule = state.roles.update_rule(&p, id, input, replace).await?;
     Ok(ok(AccessRuleDto::from(rule)))
 }
 

@@ -1,6 +1,6 @@
 //! `/tenants` and `/users`: tenants bootstrapping themselves, users administered within one.
 
-use super::resource;
+use super::{endpoint, on};
 use crate::dto::{
     NewUserRequest, TenantCreatedDto, TenantDto, TenantPatchRequest, TenantRequest, UserDto,
     UserPatchRequest,
@@ -19,27 +19,26 @@ use castellan_domain::UserId;
 use uuid::Uuid;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource("/tenants")
-            .route(web::get().to(list_tenants))
-            .route(web::post().to(create_tenant)),
-    )
-    .service(
-        resource("/tenants/{id}")
-            .route(web::get().to(get_tenant))
-            .route(web::patch().to(update_tenant)),
-    )
-    .service(
-        resource("/users")
-            .route(web::get().to(list_users))
-            .route(web::post().to(create_user)),
-    )
-    .service(
-        resource("/users/{id}")
-            .route(web::get().to(get_user))
-            .route(web::patch().to(update_user))
-            .route(web::delete().to(delete_user)),
-    );
+    cfg.service(endpoint(
+        "/tenants",
+        [on::get(list_tenants), on::post(create_tenant)],
+    ))
+    .service(endpoint(
+        "/tenants/{id}",
+        [on::get(get_tenant), on::patch(update_tenant)],
+    ))
+    .service(endpoint(
+        "/users",
+        [on::get(list_users), on::post(create_user)],
+    ))
+    .service(endpoint(
+        "/users/{id}",
+        [
+            on::get(get_user),
+            on::patch(update_user),
+            on::delete(delete_user),
+        ],
+    ));
 }
 
 /// Create a tenant with its system roles (Admin, User, Guest) and its first admin, all or

@@ -3,7 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use castellan_adapters_local::InProcessTokenStore;
-use castellan_adapters_sqlite::{run_migrations, SqliteConfig, SqlitePool, SqliteRevocationStore};
+use castellan_adapters_sql::sqlite::{run_migrations, SqliteConfig};
+use castellan_adapters_sql::{Db, RevocationStore};
 use castellan_domain::SessionId;
 use castellan_ports::TokenStore;
 use castellan_testkit::token_store as suite;
@@ -12,7 +13,7 @@ use std::time::Duration;
 
 async fn open(config: &SqliteConfig) -> InProcessTokenStore {
     run_migrations(config).await.unwrap();
-    let log = SqliteRevocationStore::new(SqlitePool::new(config).unwrap());
+    let log = RevocationStore::new(Db::sqlite(config).unwrap());
     let active = log.active(chrono::Utc::now()).await.unwrap();
     InProcessTokenStore::new(Arc::new(log), active)
 }
@@ -63,10 +64,10 @@ async fn a_failed_write_is_not_remembered() {
         max_connections: 1,
         timeout: Duration::from_millis(500),
     };
-    let Ok(pool) = SqlitePool::new(&config) else {
+    let Ok(pool) = Db::sqlite(&config) else {
         return;
     };
-    let store = InProcessTokenStore::new(Arc::new(SqliteRevocationStore::new(pool)), vec![]);
+    let store = InProcessTokenStore::new(Arc::new(RevocationStore::new(pool)), vec![]);
     let jti = uuid::Uuid::now_v7();
     assert!(store.revoke_access(jti, 60).await.is_err());
     assert!(!store.is_revoked(jti, SessionId::new()).await.unwrap());

@@ -92,7 +92,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
                 println!("row-level security is PostgreSQL-only; database.url is {url}");
                 return Ok(());
             }
-            let tables = castellan_adapters_postgres::rls_status(url).await?;
+            let tables = castellan_adapters_sql::postgres::rls_status(url).await?;
             println!("{:<24} {:<8} {:<7} policies", "table", "enabled", "forced");
             for t in tables {
                 let policies = t.policies.unwrap_or_else(|| "-".into());

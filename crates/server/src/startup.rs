@@ -8,16 +8,12 @@ use castellan_adapters_crypto::{
 };
 use castellan_adapters_local::{InProcessRateLimiter, InProcessTokenStore};
 use castellan_adapters_mail::SmtpMailer;
-use castellan_adapters_postgres::{
-    PgAccessRepository, PgArticleRepository, PgAuditLog, PgConfig, PgInvitationRepository,
-    PgOutbox, PgPool, PgRoleRepository, PgSessionRepository, PgTenantRepository, PgTokenStore,
-    PgUserRepository,
-};
 use castellan_adapters_redis::{RedisConfig, RedisRateLimiter, RedisTokenStore};
-use castellan_adapters_sqlite::{
-    SqliteAccessRepository, SqliteArticleRepository, SqliteAuditLog, SqliteConfig,
-    SqliteInvitationRepository, SqliteOutbox, SqlitePool, SqliteRevocationStore,
-    SqliteRoleRepository, SqliteSessionRepository, SqliteTenantRepository, SqliteUserRepository,
+use castellan_adapters_sql::postgres::PgConfig;
+use castellan_adapters_sql::sqlite::SqliteConfig;
+use castellan_adapters_sql::{
+    AccessStore, ArticleStore, AuditStore, Db, InvitationStore, OutboxStore, RevocationStore,
+    RoleStore, SessionStore, TenantStore, UserStore,
 };
 use castellan_api::rate_limit::RateLimits;
 use castellan_api::AppState;
@@ -84,10 +80,10 @@ fn backend(settings: &Settings) -> Backend {
 /// Applies the migrations of the configured database; returns how many ran.
 pub async fn migrate(settings: &Settings) -> Result<usize, StartupError> {
     let applied = match backend(settings) {
-        Backend::Postgres(url) => castellan_adapters_postgres::run_migrations(&url)
+        Backend::Postgres(url) => castellan_adapters_sql::postgres::run_migrations(&url)
             .await
             .map_err(|e| e.to_string()),
-        Backend::Sqlite(config) => castellan_adapters_sqlite::run_migrations(&config)
+        Backend::Sqlite(config) => castellan_adapters_sql::sqlite::run_migrations(&config)
             .await
             .map_err(|e| e.to_string()),
     };
@@ -119,62 +115,45 @@ pub async fn storage(settings: &Settings) -> Result<Storage, StartupError> {
         None => Arc::new(InProcessRateLimiter::default()),
     };
     let redis = redis_store.map(|s| Arc::new(s) as Arc<dyn TokenStore>);
-    match backend(settings) {
-        Backend::Postgres(url) => {
-            let pool = PgPool::new(&PgConfig {
-                url,
-                max_connections: settings.database.max_connections,
-                timeout: Duration::from_millis(settings.database.timeout_ms),
-                app_role: Some(settings.database.app_role.clone()).filter(|r| !r.is_empty()),
-            })
-            .map_err(|e| StartupError::Database(e.to_string()))?;
-            // Without Redis the revocations live in PostgreSQL: still shared by every replica.
-            let token_store = redis.unwrap_or_else(|| Arc::new(PgTokenStore::new(pool.clone())));
-            Ok(Storage {
-                users: Arc::new(PgUserRepository::new(pool.clone())),
-                sessions: Arc::new(PgSessionRepository::new(pool.clone())),
-                access: Arc::new(PgAccessRepository::new(pool.clone())),
-                articles: Arc::new(PgArticleRepository::new(pool.clone())),
-                roles: Arc::new(PgRoleRepository::new(pool.clone())),
-                tenants: Arc::new(PgTenantRepository::new(pool.clone())),
-                invitations: Arc::new(PgInvitationRepository::new(pool.clone())),
-                mailer: Arc::new(PgOutbox::new(pool.clone())),
-                audit: Arc::new(PgAuditLog::new(pool.clone())),
-                outbox: Arc::new(PgOutbox::new(pool)),
-                limiter,
-                token_store,
-            })
-        }
-        Backend::Sqlite(config) => {
-            let pool =
-                SqlitePool::new(&config).map_err(|e| StartupError::Database(e.to_string()))?;
-            let token_store = match redis {
-                Some(redis) => redis,
-                None => {
-                    let log = SqliteRevocationStore::new(pool.clone());
-                    let active = log
-                        .active(chrono::Utc::now())
-                        .await
-                        .map_err(|e| StartupError::Database(e.to_string()))?;
-                    Arc::new(InProcessTokenStore::new(Arc::new(log), active))
-                }
-            };
-            Ok(Storage {
-                users: Arc::new(SqliteUserRepository::new(pool.clone())),
-                sessions: Arc::new(SqliteSessionRepository::new(pool.clone())),
-                access: Arc::new(SqliteAccessRepository::new(pool.clone())),
-                articles: Arc::new(SqliteArticleRepository::new(pool.clone())),
-                roles: Arc::new(SqliteRoleRepository::new(pool.clone())),
-                tenants: Arc::new(SqliteTenantRepository::new(pool.clone())),
-                invitations: Arc::new(SqliteInvitationRepository::new(pool.clone())),
-                mailer: Arc::new(SqliteOutbox::new(pool.clone())),
-                audit: Arc::new(SqliteAuditLog::new(pool.clone())),
-                outbox: Arc::new(SqliteOutbox::new(pool)),
-                limiter,
-                token_store,
-            })
-        }
+    let db = match backend(settings) {
+        Backend::Postgres(url) => Db::postgres(&PgConfig {
+            url,
+            max_connections: settings.database.max_connections,
+            timeout: Duration::from_millis(settings.database.timeout_ms),
+            app_role: Some(settings.database.app_role.clone()).filter(|r| !r.is_empty()),
+        }),
+        Backend::Sqlite(config) => Db::sqlite(&config),
     }
+    .map_err(|e| StartupError::Database(e.to_string()))?;
+    let token_store = match redis {
+        Some(redis) => redis,
+        // Without Redis the revocations live in PostgreSQL: still shared by every replica.
+        None if db.is_postgres() => Arc::new(RevocationStore::new(db.clone())),
+        // On SQLite (one process) they are answered from memory, written through to the
+        // database and warmed from it at start.
+        None => {
+            let log = RevocationStore::new(db.clone());
+            let active = log
+                .active(chrono::Utc::now())
+                .await
+                .map_err(|e| StartupError::Database(e.to_string()))?;
+            Arc::new(InProcessTokenStore::new(Arc::new(log), active))
+        }
+    };
+    Ok(Storage {
+        users: Arc::new(UserStore::new(db.clone())),
+        sessions: Arc::new(SessionStore::new(db.clone())),
+        access: Arc::new(AccessStore::new(db.clone())),
+        articles: Arc::new(ArticleStore::new(db.clone())),
+        roles: Arc::new(RoleStore::new(db.clone())),
+        tenants: Arc::new(TenantStore::new(db.clone())),
+        invitations: Arc::new(InvitationStore::new(db.clone())),
+        mailer: Arc::new(OutboxStore::new(db.clone())),
+        audit: Arc::new(AuditStore::new(db.clone())),
+        outbox: Arc::new(OutboxStore::new(db)),
+        limiter,
+        token_store,
+    })
 }
 
 /// The Redis store when `redis.url` is set.

@@ -1,20 +1,18 @@
-//! SQLite connections: every one gets WAL, foreign keys and a busy timeout; migrations.
+//! The SQLite backend (the embedded default): every connection gets WAL, foreign keys and a
+//! busy timeout; migrations.
 
-use crate::pool::{apply_migrations, manager_config, Db, MigrationError, PoolError};
+use crate::backend::{Backend, Db, SqliteConn};
+use crate::pool::{apply_migrations, manager_config, MigrationError, Pool, PoolError};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, SqliteConnection};
 use diesel_async::pooled_connection::deadpool::Object;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
-use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, SimpleAsyncConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// The connection type.
-pub(crate) type Conn = SyncConnectionWrapper<SqliteConnection>;
-/// Its backend.
-pub(crate) type DbBackend = diesel::sqlite::Sqlite;
+type Conn = SqliteConn;
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 
@@ -36,15 +34,20 @@ impl SqliteConfig {
     }
 }
 
-/// Per-connection preparation state: none on SQLite.
-pub(crate) type Prepared = ();
+/// The SQLite [`Backend`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sqlite;
 
-/// Nothing to prepare: SQLite has no row-level security (one process, one tenant check).
-pub(crate) async fn on_checkout(
-    _: &mut Object<Conn>,
-    _: &Prepared,
-) -> Result<(), castellan_ports::RepoError> {
-    Ok(())
+impl Backend for Sqlite {
+    type Connection = SqliteConn;
+    type Manager = AsyncDieselConnectionManager<SqliteConn>;
+    type Prepared = ();
+
+    /// Nothing to prepare: SQLite has no row-level security (one process, one tenant
+    /// check).
+    async fn on_checkout(_: &mut Object<Conn>, _: &()) -> Result<(), castellan_ports::RepoError> {
+        Ok(())
+    }
 }
 
 fn create_parent_dir(path: &Path) -> std::io::Result<()> {
@@ -55,8 +58,8 @@ fn create_parent_dir(path: &Path) -> std::io::Result<()> {
 }
 
 impl Db {
-    /// Builds the pool; creates the database's directory when missing.
-    pub fn new(config: &SqliteConfig) -> Result<Self, PoolError> {
+    /// A SQLite pool; creates the database's directory when missing.
+    pub fn sqlite(config: &SqliteConfig) -> Result<Self, PoolError> {
         let path = config.path();
         create_parent_dir(&path).map_err(|e| {
             PoolError(format!(
@@ -65,7 +68,7 @@ impl Db {
             ))
         })?;
         let busy_ms = config.timeout.as_millis();
-        let mut manager_config = manager_config();
+        let mut manager_config = manager_config::<Sqlite>();
         manager_config.custom_setup = Box::new(move |url| {
             let url = url.to_string();
             Box::pin(async move {
@@ -83,7 +86,7 @@ impl Db {
             path.to_string_lossy(),
             manager_config,
         );
-        Db::from_manager(manager, config.max_connections, config.timeout)
+        Pool::from_manager(manager, config.max_connections, config.timeout).map(Db::from_sqlite)
     }
 }
 

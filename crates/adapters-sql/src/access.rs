@@ -1,7 +1,7 @@
 //! [`AccessRepository`] over SQL, shared by the PostgreSQL and SQLite adapters.
 
+use crate::backend::{on, Db};
 use crate::error::from_diesel;
-use crate::pool::Db;
 use crate::schema::{access_rules, business_elements, roles, user_roles};
 use crate::sql_types::{from_db, uid, DbUuid};
 use async_trait::async_trait;
@@ -90,21 +90,22 @@ impl AccessStore {
 #[async_trait]
 impl AccessRepository for AccessStore {
     async fn rules_for_user(&self, user: UserId) -> Result<Vec<AccessRule>, RepoError> {
-        let mut conn = self.db.get().await?;
-        let rows: Vec<(DbUuid, DbUuid, String, String, FlagColumns)> = access_rules::table
-            .inner_join(roles::table)
-            .inner_join(business_elements::table)
-            .inner_join(user_roles::table.on(user_roles::role_id.eq(access_rules::role_id)))
-            .filter(user_roles::user_id.eq(uid(user.0)))
-            .select((
-                access_rules::id,
-                access_rules::role_id,
-                roles::name,
-                business_elements::key,
-                FLAGS,
-            ))
-            .load(&mut conn)
-            .await
+        let mut db = self.db.get().await?;
+        let rows: Vec<(DbUuid, DbUuid, String, String, FlagColumns)> =
+            on!(db.conn(), |c| access_rules::table
+                .inner_join(roles::table)
+                .inner_join(business_elements::table)
+                .inner_join(user_roles::table.on(user_roles::role_id.eq(access_rules::role_id)))
+                .filter(user_roles::user_id.eq(uid(user.0)))
+                .select((
+                    access_rules::id,
+                    access_rules::role_id,
+                    roles::name,
+                    business_elements::key,
+                    FLAGS,
+                ))
+                .load(c)
+                .await)
             .map_err(from_diesel)?;
         Ok(rows
             .into_iter()
@@ -119,17 +120,17 @@ impl AccessRepository for AccessStore {
     }
 
     async fn elements(&self) -> Result<Vec<BusinessElement>, RepoError> {
-        let mut conn = self.db.get().await?;
-        let rows: Vec<(DbUuid, String, String)> = business_elements::table
+        let mut db = self.db.get().await?;
+        let rows: Vec<(DbUuid, String, String)> = on!(db.conn(), |c| business_elements::table
             .order(business_elements::key.asc())
             .select((
                 business_elements::id,
                 business_elements::key,
                 business_elements::description,
             ))
-            .load(&mut conn)
-            .await
-            .map_err(from_diesel)?;
+            .load(c)
+            .await)
+        .map_err(from_diesel)?;
         Ok(rows
             .into_iter()
             .map(|(id, key, description)| BusinessElement {

@@ -1,7 +1,7 @@
 //! Table definitions, shared by both backends (kept by hand in step with
 //! `migrations/postgres` and `migrations/sqlite`). `crate::sql_types` maps `Uuid`, `Moment`
 //! (a timestamp; not called `Timestamptz`, to which `table!` would add arithmetic that
-//! SQLite's timestamp type lacks) and `Bytea` onto each backend's types.
+//! SQLite's timestamp type lacks); hashes are `Binary` on both.
 
 diesel::table! {
     use diesel::sql_types::*;
@@ -84,10 +84,10 @@ diesel::table! {
 
 diesel::table! {
     use diesel::sql_types::*;
-    use crate::sql_types::{Uuid, Moment, Bytea};
+    use crate::sql_types::{Uuid, Moment};
 
     refresh_tokens (token_hash) {
-        token_hash -> Bytea,
+        token_hash -> Binary,
         session_id -> Uuid,
         created_at -> Moment,
         rotated_at -> Nullable<Moment>,
@@ -176,14 +176,14 @@ diesel::allow_tables_to_appear_in_same_query!(
 
 diesel::table! {
     use diesel::sql_types::*;
-    use crate::sql_types::{Uuid, Moment, Bytea};
+    use crate::sql_types::{Uuid, Moment};
 
     invitations (id) {
         id -> Uuid,
         tenant_id -> Uuid,
         email -> Text,
         role_id -> Uuid,
-        token_hash -> Bytea,
+        token_hash -> Binary,
         invited_by -> Nullable<Uuid>,
         created_at -> Moment,
         expires_at -> Moment,

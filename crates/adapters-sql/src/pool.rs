@@ -1,15 +1,11 @@
-//! The connection pool and migration runner, shared by both backends: each crate supplies
-//! its connection type (`crate::db::Conn`), builds the manager and opens migration
-//! connections its own way.
+//! The connection pool and the migration runner, generic over the [`Backend`]: each
+//! backend module builds the manager and opens migration connections its own way.
 
-use crate::db::Conn;
+use crate::backend::Backend;
 use crate::error::from_pool;
 use castellan_ports::RepoError;
-use diesel::backend::Backend;
-use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::pooled_connection::{
-    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
-};
+use deadpool::managed::{Object, Pool as Deadpool};
+use diesel_async::pooled_connection::{ManagerConfig, RecyclingMethod};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
 use std::time::Duration;
 
@@ -20,39 +16,47 @@ pub struct PoolError(pub(crate) String);
 
 /// Manager settings: a broken connection surfaces as an error on use and is then discarded;
 /// a test query on every checkout would cost a round trip per request.
-pub(crate) fn manager_config() -> ManagerConfig<Conn> {
+pub(crate) fn manager_config<B: Backend>() -> ManagerConfig<B::Connection> {
     let mut config = ManagerConfig::default();
     config.recycling_method = RecyclingMethod::Fast;
     config
 }
 
-/// A shared pool of connections with bounded waits, so that an unreachable database
-/// answers quickly (503) instead of hanging requests.
-#[derive(Clone)]
-pub struct Db {
-    pool: Pool<Conn>,
-    /// What `crate::db::on_checkout` last prepared on each connection, so that it only
+/// A shared pool of one backend's connections with bounded waits, so that an unreachable
+/// database answers quickly (503) instead of hanging requests.
+pub(crate) struct Pool<B: Backend> {
+    pool: Deadpool<B::Manager>,
+    /// What [`Backend::on_checkout`] last prepared on each connection, so that it only
     /// talks to the database when the scope changes.
-    prepared: crate::db::Prepared,
+    prepared: B::Prepared,
 }
 
-impl std::fmt::Debug for Db {
+impl<B: Backend> Clone for Pool<B> {
+    fn clone(&self) -> Self {
+        Self {
+            pool: self.pool.clone(),
+            prepared: self.prepared.clone(),
+        }
+    }
+}
+
+impl<B: Backend> std::fmt::Debug for Pool<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db")
+        f.debug_struct("Pool")
             .field("status", &self.pool.status())
             .finish()
     }
 }
 
-impl Db {
+impl<B: Backend> Pool<B> {
     /// A pool of at most `max_connections` from `manager`; waiting for, opening or
     /// recycling a connection is bounded by `timeout`.
     pub(crate) fn from_manager(
-        manager: AsyncDieselConnectionManager<Conn>,
+        manager: B::Manager,
         max_connections: usize,
         timeout: Duration,
     ) -> Result<Self, PoolError> {
-        let pool = Pool::builder(manager)
+        let pool = Deadpool::builder(manager)
             .max_size(max_connections.max(1))
             .wait_timeout(Some(timeout))
             .create_timeout(Some(timeout))
@@ -66,11 +70,10 @@ impl Db {
         })
     }
 
-    /// A connection from the pool, prepared for the current data scope (PostgreSQL:
-    /// the row-level-security tenant; SQLite: nothing).
-    pub(crate) async fn get(&self) -> Result<Object<Conn>, RepoError> {
+    /// A connection from the pool, prepared for the current data scope.
+    pub(crate) async fn get(&self) -> Result<Object<B::Manager>, RepoError> {
         let mut conn = self.pool.get().await.map_err(from_pool)?;
-        crate::db::on_checkout(&mut conn, &self.prepared).await?;
+        B::on_checkout(&mut conn, &self.prepared).await?;
         Ok(conn)
     }
 }
@@ -93,7 +96,7 @@ pub(crate) async fn apply_migrations<DB, C, F>(
     open: F,
 ) -> Result<usize, MigrationError>
 where
-    DB: Backend,
+    DB: diesel::backend::Backend,
     C: MigrationHarness<DB>,
     F: FnOnce() -> Result<C, MigrationError> + Send + 'static,
 {

@@ -7,22 +7,19 @@
 //! queue instead of forking the chain; the unique (chain, seq) index is the backstop.
 //! The head row is always the last row a transaction locks, so it cannot deadlock.
 
-use crate::db::{Conn, DbBackend};
+use crate::backend::{on, AnyConn, Change, Db};
 use crate::error::from_diesel;
-use crate::pool::Db;
 use crate::schema::{audit_chains, audit_logs};
-use crate::sql_types::{from_db, uid, DbUuid};
+use crate::sql_types::{at, from_db, uid, DbTime, DbUuid};
 use async_trait::async_trait;
 use castellan_domain::audit::{
     canonical_json, changes_from_json, changes_to_json, Actor, ActorType, Entry, Event, Outcome,
     GENESIS_HASH,
 };
 use castellan_ports::{AuditLog, AuditPage, AuditQuery, ChainHead, RepoError};
-use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::QueryResult;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use futures::future::BoxFuture;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -56,10 +53,6 @@ impl<T> Applied for Option<T> {
     }
 }
 
-/// A write to run in a transaction (owning what it needs).
-pub(crate) type Change<T> =
-    Box<dyn for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, QueryResult<T>> + Send>;
-
 /// Runs `change` in a transaction and, when it [`Applied`], appends `event` in the same
 /// transaction.
 pub(crate) async fn audited<T>(db: &Db, event: &Event, change: Change<T>) -> Result<T, RepoError>
@@ -81,15 +74,17 @@ where
     T: Send + 'static,
     R: FnOnce(&T) -> Option<Event> + Send,
 {
-    let mut conn = db.get().await?;
-    conn.transaction(async move |conn| {
-        let out = change(conn).await?;
-        if let Some(event) = record(&out) {
-            append_in(conn, event).await?;
-        }
-        Ok::<_, diesel::result::Error>(out)
-    })
-    .await
+    let mut db = db.get().await?;
+    on!(db.conn(), |c| c
+        .transaction(async move |tx| {
+            let mut conn = AnyConn::from(tx);
+            let out = change(conn.reborrow()).await?;
+            if let Some(event) = record(&out) {
+                append_in(conn, event).await?;
+            }
+            Ok::<_, diesel::result::Error>(out)
+        })
+        .await)
     .map_err(from_diesel)
 }
 
@@ -99,35 +94,37 @@ fn chain_key(tenant: Option<Uuid>) -> DbUuid {
 }
 
 /// Appends `event` to its chain on `conn` (inside the caller's transaction).
-async fn append_in(conn: &mut Conn, event: Event) -> QueryResult<Entry> {
+async fn append_in(conn: AnyConn<'_>, event: Event) -> QueryResult<Entry> {
     let chain = chain_key(event.tenant_id);
-    // Locks the head row until commit: the next writer of this chain waits here.
-    let (last_seq, last_hash): (i64, String) = diesel::insert_into(audit_chains::table)
-        .values((
-            audit_chains::chain.eq(chain),
-            audit_chains::tenant_id.eq(event.tenant_id.map(uid)),
-            audit_chains::last_seq.eq(0_i64),
-            audit_chains::last_hash.eq(GENESIS_HASH),
-        ))
-        .on_conflict(audit_chains::chain)
-        .do_update()
-        .set(audit_chains::last_seq.eq(audit_chains::last_seq))
-        .returning((audit_chains::last_seq, audit_chains::last_hash))
-        .get_result(conn)
-        .await?;
-    let entry = event.seal(last_seq + 1, &last_hash);
-    diesel::insert_into(audit_logs::table)
-        .values(NewAuditRow::from(&entry))
-        .execute(conn)
-        .await?;
-    diesel::update(audit_chains::table.find(chain))
-        .set((
-            audit_chains::last_seq.eq(entry.seq),
-            audit_chains::last_hash.eq(&entry.hash),
-        ))
-        .execute(conn)
-        .await?;
-    Ok(entry)
+    on!(conn, |c| {
+        // Locks the head row until commit: the next writer of this chain waits here.
+        let (last_seq, last_hash): (i64, String) = diesel::insert_into(audit_chains::table)
+            .values((
+                audit_chains::chain.eq(chain),
+                audit_chains::tenant_id.eq(event.tenant_id.map(uid)),
+                audit_chains::last_seq.eq(0_i64),
+                audit_chains::last_hash.eq(GENESIS_HASH),
+            ))
+            .on_conflict(audit_chains::chain)
+            .do_update()
+            .set(audit_chains::last_seq.eq(audit_chains::last_seq))
+            .returning((audit_chains::last_seq, audit_chains::last_hash))
+            .get_result(c)
+            .await?;
+        let entry = event.clone().seal(last_seq + 1, &last_hash);
+        diesel::insert_into(audit_logs::table)
+            .values(NewAuditRow::from(&entry))
+            .execute(c)
+            .await?;
+        diesel::update(audit_chains::table.find(chain))
+            .set((
+                audit_chains::last_seq.eq(entry.seq),
+                audit_chains::last_hash.eq(&entry.hash),
+            ))
+            .execute(c)
+            .await?;
+        Ok(entry)
+    })
 }
 
 #[derive(Insertable)]
@@ -136,7 +133,7 @@ struct NewAuditRow {
     id: DbUuid,
     tenant_id: Option<DbUuid>,
     seq: i64,
-    occurred_at: DateTime<Utc>,
+    occurred_at: DbTime,
     actor_type: String,
     actor_id: Option<DbUuid>,
     action: String,
@@ -159,7 +156,7 @@ impl From<&Entry> for NewAuditRow {
             id: uid(e.id),
             tenant_id: e.tenant_id.map(uid),
             seq: entry.seq,
-            occurred_at: e.occurred_at,
+            occurred_at: at(e.occurred_at),
             actor_type: e.actor.kind.as_str().to_string(),
             actor_id: e.actor.id.map(uid),
             action: e.action.clone(),
@@ -184,7 +181,7 @@ struct AuditRow {
     id: DbUuid,
     tenant_id: Option<DbUuid>,
     seq: i64,
-    occurred_at: DateTime<Utc>,
+    occurred_at: DbTime,
     actor_type: String,
     actor_id: Option<DbUuid>,
     action: String,
@@ -212,7 +209,7 @@ impl AuditRow {
         Entry {
             event: Event {
                 id: from_db(self.id),
-                occurred_at: self.occurred_at,
+                occurred_at: self.occurred_at.0,
                 tenant_id: self.tenant_id.map(from_db),
                 actor: Actor {
                     kind: ActorType::parse(&self.actor_type).unwrap_or(ActorType::Anonymous),
@@ -235,37 +232,41 @@ impl AuditRow {
     }
 }
 
-/// The rows `query` selects, before ordering and paging.
-fn filtered(query: &AuditQuery) -> audit_logs::BoxedQuery<'static, DbBackend> {
-    let mut rows = audit_logs::table.into_boxed();
-    if let Some(tenant) = query.tenant_id {
-        rows = rows.filter(audit_logs::tenant_id.eq(uid(tenant)));
-    }
-    if let Some(actor) = query.actor_id {
-        rows = rows.filter(audit_logs::actor_id.eq(uid(actor)));
-    }
-    if let Some(action) = query.action.clone() {
-        rows = rows.filter(audit_logs::action.eq(action));
-    }
-    if let Some(kind) = query.target_type.clone() {
-        rows = rows.filter(audit_logs::target_type.eq(kind));
-    }
-    if let Some(target) = query.target_id.clone() {
-        rows = rows.filter(audit_logs::target_id.eq(target));
-    }
-    if let Some(outcome) = query.outcome {
-        rows = rows.filter(audit_logs::outcome.eq(outcome.as_str()));
-    }
-    if let Some(since) = query.since {
-        rows = rows.filter(audit_logs::occurred_at.ge(since));
-    }
-    if let Some(until) = query.until {
-        rows = rows.filter(audit_logs::occurred_at.lt(until));
-    }
-    if let Some(before) = query.before {
-        rows = rows.filter(audit_logs::position.lt(before));
-    }
-    rows
+/// The rows `$query` (an [`AuditQuery`]) selects, before ordering and paging (a macro: the
+/// boxed query is per backend).
+macro_rules! filtered {
+    ($query:expr) => {{
+        let query: &AuditQuery = $query;
+        let mut rows = audit_logs::table.into_boxed();
+        if let Some(tenant) = query.tenant_id {
+            rows = rows.filter(audit_logs::tenant_id.eq(uid(tenant)));
+        }
+        if let Some(actor) = query.actor_id {
+            rows = rows.filter(audit_logs::actor_id.eq(uid(actor)));
+        }
+        if let Some(action) = query.action.clone() {
+            rows = rows.filter(audit_logs::action.eq(action));
+        }
+        if let Some(kind) = query.target_type.clone() {
+            rows = rows.filter(audit_logs::target_type.eq(kind));
+        }
+        if let Some(target) = query.target_id.clone() {
+            rows = rows.filter(audit_logs::target_id.eq(target));
+        }
+        if let Some(outcome) = query.outcome {
+            rows = rows.filter(audit_logs::outcome.eq(outcome.as_str()));
+        }
+        if let Some(since) = query.since {
+            rows = rows.filter(audit_logs::occurred_at.ge(at(since)));
+        }
+        if let Some(until) = query.until {
+            rows = rows.filter(audit_logs::occurred_at.lt(at(until)));
+        }
+        if let Some(before) = query.before {
+            rows = rows.filter(audit_logs::position.lt(before));
+        }
+        rows
+    }};
 }
 
 /// The audit log in `audit_logs` and `audit_chains`.
@@ -284,23 +285,23 @@ impl AuditStore {
 #[async_trait]
 impl AuditLog for AuditStore {
     async fn append(&self, event: &Event) -> Result<Entry, RepoError> {
-        let mut conn = self.db.get().await?;
-        let event = event.clone();
-        conn.transaction(async move |conn| append_in(conn, event).await)
-            .await
-            .map_err(from_diesel)
+        let mut db = self.db.get().await?;
+        on!(db.conn(), |c| c
+            .transaction(async move |tx| append_in(AnyConn::from(tx), event.clone()).await)
+            .await)
+        .map_err(from_diesel)
     }
 
     async fn list(&self, query: &AuditQuery) -> Result<AuditPage, RepoError> {
-        let mut conn = self.db.get().await?;
+        let mut db = self.db.get().await?;
         let limit = i64::from(query.limit.max(1));
-        let mut rows: Vec<AuditRow> = filtered(query)
+        let mut rows: Vec<AuditRow> = on!(db.conn(), |c| filtered!(query)
             .order_by(audit_logs::position.desc())
             .limit(limit + 1)
             .select(AuditRow::as_select())
-            .load(&mut conn)
-            .await
-            .map_err(from_diesel)?;
+            .load(c)
+            .await)
+        .map_err(from_diesel)?;
         let more = rows.len() as i64 > limit;
         rows.truncate(query.limit.max(1) as usize);
         let next = match more {
@@ -314,21 +315,23 @@ impl AuditLog for AuditStore {
     }
 
     async fn heads(&self, tenant: Option<Option<Uuid>>) -> Result<Vec<ChainHead>, RepoError> {
-        let mut conn = self.db.get().await?;
-        let mut heads = audit_chains::table.into_boxed();
-        if let Some(tenant) = tenant {
-            heads = heads.filter(audit_chains::chain.eq(chain_key(tenant)));
-        }
-        let rows: Vec<(Option<DbUuid>, i64, String)> = heads
-            .order_by(audit_chains::chain.asc())
-            .select((
-                audit_chains::tenant_id,
-                audit_chains::last_seq,
-                audit_chains::last_hash,
-            ))
-            .load(&mut conn)
-            .await
-            .map_err(from_diesel)?;
+        let mut db = self.db.get().await?;
+        let rows: Vec<(Option<DbUuid>, i64, String)> = on!(db.conn(), |c| {
+            let mut heads = audit_chains::table.into_boxed();
+            if let Some(tenant) = tenant {
+                heads = heads.filter(audit_chains::chain.eq(chain_key(tenant)));
+            }
+            heads
+                .order_by(audit_chains::chain.asc())
+                .select((
+                    audit_chains::tenant_id,
+                    audit_chains::last_seq,
+                    audit_chains::last_hash,
+                ))
+                .load(c)
+                .await
+        })
+        .map_err(from_diesel)?;
         Ok(rows
             .into_iter()
             .map(|(tenant_id, last_seq, last_hash)| ChainHead {
@@ -345,20 +348,21 @@ impl AuditLog for AuditStore {
         after: i64,
         limit: u32,
     ) -> Result<Vec<Entry>, RepoError> {
-        let mut conn = self.db.get().await?;
-        let mut rows = audit_logs::table.into_boxed();
-        rows = match tenant {
-            Some(tenant) => rows.filter(audit_logs::tenant_id.eq(uid(tenant))),
-            None => rows.filter(audit_logs::tenant_id.is_null()),
-        };
-        let rows: Vec<AuditRow> = rows
-            .filter(audit_logs::seq.gt(after))
-            .order_by(audit_logs::seq.asc())
-            .limit(i64::from(limit.max(1)))
-            .select(AuditRow::as_select())
-            .load(&mut conn)
-            .await
-            .map_err(from_diesel)?;
+        let mut db = self.db.get().await?;
+        let rows: Vec<AuditRow> = on!(db.conn(), |c| {
+            let rows = audit_logs::table.into_boxed();
+            let rows = match tenant {
+                Some(tenant) => rows.filter(audit_logs::tenant_id.eq(uid(tenant))),
+                None => rows.filter(audit_logs::tenant_id.is_null()),
+            };
+            rows.filter(audit_logs::seq.gt(after))
+                .order_by(audit_logs::seq.asc())
+                .limit(i64::from(limit.max(1)))
+                .select(AuditRow::as_select())
+                .load(c)
+                .await
+        })
+        .map_err(from_diesel)?;
         Ok(rows.into_iter().map(AuditRow::into_entry).collect())
     }
 }

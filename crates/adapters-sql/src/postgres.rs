@@ -1,7 +1,9 @@
-//! PostgreSQL connections: the manager of the shared pool, and migrations.
+//! The PostgreSQL backend: pooled diesel-async connections switched to a role under
+//! row-level security, each readied for the request's tenant; migrations.
 
+use crate::backend::{Backend, Db, PgConn};
 use crate::error::from_diesel;
-use crate::pool::{apply_migrations, manager_config, Db, MigrationError, PoolError};
+use crate::pool::{apply_migrations, manager_config, MigrationError, Pool, PoolError};
 use castellan_ports::scope::{self, DataScope};
 use castellan_ports::RepoError;
 use deadpool::managed::ObjectId;
@@ -9,17 +11,29 @@ use diesel::Connection;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::deadpool::Object;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
-use diesel_async::AsyncPgConnection;
 use diesel_async::{AsyncConnection, RunQueryDsl, SimpleAsyncConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// The connection type.
-pub(crate) type Conn = AsyncPgConnection;
-/// Its backend.
-pub(crate) type DbBackend = diesel::pg::Pg;
+pub use crate::rls::{rls_status, RlsTable};
+
+type Conn = PgConn;
+
+/// The PostgreSQL [`Backend`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Postgres;
+
+impl Backend for Postgres {
+    type Connection = PgConn;
+    type Manager = AsyncDieselConnectionManager<PgConn>;
+    type Prepared = Prepared;
+
+    async fn on_checkout(conn: &mut Object<PgConn>, prepared: &Prepared) -> Result<(), RepoError> {
+        on_checkout(conn, prepared).await
+    }
+}
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 
@@ -41,9 +55,9 @@ pub struct PgConfig {
 pub const APP_ROLE: &str = "castellan_app";
 
 impl Db {
-    /// Builds the pool (connections are opened on demand).
-    pub fn new(config: &PgConfig) -> Result<Self, PoolError> {
-        let mut setup = manager_config();
+    /// A PostgreSQL pool (connections are opened on demand).
+    pub fn postgres(config: &PgConfig) -> Result<Self, PoolError> {
+        let mut setup = manager_config::<Postgres>();
         if let Some(role) = config.app_role.clone() {
             if !role.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
                 return Err(PoolError(
@@ -63,7 +77,7 @@ impl Db {
             });
         }
         let manager = AsyncDieselConnectionManager::<Conn>::new_with_config(&config.url, setup);
-        Db::from_manager(manager, config.max_connections, config.timeout)
+        Pool::from_manager(manager, config.max_connections, config.timeout).map(Db::from_postgres)
     }
 }
 
@@ -78,10 +92,7 @@ const PREPARED_MAX: usize = 1024;
 /// read by the row-level-security policies): `*` for system work, else the tenant. Only
 /// when the connection does not carry that scope already: a request's connections mostly
 /// do, so the usual checkout costs no round trip.
-pub(crate) async fn on_checkout(
-    conn: &mut Object<Conn>,
-    prepared: &Prepared,
-) -> Result<(), RepoError> {
+async fn on_checkout(conn: &mut Object<Conn>, prepared: &Prepared) -> Result<(), RepoError> {
     let wanted = scope::current();
     let id = Object::id(conn);
     let carried = prepared.lock().ok().and_then(|memo| memo.get(&id).copied());

@@ -1,9 +1,9 @@
 //! [`TokenStore`] over SQL, for deployments without Redis. Access-token ids and session ids
 //! are both UUIDs (v7), so one table holds both kinds of revocation.
 
-use crate::pool::Db;
+use crate::backend::{on, Db};
 use crate::schema::revocations;
-use crate::sql_types::{from_db, uid, DbUuid};
+use crate::sql_types::{at, from_db, uid, DbTime, DbUuid};
 use async_trait::async_trait;
 use castellan_domain::SessionId;
 use castellan_ports::{RepoError, StoreError, TokenStore};
@@ -36,25 +36,27 @@ impl RevocationStore {
         let now = Utc::now();
         let ttl = i64::try_from(ttl_secs.max(1)).unwrap_or(i64::MAX / 2);
         let expires_at = now + Duration::seconds(ttl);
-        let mut conn = self.db.get().await.map_err(|e: RepoError| unavailable(e))?;
-        for id in ids {
-            diesel::insert_into(revocations::table)
-                .values((
-                    revocations::id.eq(uid(id)),
-                    revocations::expires_at.eq(expires_at),
-                ))
-                .on_conflict(revocations::id)
-                .do_update()
-                .set(revocations::expires_at.eq(excluded(revocations::expires_at)))
-                .execute(&mut conn)
+        let mut db = self.db.get().await.map_err(|e: RepoError| unavailable(e))?;
+        on!(db.conn(), |c| {
+            for id in ids {
+                diesel::insert_into(revocations::table)
+                    .values((
+                        revocations::id.eq(uid(id)),
+                        revocations::expires_at.eq(at(expires_at)),
+                    ))
+                    .on_conflict(revocations::id)
+                    .do_update()
+                    .set(revocations::expires_at.eq(excluded(revocations::expires_at)))
+                    .execute(c)
+                    .await
+                    .map_err(unavailable)?;
+            }
+            // Expired entries are useless: sweep them as revocations come in (indexed).
+            diesel::delete(revocations::table.filter(revocations::expires_at.le(at(now))))
+                .execute(c)
                 .await
                 .map_err(unavailable)?;
-        }
-        // Expired entries are useless: sweep them as revocations come in (indexed).
-        diesel::delete(revocations::table.filter(revocations::expires_at.le(now)))
-            .execute(&mut conn)
-            .await
-            .map_err(unavailable)?;
+        });
         Ok(())
     }
 
@@ -63,14 +65,17 @@ impl RevocationStore {
         &self,
         now: DateTime<Utc>,
     ) -> Result<Vec<(Uuid, DateTime<Utc>)>, StoreError> {
-        let mut conn = self.db.get().await.map_err(|e: RepoError| unavailable(e))?;
-        let rows: Vec<(DbUuid, DateTime<Utc>)> = revocations::table
-            .filter(revocations::expires_at.gt(now))
+        let mut db = self.db.get().await.map_err(|e: RepoError| unavailable(e))?;
+        let rows: Vec<(DbUuid, DbTime)> = on!(db.conn(), |c| revocations::table
+            .filter(revocations::expires_at.gt(at(now)))
             .select((revocations::id, revocations::expires_at))
-            .load(&mut conn)
-            .await
-            .map_err(unavailable)?;
-        Ok(rows.into_iter().map(|(id, at)| (from_db(id), at)).collect())
+            .load(c)
+            .await)
+        .map_err(unavailable)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, until)| (from_db(id), until.0))
+            .collect())
     }
 }
 
@@ -90,23 +95,23 @@ impl TokenStore for RevocationStore {
     }
 
     async fn is_revoked(&self, jti: Uuid, sid: SessionId) -> Result<bool, StoreError> {
-        let mut conn = self.db.get().await.map_err(|e: RepoError| unavailable(e))?;
-        diesel::select(diesel::dsl::exists(
+        let mut db = self.db.get().await.map_err(|e: RepoError| unavailable(e))?;
+        on!(db.conn(), |c| diesel::select(diesel::dsl::exists(
             revocations::table
                 .filter(revocations::id.eq_any([uid(jti), uid(sid.0)]))
-                .filter(revocations::expires_at.gt(Utc::now())),
+                .filter(revocations::expires_at.gt(at(Utc::now()))),
         ))
-        .get_result(&mut conn)
-        .await
+        .get_result(c)
+        .await)
         .map_err(unavailable)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        let mut conn = self.db.get().await.map_err(|e: RepoError| unavailable(e))?;
-        diesel::sql_query("SELECT 1")
-            .execute(&mut conn)
-            .await
-            .map(|_| ())
-            .map_err(unavailable)
+        let mut db = self.db.get().await.map_err(|e: RepoError| unavailable(e))?;
+        on!(db.conn(), |c| diesel::sql_query("SELECT 1")
+            .execute(c)
+            .await)
+        .map(|_| ())
+        .map_err(unavailable)
     }
 }

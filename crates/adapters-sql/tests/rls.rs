@@ -2,9 +2,8 @@
 //! any tenant filter sees no row of B and cannot write one; without a setting it sees nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use castellan_adapters_postgres::{
-    rls_status, run_migrations, PgArticleRepository, PgConfig, PgPool, PgTenantRepository, APP_ROLE,
-};
+use castellan_adapters_sql::postgres::{rls_status, run_migrations, PgConfig, APP_ROLE};
+use castellan_adapters_sql::{ArticleStore, Db, TenantStore};
 use castellan_ports::{
     Article, ArticleRepository, Role, Tenant, TenantBootstrap, TenantRepository,
 };
@@ -57,7 +56,7 @@ async fn fresh_database() -> String {
 
 /// A tenant with an admin, its Admin role (and a rule) and an article, and the audit
 /// entries of their creation in its chain.
-async fn tenant(pool: &PgPool, url: &str) -> Uuid {
+async fn tenant(pool: &Db, url: &str) -> Uuid {
     let now = chrono::Utc::now();
     let tenant = Tenant {
         id: Uuid::now_v7(),
@@ -88,7 +87,7 @@ async fn tenant(pool: &PgPool, url: &str) -> Uuid {
     let mut admin = new_user("rls");
     admin.tenant_id = castellan_domain::TenantId(tenant.id);
     let owner = admin.id.0;
-    PgTenantRepository::new(pool.clone())
+    TenantStore::new(pool.clone())
         .bootstrap(
             &TenantBootstrap {
                 tenant: tenant.clone(),
@@ -110,7 +109,7 @@ async fn tenant(pool: &PgPool, url: &str) -> Uuid {
         created_at: now,
         updated_at: now,
     };
-    PgArticleRepository::new(pool.clone())
+    ArticleStore::new(pool.clone())
         .insert(
             &article,
             &event("article.create", Some(tenant.id)).target("article", article.id),
@@ -133,7 +132,7 @@ async fn tenant(pool: &PgPool, url: &str) -> Uuid {
 #[tokio::test]
 async fn policies_confine_raw_sql_to_the_tenant_setting() {
     let url = fresh_database().await;
-    let pool = PgPool::new(&PgConfig {
+    let pool = Db::postgres(&PgConfig {
         url: url.clone(),
         max_connections: 2,
         timeout: Duration::from_secs(2),
@@ -221,13 +220,13 @@ async fn policies_confine_raw_sql_to_the_tenant_setting() {
 /// to its own tenant's chain only; the chain without a tenant is system work.
 #[tokio::test]
 async fn audit_chains_follow_the_tenant_setting() {
-    use castellan_adapters_postgres::PgAuditLog;
+    use castellan_adapters_sql::AuditStore as PgAuditLog;
     use castellan_ports::scope::{scoped, DataScope};
     use castellan_ports::{AuditLog, AuditQuery};
     use castellan_testkit::audit::verified_chain;
 
     let url = fresh_database().await;
-    let pool = PgPool::new(&PgConfig {
+    let pool = Db::postgres(&PgConfig {
         url,
         max_connections: 2,
         timeout: Duration::from_secs(2),

@@ -1,6 +1,0 @@
-//! Rebuild when a migration is added or edited: `embed_migrations!` reads
-//! `migrations/postgres` at compile time, which cargo does not track by itself.
-
-fn main() {
-    println!("cargo:rerun-if-changed=../../migrations/postgres");
-}

@@ -32,6 +32,7 @@ mod embedded;
 mod faults;
 mod invitations;
 mod limits;
+mod resources;
 mod sessions;
 mod tenants;
 mod tokens;

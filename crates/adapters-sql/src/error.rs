@@ -39,6 +39,13 @@ pub(crate) fn from_diesel(err: DieselError) -> RepoError {
                 subject => RepoError::Conflict(subject),
             }
         }
+        DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
+            RepoError::Referenced(
+                info.constraint_name()
+                    .unwrap_or_else(|| info.message())
+                    .to_string(),
+            )
+        }
         DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
             RepoError::Unavailable(info.message().to_string())
         }

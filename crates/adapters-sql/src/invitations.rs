@@ -10,10 +10,9 @@ use crate::sql_types::{at, from_db, uid, DbTime, DbUuid};
 use crate::users::UserRow;
 use async_trait::async_trait;
 use castellan_domain::audit::Event;
+use castellan_domain::Invitation;
 use castellan_domain::User;
-use castellan_ports::{
-    Invitation, InvitationRepository, ListQuery, Mail, Mailer, Outbox, Page, RepoError,
-};
+use castellan_ports::{InvitationRepository, ListQuery, Mail, Mailer, Outbox, Page, RepoError};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;

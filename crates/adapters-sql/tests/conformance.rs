@@ -6,10 +6,11 @@
 use castellan_adapters_sql::postgres::{self, PgConfig, APP_ROLE};
 use castellan_adapters_sql::sqlite::{self, SqliteConfig};
 use castellan_adapters_sql::{
-    AccessStore, ArticleStore, AuditStore, Db, InvitationStore, OutboxStore, RevocationStore,
+    AccessStore, AuditStore, Db, InvitationStore, OutboxStore, ResourceStore, RevocationStore,
     RoleStore, SessionStore, TenantStore, UserStore,
 };
-use castellan_testkit::{access, audit, repos, token_store};
+use castellan_domain::resources::ALL;
+use castellan_testkit::{access, audit, repos, resources, token_store};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use std::sync::Arc;
 use std::time::Duration;
@@ -127,10 +128,9 @@ on_both_backends! {
         &UserStore::new(db.clone()),
         &AccessStore::new(db),
     ).await;
-    articles_crud_and_listing => |db| access::articles_crud_and_listing(
-        &UserStore::new(db.clone()),
-        &ArticleStore::new(db),
-    ).await;
+    every_resource_crud_and_listing => |db| for def in ALL {
+        resources::crud_and_listing(&UserStore::new(db.clone()), &ResourceStore::new(db.clone()), def).await;
+    };
     roles_rules_and_grants => |db| access::roles_rules_and_grants(
         &UserStore::new(db.clone()),
         &RoleStore::new(db),
@@ -153,7 +153,7 @@ on_both_backends! {
     audit_list_filters_and_pages => |db| audit::list_filters_and_pages(&AuditStore::new(db)).await;
     audited_writes_are_atomic => |db| audit::audited_writes_are_atomic(
         &UserStore::new(db.clone()),
-        &ArticleStore::new(db.clone()),
+        &ResourceStore::new(db.clone()),
         &AuditStore::new(db),
     ).await;
     session_writes_are_audited => |db| audit::session_writes_are_audited(

@@ -3,10 +3,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use castellan_adapters_sql::postgres::{rls_status, run_migrations, PgConfig, APP_ROLE};
-use castellan_adapters_sql::{ArticleStore, Db, TenantStore};
-use castellan_ports::{
-    Article, ArticleRepository, Role, Tenant, TenantBootstrap, TenantRepository,
-};
+use castellan_adapters_sql::{Db, ResourceStore, TenantStore};
+use castellan_domain::resource::{Record, Value};
+use castellan_domain::resources::ARTICLES;
+use castellan_domain::{Role, Tenant};
+use castellan_ports::{ResourceRepository, TenantBootstrap, TenantRepository};
 use castellan_testkit::audit::event;
 use castellan_testkit::repos::new_user;
 use diesel::sql_types::BigInt;
@@ -74,7 +75,7 @@ async fn tenant(pool: &Db, url: &str) -> Uuid {
         created_at: now,
         updated_at: now,
     };
-    let rule = castellan_ports::StoredRule {
+    let rule = castellan_domain::StoredRule {
         tenant_id: tenant.id,
         rule: castellan_domain::rbac::AccessRule {
             id: Uuid::now_v7(),
@@ -100,17 +101,17 @@ async fn tenant(pool: &Db, url: &str) -> Uuid {
         )
         .await
         .unwrap();
-    let article = Article {
+    let article = Record {
         id: Uuid::now_v7(),
         tenant_id: tenant.id,
         owner_id: owner,
-        title: "t".into(),
-        content: String::new(),
         created_at: now,
         updated_at: now,
+        values: vec![Value::Text("t".into()), Value::Text(String::new())],
     };
-    ArticleStore::new(pool.clone())
+    ResourceStore::new(pool.clone())
         .insert(
+            &ARTICLES,
             &article,
             &event("article.create", Some(tenant.id)).target("article", article.id),
         )

@@ -2,7 +2,8 @@
 
 use castellan_application::{SessionView, TokenPair, UserView};
 use castellan_domain::rbac::{Decision, ElementPermissions, Scope};
-use castellan_ports::{Article, BusinessElement, Grant, Invitation, Role, StoredRule, Tenant};
+use castellan_domain::{Grant, Invitation, Role, StoredRule, Tenant};
+use castellan_ports::BusinessElement;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -166,49 +167,6 @@ impl From<BusinessElement> for BusinessElementDto {
             description: e.description,
         }
     }
-}
-
-/// An article.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ArticleDto {
-    /// Id.
-    pub id: Uuid,
-    /// 1–200 characters.
-    pub title: String,
-    /// At most 50,000 characters.
-    pub content: String,
-    /// Its creator.
-    pub owner_id: Uuid,
-    /// Its tenant.
-    pub tenant_id: Uuid,
-    /// Creation time.
-    pub created_at: DateTime<Utc>,
-    /// Last change.
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<Article> for ArticleDto {
-    fn from(a: Article) -> Self {
-        ArticleDto {
-            id: a.id,
-            title: a.title,
-            content: a.content,
-            owner_id: a.owner_id,
-            tenant_id: a.tenant_id,
-            created_at: a.created_at,
-            updated_at: a.updated_at,
-        }
-    }
-}
-
-/// `POST /articles`, `PUT /articles/{id}` (every field) and `PATCH` (some). `owner_id`,
-/// `tenant_id` and any other field → 400 on that field.
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct ArticleRequest {
-    /// 1–200 characters (required by POST and PUT).
-    pub title: Option<String>,
-    /// At most 50,000 characters.
-    pub content: Option<String>,
 }
 
 /// One `/authz/check` question.

@@ -13,6 +13,7 @@ pub mod list;
 pub mod middleware;
 pub mod openapi;
 pub mod rate_limit;
+mod resources;
 pub mod routes;
 pub mod state;
 

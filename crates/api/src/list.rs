@@ -2,13 +2,17 @@
 
 use crate::error::ApiError;
 use castellan_application::ListRequest;
+use castellan_domain::resource::{Field, Kind, ResourceDef, Value};
 use castellan_ports::Ordering;
 use std::collections::HashMap;
 use uuid::Uuid;
 
 /// Default and largest page sizes.
 pub const DEFAULT_PER_PAGE: u32 = 50;
-const MAX_PER_PAGE: u32 = 200;
+/// The largest page size.
+pub const MAX_PER_PAGE: u32 = 200;
+/// The largest page number (what an OpenAPI `int32` holds).
+pub const MAX_PAGE: u32 = i32::MAX as u32;
 
 /// The raw query string of a request, as name → value.
 pub type QueryMap = HashMap<String, String>;
@@ -26,16 +30,23 @@ fn number(query: &QueryMap, name: &str, default: u32, range: (u32, u32)) -> Resu
     }
 }
 
-/// `?ordering=field,-other` against the resource's `orderable` columns.
+/// `?ordering=field,-other` against the resource's `orderable` columns: a comma-separated
+/// list of column names, each optionally prefixed by `-` (descending). Anything else,
+/// an empty value included, is a 400 on `ordering`.
 fn ordering(
     query: &QueryMap,
     orderable: &[&str],
     default: &str,
 ) -> Result<Vec<Ordering>, ApiError> {
     let raw = query.get("ordering").map(String::as_str).unwrap_or(default);
+    if raw.is_empty() && !default.is_empty() {
+        return Err(ApiError::field(
+            "ordering",
+            format!("ordering must name a column: {}", orderable.join(", ")),
+        ));
+    }
     raw.split(',')
-        .map(str::trim)
-        .filter(|part| !part.is_empty())
+        .filter(|_| !raw.is_empty())
         .map(|part| {
             let (descending, field) = match part.strip_prefix('-') {
                 Some(field) => (true, field),
@@ -87,13 +98,53 @@ pub fn list_request(
     default_ordering: &str,
 ) -> Result<ListRequest, ApiError> {
     Ok(ListRequest {
-        page: number(query, "page", 1, (1, u32::MAX))?,
+        page: number(query, "page", 1, (1, MAX_PAGE))?,
         per_page: per_page(query)?,
         ordering: ordering(query, orderable, default_ordering)?,
         search: text_param(query, "search"),
         owner_id: uuid_param(query, "owner_id")?,
         tenant_id: uuid_param(query, "tenant_id")?,
+        filters: Vec::new(),
     })
+}
+
+/// The list parameters of a business resource: the common ones (ordering by its orderable
+/// columns) and an exact filter for each filterable field.
+pub fn resource_request(query: &QueryMap, def: &ResourceDef) -> Result<ListRequest, ApiError> {
+    let mut request = list_request(query, &def.orderable(), def.default_ordering)?;
+    for field in def.filterable() {
+        if let Some(raw) = query.get(field.name) {
+            request
+                .filters
+                .push((field.name, filter_value(field, raw)?));
+        }
+    }
+    Ok(request)
+}
+
+/// A filter's value, checked like the field it filters on (400 on the parameter).
+fn filter_value(field: &Field, raw: &str) -> Result<Value, ApiError> {
+    let name = field.name;
+    let wrong = |what: &str| ApiError::field(name, format!("{name} must be {what}"));
+    match field.kind {
+        Kind::Enum(choices) => match choices.contains(&raw) {
+            true => Ok(Value::Text(raw.to_string())),
+            false => Err(wrong(&format!("one of {}", choices.join(", ")))),
+        },
+        Kind::Parent(_) => raw.parse().map(Value::Id).map_err(|_| wrong("a UUID")),
+        Kind::Bool => match raw {
+            "true" => Ok(Value::Bool(true)),
+            "false" => Ok(Value::Bool(false)),
+            _ => Err(wrong("true or false")),
+        },
+        Kind::Date => chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+            .map(Value::Date)
+            .map_err(|_| wrong("a date (YYYY-MM-DD)")),
+        Kind::Timestamp => chrono::DateTime::parse_from_rfc3339(raw)
+            .map(|t| Value::Time(t.with_timezone(&chrono::Utc)))
+            .map_err(|_| wrong("an RFC 3339 date-time")),
+        Kind::Text { .. } => Ok(Value::Text(raw.to_string())),
+    }
 }
 
 #[cfg(test)]

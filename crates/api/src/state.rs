@@ -1,7 +1,7 @@
 //! What every handler can reach.
 
 use castellan_application::{
-    AccessService, ArticleService, AuditService, AuthService, InvitationService, RoleService,
+    AccessService, AuditService, AuthService, InvitationService, ResourceService, RoleService,
     TenantService, UserAdminService,
 };
 use castellan_ports::Outbox;
@@ -14,8 +14,8 @@ pub struct AppState {
     pub auth: AuthService,
     /// Access questions (catalog, permissions, checks).
     pub access: AccessService,
-    /// Articles.
-    pub articles: ArticleService,
+    /// Every declared business resource.
+    pub resources: ResourceService,
     /// Roles, access rules, grants.
     pub roles: RoleService,
     /// Tenants.

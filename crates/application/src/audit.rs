@@ -7,6 +7,7 @@
 
 use crate::auth::Principal;
 use crate::error::{AppError, Denial};
+use crate::guard::{visible_rows, Listing};
 use castellan_domain::audit::{Actor, ChainVerifier, Entry, Event, Outcome, Verification};
 use castellan_domain::rbac::Scope;
 use castellan_ports::audit::current_request;
@@ -125,9 +126,18 @@ impl AuditService {
         cursor: Option<&str>,
         per_page: u32,
     ) -> Result<AuditListPage, AppError> {
-        let mut query = Self::query(p, filter)?;
-        query.before = cursor.map(parse_cursor).transpose()?;
-        query.limit = per_page;
+        let before = cursor.map(parse_cursor).transpose()?;
+        let Some(query) = Self::query(p, filter)? else {
+            return Ok(AuditListPage {
+                entries: Vec::new(),
+                next_cursor: None,
+            });
+        };
+        let query = AuditQuery {
+            before,
+            limit: per_page,
+            ..query
+        };
         let page = self.log.list(&query).await?;
         Ok(AuditListPage {
             entries: page.entries,
@@ -142,13 +152,13 @@ impl AuditService {
         p: &Principal,
         filter: AuditFilter,
     ) -> Result<impl Stream<Item = Result<Entry, AppError>> + Send + 'static, AppError> {
-        let mut query = Self::query(p, filter)?;
-        query.limit = BATCH;
+        // Nothing to see: the stream starts finished.
+        let query = Self::query(p, filter)?;
         let log = Arc::clone(&self.log);
         // The stream is polled by the HTTP layer, outside the request's task: carry the
         // request's data scope along so row-level security still applies.
         let data_scope = scope::current();
-        let pages = stream::try_unfold(Some(query), move |next| {
+        let pages = stream::try_unfold(query, move |next| {
             let log = Arc::clone(&log);
             async move {
                 let Some(query) = next else {
@@ -230,32 +240,16 @@ impl AuditService {
         Ok(reports)
     }
 
-    /// The port query for the caller's view of the log.
-    fn query(p: &Principal, filter: AuditFilter) -> Result<AuditQuery, AppError> {
-        let scope = p
-            .subject
-            .list_scope(ELEMENT)
-            .map_err(|_| AppError::from(Denial::new(ELEMENT, "read")))?;
-        let superuser = p.subject.is_superuser();
-        if filter.tenant_id.is_some() && !superuser {
-            return Err(AppError::field(
-                "tenant_id",
-                "only superusers may filter by tenant",
-            ));
-        }
-        let own = p.user_id().0;
-        let actor_id = match (scope, filter.actor_id) {
-            (Scope::All, actor) => actor,
-            // Read-own: only what the caller did (another actor's filter finds nothing).
-            (Scope::Own, Some(other)) if other != own => Some(Uuid::nil()),
-            (Scope::Own, _) => Some(own),
+    /// The port query for the caller's view of the log: the guard's rows of `audit_log`,
+    /// where an entry's "owner" is its actor (read-own: what the caller did).
+    fn query(p: &Principal, filter: AuditFilter) -> Result<Option<AuditQuery>, AppError> {
+        let Listing::Rows(rows) = visible_rows(p, ELEMENT, filter.tenant_id, filter.actor_id)?
+        else {
+            return Ok(None);
         };
-        Ok(AuditQuery {
-            tenant_id: match superuser {
-                true => filter.tenant_id,
-                false => Some(p.tenant_id().0),
-            },
-            actor_id,
+        Ok(Some(AuditQuery {
+            tenant_id: rows.tenant_id,
+            actor_id: rows.owner_id,
             action: filter.action,
             target_type: filter.target_type,
             target_id: filter.target_id,
@@ -264,7 +258,7 @@ impl AuditService {
             until: filter.until,
             before: None,
             limit: BATCH,
-        })
+        }))
     }
 }
 

@@ -123,6 +123,13 @@ impl From<RepoError> for AppError {
                 message: format!("{subject} already exists"),
                 field: Some(subject),
             },
+            RepoError::Referenced(subject) => {
+                tracing::debug!(constraint = %subject, "write blocked by a reference");
+                AppError::Conflict {
+                    message: "other objects still refer to it".into(),
+                    field: None,
+                }
+            }
             RepoError::Unavailable(detail) => {
                 tracing::warn!(error = %detail, "database unavailable");
                 AppError::Unavailable("database")

@@ -7,15 +7,17 @@ use crate::auth::{
 };
 use crate::error::{AppError, FieldError};
 use crate::guard::{
-    ensure_create, ensure_object, not_found_or_forbidden, ownerless_list_query, ListRequest,
+    ensure_create, ensure_object, not_found_or_forbidden, ownerless, ownerless_list_query,
+    ListRequest,
 };
 use crate::secrets::{hash_secret, new_secret};
 use castellan_domain::audit::{diff, Actor};
 use castellan_domain::rbac::Action;
+use castellan_domain::Invitation;
 use castellan_domain::{Email, Profile, TenantId, User, UserId};
 use castellan_ports::scope::{scoped, DataScope};
 use castellan_ports::{
-    Clock, Invitation, InvitationRepository, Mail, Mailer, Page, RepoError, RoleRepository,
+    Clock, InvitationRepository, ListQuery, Mail, Mailer, Page, RepoError, RoleRepository,
     TenantRepository, UserRepository,
 };
 use chrono::Duration;
@@ -185,16 +187,15 @@ impl InvitationService {
         request: ListRequest,
     ) -> Result<Page<Invitation>, AppError> {
         self.visible_tenant(p, tenant).await?;
-        match ownerless_list_query(p, ELEMENT, request)? {
-            Some(mut query) => {
-                query.tenant_id = Some(tenant);
-                Ok(self.ports.invitations.list(&query).await?)
-            }
-            None => Ok(Page {
-                items: Vec::new(),
-                total: 0,
-            }),
-        }
+        ownerless_list_query(p, ELEMENT, request)?
+            .page(|query| async move {
+                let query = ListQuery {
+                    tenant_id: Some(tenant),
+                    ..query
+                };
+                self.ports.invitations.list(&query).await
+            })
+            .await
     }
 
     /// Revokes a pending invitation (an accepted, revoked or expired one: 409).
@@ -206,7 +207,7 @@ impl InvitationService {
             p,
             ELEMENT,
             Action::Delete,
-            (invitation.id, Uuid::nil(), invitation.tenant_id),
+            ownerless(invitation.id, invitation.tenant_id),
         )?;
         let now = self.ports.clock.now();
         let revoked = Invitation {

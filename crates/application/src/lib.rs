@@ -4,12 +4,12 @@
 //! the `server` crate wires real adapters in.
 
 pub mod access;
-pub mod articles;
 pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod guard;
 pub mod invitations;
+pub mod resources;
 pub mod roles;
 pub mod secrets;
 pub mod seed;
@@ -17,15 +17,15 @@ pub mod tenants;
 pub mod users;
 
 pub use access::{AccessService, CheckInput};
-pub use articles::{ArticleInput, ArticleService};
 pub use audit::{AuditFilter, AuditListPage, AuditService};
 pub use auth::{
     AuthConfig, AuthPorts, AuthService, ClientInfo, LoginInput, PasswordChangeInput, Principal,
     ProfilePatch, RegisterInput, SessionView, TokenPair, UserView,
 };
 pub use error::{AppError, Denial, FieldError};
-pub use guard::ListRequest;
+pub use guard::{ListRequest, Listing};
 pub use invitations::{AcceptInput, InvitationPorts, InvitationService};
+pub use resources::ResourceService;
 pub use roles::{RoleInput, RoleRef, RoleService, RuleInput};
 pub use seed::{DemoSeed, SeedReport};
 pub use tenants::{TenantInput, TenantPatch, TenantService};

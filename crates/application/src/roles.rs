@@ -4,14 +4,14 @@
 use crate::auth::Principal;
 use crate::error::{AppError, FieldError};
 use crate::guard::{
-    ensure_create, ensure_object, not_found_or_forbidden, ownerless_list_query, ListRequest,
+    ensure_create, ensure_object, not_found_or_forbidden, ownerless, ownerless_list_query,
+    ListRequest,
 };
 use castellan_domain::audit::diff;
 use castellan_domain::rbac::{AccessFlags, AccessRule, Action};
 use castellan_domain::UserId;
-use castellan_ports::{
-    AccessRepository, Clock, Grant, Page, Role, RoleRepository, StoredRule, UserRepository,
-};
+use castellan_domain::{Grant, Role, StoredRule};
+use castellan_ports::{AccessRepository, Clock, Page, RoleRepository, UserRepository};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -122,13 +122,6 @@ fn conflict(message: &str, field: &str) -> AppError {
     }
 }
 
-fn empty<T>() -> Page<T> {
-    Page {
-        items: Vec::new(),
-        total: 0,
-    }
-}
-
 impl RoleService {
     /// A service over the repositories.
     pub fn new(
@@ -153,10 +146,9 @@ impl RoleService {
         p: &Principal,
         request: ListRequest,
     ) -> Result<Page<Role>, AppError> {
-        match ownerless_list_query(p, ROLE, request)? {
-            Some(query) => Ok(self.roles.list_roles(&query).await?),
-            None => Ok(empty()),
-        }
+        ownerless_list_query(p, ROLE, request)?
+            .page(|query| async move { self.roles.list_roles(&query).await })
+            .await
     }
 
     async fn guarded_role(
@@ -169,7 +161,7 @@ impl RoleService {
         let Some(role) = role else {
             return Err(not_found_or_forbidden(p, ROLE));
         };
-        ensure_object(p, ROLE, action, (role.id, Uuid::nil(), role.tenant_id))?;
+        ensure_object(p, ROLE, action, ownerless(role.id, role.tenant_id))?;
         Ok(role)
     }
 
@@ -300,10 +292,9 @@ impl RoleService {
         p: &Principal,
         request: ListRequest,
     ) -> Result<Page<StoredRule>, AppError> {
-        match ownerless_list_query(p, RULE, request)? {
-            Some(query) => Ok(self.roles.list_rules(&query).await?),
-            None => Ok(empty()),
-        }
+        ownerless_list_query(p, RULE, request)?
+            .page(|query| async move { self.roles.list_rules(&query).await })
+            .await
     }
 
     async fn guarded_rule(
@@ -316,7 +307,7 @@ impl RoleService {
         let Some(rule) = rule else {
             return Err(not_found_or_forbidden(p, RULE));
         };
-        ensure_object(p, RULE, action, (rule.rule.id, Uuid::nil(), rule.tenant_id))?;
+        ensure_object(p, RULE, action, ownerless(rule.rule.id, rule.tenant_id))?;
         Ok(rule)
     }
 
@@ -411,10 +402,9 @@ impl RoleService {
         p: &Principal,
         request: ListRequest,
     ) -> Result<Page<Grant>, AppError> {
-        match ownerless_list_query(p, GRANT, request)? {
-            Some(query) => Ok(self.roles.list_grants(&query).await?),
-            None => Ok(empty()),
-        }
+        ownerless_list_query(p, GRANT, request)?
+            .page(|query| async move { self.roles.list_grants(&query).await })
+            .await
     }
 
     /// Grants a role to a user of the tenant; effective on the user's next request.
@@ -472,7 +462,7 @@ impl RoleService {
             p,
             GRANT,
             Action::Delete,
-            (grant.id, Uuid::nil(), grant.tenant_id),
+            ownerless(grant.id, grant.tenant_id),
         )?;
         let audit = p
             .event("user_role.revoke", grant.tenant_id, self.clock.now())

@@ -4,8 +4,10 @@ use crate::audit::event;
 use crate::auth::{created_user_changes, user_snapshot, ADMIN_ROLE};
 use crate::error::AppError;
 use castellan_domain::audit::{diff, Actor, Event};
+use castellan_domain::resource::{Record, Value};
+use castellan_domain::resources::ARTICLES;
 use castellan_domain::{Email, Profile, TenantId, User, UserId};
-use castellan_ports::{Article, ArticleRepository, Clock, PasswordHasher, UserRepository};
+use castellan_ports::{Clock, PasswordHasher, ResourceRepository, UserRepository};
 use serde_json::json;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -45,8 +47,8 @@ pub struct SeedReport {
 pub struct DemoSeed {
     /// Users.
     pub users: Arc<dyn UserRepository>,
-    /// Articles.
-    pub articles: Arc<dyn ArticleRepository>,
+    /// Business resources (the demo articles).
+    pub resources: Arc<dyn ResourceRepository>,
     /// Hashing the demo passwords (which skip the password policy, and only they).
     pub hasher: Arc<dyn PasswordHasher>,
     /// Time.
@@ -78,24 +80,31 @@ impl DemoSeed {
             };
             let existing = self.articles_of(owner.id.0).await?;
             for title in titles {
-                if existing.iter().any(|a| a.title == *title) {
+                let title = Value::Text(title.to_string());
+                if existing
+                    .iter()
+                    .any(|a| a.value(&ARTICLES, "title") == Some(&title))
+                {
                     continue;
                 }
                 let now = self.clock.now();
-                let article = Article {
+                let content = Value::Text(format!(
+                    "{}: demo content.",
+                    title.as_text().unwrap_or_default()
+                ));
+                let article = Record {
                     id: Uuid::now_v7(),
                     tenant_id: owner.tenant_id.0,
                     owner_id: owner.id.0,
-                    title: title.to_string(),
-                    content: format!("{title}: demo content."),
                     created_at: now,
                     updated_at: now,
+                    values: vec![title, content],
                 };
                 let audit = self
                     .event("article.create", article.tenant_id)
                     .target("article", article.id)
-                    .meta("title", article.title.as_str());
-                self.articles.insert(&article, &audit).await?;
+                    .changes(diff(&json!({}), &article.snapshot(&ARTICLES)));
+                self.resources.insert(&ARTICLES, &article, &audit).await?;
                 report.articles_created += 1;
             }
         }
@@ -128,14 +137,14 @@ impl DemoSeed {
         })
     }
 
-    async fn articles_of(&self, owner: Uuid) -> Result<Vec<Article>, AppError> {
+    async fn articles_of(&self, owner: Uuid) -> Result<Vec<Record>, AppError> {
         let query = castellan_ports::ListQuery {
             owner_id: Some(owner),
             page: 1,
             per_page: 1000,
             ..Default::default()
         };
-        Ok(self.articles.list(&query).await?.items)
+        Ok(self.resources.list(&ARTICLES, &query).await?.items)
     }
 
     async fn reset(&self) -> Result<usize, AppError> {
@@ -149,7 +158,7 @@ impl DemoSeed {
                 let audit = self
                     .event("article.delete", article.tenant_id)
                     .target("article", article.id);
-                removed += usize::from(self.articles.delete(article.id, &audit).await?);
+                removed += usize::from(self.resources.delete(&ARTICLES, article.id, &audit).await?);
             }
             let audit = self
                 .event("user.delete", user.tenant_id.0)

@@ -8,10 +8,10 @@ use crate::guard::ListRequest;
 use castellan_domain::audit::{diff, Actor};
 use castellan_domain::rbac::{AccessFlags, AccessRule, Action};
 use castellan_domain::{Profile, TenantId, User, UserId};
+use castellan_domain::{Role, StoredRule, Tenant};
 use castellan_ports::scope::{scoped, DataScope};
 use castellan_ports::{
-    AccessRepository, Clock, ListQuery, Page, RepoError, Role, StoredRule, Tenant, TenantBootstrap,
-    TenantRepository,
+    AccessRepository, Clock, ListQuery, Page, RepoError, TenantBootstrap, TenantRepository,
 };
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};

@@ -5,9 +5,11 @@ use crate::auth::{
     DEFAULT_ROLE,
 };
 use crate::error::{AppError, FieldError};
-use crate::guard::{ensure_create, ensure_object, list_query, not_found_or_forbidden, ListRequest};
+use crate::guard::{
+    ensure_create, ensure_object, list_query, not_found_or_forbidden, ListRequest, Object,
+};
 use castellan_domain::audit::diff;
-use castellan_domain::rbac::Action;
+use castellan_domain::rbac::{Action, Owner};
 use castellan_domain::{Profile, User, UserId};
 use castellan_ports::{Clock, Page, RoleRepository, UserRepository};
 use std::sync::Arc;
@@ -80,8 +82,9 @@ impl UserAdminService {
         p: &Principal,
         request: ListRequest,
     ) -> Result<Page<UserView>, AppError> {
-        let query = list_query(p, ELEMENT, request)?;
-        let page = self.users.list(&query).await?;
+        let page = list_query(p, ELEMENT, request)?
+            .page(|query| async move { self.users.list(&query).await })
+            .await?;
         let mut items = Vec::with_capacity(page.items.len());
         for user in page.items {
             items.push(self.view(user).await?);
@@ -96,7 +99,13 @@ impl UserAdminService {
         let Some(user) = self.users.by_id(id).await? else {
             return Err(not_found_or_forbidden(p, ELEMENT));
         };
-        ensure_object(p, ELEMENT, action, (user.id.0, user.id.0, user.tenant_id.0))?;
+        // A user "owns" their own account.
+        let account = Object {
+            id: user.id.0,
+            owner: Owner::User(user.id.0),
+            tenant_id: user.tenant_id.0,
+        };
+        ensure_object(p, ELEMENT, action, account)?;
         Ok(user)
     }
 

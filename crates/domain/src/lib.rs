@@ -18,20 +18,28 @@ pub mod audit;
 pub mod claims;
 pub mod email;
 pub mod ids;
+pub mod invitation;
 pub mod password;
 pub mod rbac;
+pub mod resource;
+pub mod resources;
+pub mod role;
 pub mod session;
+pub mod tenant;
 pub mod user;
 
 pub use claims::{AccessClaims, ClaimsError, TokenType};
 pub use email::{Email, EmailError};
 pub use ids::{SessionId, TenantId, UserId};
+pub use invitation::Invitation;
 pub use password::{PasswordError, PasswordPolicy};
 pub use rbac::{
-    AccessFlags, AccessRule, Action, Decision, ElementPermissions, MatchedRule, ParseActionError,
-    Reason, Scope, Subject, Visibility,
+    AccessFlags, AccessRule, Action, Decision, ElementPermissions, MatchedRule, Owner,
+    ParseActionError, Reason, Scope, Subject, Visibility,
 };
+pub use role::{Grant, Role, StoredRule};
 pub use session::Session;
+pub use tenant::Tenant;
 pub use user::{Profile, User};
 
 /// The examples of the crate's README.md, compiled and run as doc tests.

@@ -628,6 +628,28 @@ struct ElementRules {
     rules: Vec<AccessRule>,
 }
 
+/// Who owns an object, for [`Subject::visibility`].
+///
+/// ```
+/// use castellan_domain::rbac::Owner;
+/// let id = uuid::Uuid::now_v7();
+/// assert_eq!(Owner::from(id), Owner::User(id));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Owner {
+    /// This user.
+    User(Uuid),
+    /// Nobody: objects without an owner (roles, rules, grants, invitations), which
+    /// own-scoped rights never reach.
+    Nobody,
+}
+
+impl From<Uuid> for Owner {
+    fn from(user: Uuid) -> Self {
+        Owner::User(user)
+    }
+}
+
 /// A user as the evaluator sees them: id, superuser flag and the rules of all their roles,
 /// indexed by element once at construction so that each question is a hash lookup.
 ///
@@ -865,7 +887,7 @@ impl Subject {
     /// assert_eq!(guest.visibility("article", Action::Update, other), Visibility::Forbidden);
     /// assert_eq!(guest.visibility("project", Action::Read, other), Visibility::Forbidden);
     /// ```
-    pub fn visibility(&self, element: &str, action: Action, owner: Uuid) -> Visibility {
+    pub fn visibility(&self, element: &str, action: Action, owner: impl Into<Owner>) -> Visibility {
         if self.is_superuser {
             return Visibility::Allowed;
         }
@@ -883,7 +905,7 @@ impl Subject {
         if action == Action::Create {
             return allowed_or_forbidden(flags.can_create);
         }
-        let is_owner = owner == self.user_id;
+        let is_owner = owner.into() == Owner::User(self.user_id);
         let readable = flags.can_read_all || (flags.can_read_own && is_owner);
         if !readable {
             return if flags.can_read_own {

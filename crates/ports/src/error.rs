@@ -6,6 +6,10 @@ pub enum RepoError {
     /// A uniqueness constraint was violated; carries the constraint's subject (e.g. `email`).
     #[error("conflict on {0}")]
     Conflict(String),
+    /// A reference forbids the write: the row still has dependents (a delete), or it names
+    /// one that is gone (an insert); carries the constraint's subject.
+    #[error("blocked by a reference: {0}")]
+    Referenced(String),
     /// The database could not be reached (pool timeout, connection refused ...).
     #[error("database unavailable: {0}")]
     Unavailable(String),

@@ -12,18 +12,18 @@ use castellan_adapters_redis::{RedisConfig, RedisRateLimiter, RedisTokenStore};
 use castellan_adapters_sql::postgres::PgConfig;
 use castellan_adapters_sql::sqlite::SqliteConfig;
 use castellan_adapters_sql::{
-    AccessStore, ArticleStore, AuditStore, Db, InvitationStore, OutboxStore, RevocationStore,
+    AccessStore, AuditStore, Db, InvitationStore, OutboxStore, ResourceStore, RevocationStore,
     RoleStore, SessionStore, TenantStore, UserStore,
 };
 use castellan_api::rate_limit::RateLimits;
 use castellan_api::AppState;
 use castellan_application::{
-    AccessService, ArticleService, AuditService, AuthConfig, AuthPorts, AuthService, DemoSeed,
-    InvitationPorts, InvitationService, RoleService, TenantService, UserAdminService,
+    AccessService, AuditService, AuthConfig, AuthPorts, AuthService, DemoSeed, InvitationPorts,
+    InvitationService, ResourceService, RoleService, TenantService, UserAdminService,
 };
 use castellan_ports::{
-    AccessRepository, ArticleRepository, AuditLog, Clock, InvitationRepository, Mailer, Outbox,
-    Quota, RateLimiter, RoleRepository, SessionRepository, SystemClock, TenantRepository,
+    AccessRepository, AuditLog, Clock, InvitationRepository, Mailer, Outbox, Quota, RateLimiter,
+    ResourceRepository, RoleRepository, SessionRepository, SystemClock, TenantRepository,
     TokenStore, UserRepository,
 };
 use std::net::TcpListener;
@@ -96,7 +96,7 @@ pub struct Storage {
     users: Arc<dyn UserRepository>,
     sessions: Arc<dyn SessionRepository>,
     access: Arc<dyn AccessRepository>,
-    articles: Arc<dyn ArticleRepository>,
+    resources: Arc<dyn ResourceRepository>,
     roles: Arc<dyn RoleRepository>,
     tenants: Arc<dyn TenantRepository>,
     invitations: Arc<dyn InvitationRepository>,
@@ -144,7 +144,7 @@ pub async fn storage(settings: &Settings) -> Result<Storage, StartupError> {
         users: Arc::new(UserStore::new(db.clone())),
         sessions: Arc::new(SessionStore::new(db.clone())),
         access: Arc::new(AccessStore::new(db.clone())),
-        articles: Arc::new(ArticleStore::new(db.clone())),
+        resources: Arc::new(ResourceStore::new(db.clone())),
         roles: Arc::new(RoleStore::new(db.clone())),
         tenants: Arc::new(TenantStore::new(db.clone())),
         invitations: Arc::new(InvitationStore::new(db.clone())),
@@ -188,8 +188,8 @@ pub struct Services {
     pub auth: AuthService,
     /// Access questions.
     pub access: AccessService,
-    /// Articles.
-    pub articles: ArticleService,
+    /// Every declared business resource.
+    pub resources: ResourceService,
     /// Roles, access rules, grants.
     pub roles: RoleService,
     /// Tenants.
@@ -310,11 +310,11 @@ pub async fn services(settings: &Settings) -> Result<Services, StartupError> {
             clock.clone(),
         ),
         access: AccessService::new(storage.access, storage.users.clone()),
-        articles: ArticleService::new(storage.articles.clone(), clock.clone()),
+        resources: ResourceService::new(storage.resources.clone(), clock.clone()),
         audit: AuditService::new(storage.audit, clock.clone()),
         seed: DemoSeed {
             users: storage.users,
-            articles: storage.articles,
+            resources: storage.resources,
             hasher,
             clock,
         },
@@ -347,7 +347,7 @@ impl Application {
         let state = AppState {
             auth: services.auth,
             access: services.access,
-            articles: services.articles,
+            resources: services.resources,
             roles: services.roles,
             tenants: services.tenants,
             users: services.users,

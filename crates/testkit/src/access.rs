@@ -6,11 +6,11 @@ use crate::audit::event;
 use crate::repos::new_user;
 use castellan_domain::audit::Event;
 use castellan_domain::rbac::{AccessFlags, AccessRule};
+use castellan_domain::{Grant, Invitation, Role, StoredRule, Tenant};
 use castellan_domain::{TenantId, UserId};
 use castellan_ports::{
-    AccessRepository, Article, ArticleRepository, Grant, Invitation, InvitationRepository,
-    ListQuery, Mail, Mailer, Ordering, Outbox, RepoError, Role, RoleRepository, StoredRule, Tenant,
-    TenantBootstrap, TenantRepository, UserRepository,
+    AccessRepository, InvitationRepository, ListQuery, Mail, Mailer, Outbox, RepoError,
+    RoleRepository, TenantBootstrap, TenantRepository, UserRepository,
 };
 use chrono::{Duration, Utc};
 use uuid::Uuid;
@@ -64,149 +64,6 @@ pub async fn catalog_and_rules_for_user(users: &dyn UserRepository, access: &dyn
         .await
         .unwrap();
     assert!(access.rules_for_user(none.id).await.unwrap().is_empty());
-}
-
-fn article(owner: UserId, title: &str) -> Article {
-    let now = Utc::now();
-    Article {
-        id: Uuid::now_v7(),
-        tenant_id: DEFAULT,
-        owner_id: owner.0,
-        title: title.into(),
-        content: format!("about {title}"),
-        created_at: now,
-        updated_at: now,
-    }
-}
-
-/// Articles: filters, literal search (`%` and `_` are not wildcards), ordering, paging,
-/// update and delete.
-pub async fn articles_crud_and_listing(
-    users: &dyn UserRepository,
-    articles: &dyn ArticleRepository,
-) {
-    let (a, b) = (new_user("art-a"), new_user("art-b"));
-    users
-        .insert(&a, &[], &on("user.create", "user", a.id))
-        .await
-        .unwrap();
-    users
-        .insert(&b, &[], &on("user.create", "user", b.id))
-        .await
-        .unwrap();
-    for (owner, title) in [(a.id, "alpha"), (a.id, "beta 100%"), (b.id, "gamma")] {
-        let new = article(owner, title);
-        articles
-            .insert(&new, &on("article.create", "article", new.id))
-            .await
-            .unwrap();
-    }
-    let mut query = page(50);
-    query.ordering = vec![Ordering {
-        field: "title".into(),
-        descending: false,
-    }];
-    let all = articles.list(&query).await.unwrap();
-    assert_eq!(all.total, 3);
-    let titles: Vec<&str> = all.items.iter().map(|x| x.title.as_str()).collect();
-    assert_eq!(titles, vec!["alpha", "beta 100%", "gamma"]);
-    assert_eq!(
-        articles
-            .list(&ListQuery {
-                owner_id: Some(a.id.0),
-                ..query.clone()
-            })
-            .await
-            .unwrap()
-            .total,
-        2
-    );
-    assert_eq!(
-        articles
-            .list(&ListQuery {
-                search: Some("BETA".into()),
-                ..query.clone()
-            })
-            .await
-            .unwrap()
-            .total,
-        1
-    );
-    assert_eq!(
-        articles
-            .list(&ListQuery {
-                search: Some("%".into()),
-                ..query.clone()
-            })
-            .await
-            .unwrap()
-            .total,
-        1
-    );
-    assert_eq!(
-        articles
-            .list(&ListQuery {
-                search: Some("_".into()),
-                ..query.clone()
-            })
-            .await
-            .unwrap()
-            .total,
-        0
-    );
-    assert_eq!(
-        articles
-            .list(&ListQuery {
-                tenant_id: Some(Uuid::now_v7()),
-                ..query.clone()
-            })
-            .await
-            .unwrap()
-            .total,
-        0
-    );
-    let second = articles
-        .list(&ListQuery {
-            per_page: 2,
-            page: 2,
-            ..query.clone()
-        })
-        .await
-        .unwrap();
-    assert_eq!(
-        (
-            second.total,
-            second.items.len(),
-            second.items[0].title.as_str()
-        ),
-        (3, 1, "gamma")
-    );
-
-    let mut first = all.items[0].clone();
-    first.title = "alpha 2".into();
-    first.updated_at = Utc::now();
-    assert_eq!(
-        articles
-            .update(&first, &on("article.update", "article", first.id))
-            .await
-            .unwrap()
-            .unwrap()
-            .title,
-        "alpha 2"
-    );
-    assert_eq!(
-        articles.get(first.id).await.unwrap().unwrap().title,
-        "alpha 2"
-    );
-    assert!(articles
-        .delete(first.id, &on("article.delete", "article", first.id))
-        .await
-        .unwrap());
-    assert!(!articles
-        .delete(first.id, &on("article.delete", "article", first.id))
-        .await
-        .unwrap());
-    assert!(articles.get(first.id).await.unwrap().is_none());
 }
 
 fn role(name: &str) -> Role {

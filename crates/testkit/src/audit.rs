@@ -5,9 +5,11 @@ use crate::repos::new_user;
 use castellan_domain::audit::{
     diff, Actor, ChainVerifier, Entry, Event, Outcome, Verification, GENESIS_HASH,
 };
+use castellan_domain::resource::{Record, Value};
+use castellan_domain::resources::ARTICLES;
 use castellan_domain::{Session, SessionId, TenantId, UserId};
 use castellan_ports::{
-    Article, ArticleRepository, AuditLog, AuditQuery, NewSession, RefreshOutcome, RepoError,
+    AuditLog, AuditQuery, NewSession, RefreshOutcome, RepoError, ResourceRepository,
     SessionRepository, UserRepository,
 };
 use chrono::{DateTime, Duration, Utc};
@@ -578,16 +580,15 @@ pub async fn list_filters_and_pages(log: &dyn AuditLog) {
     );
 }
 
-fn article(owner: UserId, title: &str) -> Article {
+fn article(owner: UserId, title: &str) -> Record {
     let now = Utc::now();
-    Article {
+    Record {
         id: Uuid::now_v7(),
         tenant_id: TenantId::DEFAULT.0,
         owner_id: owner.0,
-        title: title.into(),
-        content: String::new(),
         created_at: now,
         updated_at: now,
+        values: vec![Value::Text(title.into()), Value::Text(String::new())],
     }
 }
 
@@ -596,7 +597,7 @@ fn article(owner: UserId, title: &str) -> Article {
 /// be written undoes the change.
 pub async fn audited_writes_are_atomic(
     users: &dyn UserRepository,
-    articles: &dyn ArticleRepository,
+    resources: &dyn ResourceRepository,
     log: &dyn AuditLog,
 ) {
     let (seq, _) = head(log, DEFAULT).await;
@@ -614,8 +615,8 @@ pub async fn audited_writes_are_atomic(
         Utc::now(),
     )
     .target("article", art.id)
-    .changes(diff(&json!({}), &json!({"title": art.title})));
-    articles.insert(&art, &create).await.unwrap();
+    .changes(diff(&json!({}), &art.snapshot(&ARTICLES)));
+    resources.insert(&ARTICLES, &art, &create).await.unwrap();
     let seq = recorded(log, DEFAULT, seq, &create).await;
     let by_target = log
         .list(&AuditQuery {
@@ -629,22 +630,29 @@ pub async fn audited_writes_are_atomic(
         .unwrap();
     assert_eq!(ids(&by_target.entries), vec![create.id]);
 
-    art.title = "audited 2".into();
+    art.values[0] = Value::Text("audited 2".into());
     let update = event("article.update", DEFAULT).target("article", art.id);
-    assert!(articles.update(&art, &update).await.unwrap().is_some());
+    assert!(resources
+        .update(&ARTICLES, &art, &update)
+        .await
+        .unwrap()
+        .is_some());
     let seq = recorded(log, DEFAULT, seq, &update).await;
 
     // Writes that change nothing record nothing.
     let ghost = article(owner.id, "ghost");
     let ghost_update = event("article.update", DEFAULT).target("article", ghost.id);
-    assert!(articles
-        .update(&ghost, &ghost_update)
+    assert!(resources
+        .update(&ARTICLES, &ghost, &ghost_update)
         .await
         .unwrap()
         .is_none());
     nothing_recorded(log, DEFAULT, seq, "updating a missing article").await;
     let ghost_delete = event("article.delete", DEFAULT).target("article", ghost.id);
-    assert!(!articles.delete(ghost.id, &ghost_delete).await.unwrap());
+    assert!(!resources
+        .delete(&ARTICLES, ghost.id, &ghost_delete)
+        .await
+        .unwrap());
     nothing_recorded(log, DEFAULT, seq, "deleting a missing article").await;
     let nobody = UserId::new();
     let ghost_account = event("user.update", DEFAULT).target("user", nobody);
@@ -661,10 +669,10 @@ pub async fn audited_writes_are_atomic(
     nothing_recorded(log, DEFAULT, seq, "a missing user's password").await;
 
     let delete = event("article.delete", DEFAULT).target("article", art.id);
-    assert!(articles.delete(art.id, &delete).await.unwrap());
+    assert!(resources.delete(&ARTICLES, art.id, &delete).await.unwrap());
     let seq = recorded(log, DEFAULT, seq, &delete).await;
     let again = event("article.delete", DEFAULT).target("article", art.id);
-    assert!(!articles.delete(art.id, &again).await.unwrap());
+    assert!(!resources.delete(&ARTICLES, art.id, &again).await.unwrap());
     nothing_recorded(log, DEFAULT, seq, "deleting twice").await;
 
     // A failed write records nothing (and writes nothing).
@@ -687,13 +695,13 @@ pub async fn audited_writes_are_atomic(
     // A fault, not a conflict the client could resolve.
     assert!(
         matches!(
-            articles.insert(&doomed, &reused_id).await,
+            resources.insert(&ARTICLES, &doomed, &reused_id).await,
             Err(RepoError::Other(_))
         ),
         "an entry id can be stored once only"
     );
     assert!(
-        articles.get(doomed.id).await.unwrap().is_none(),
+        resources.get(&ARTICLES, doomed.id).await.unwrap().is_none(),
         "the change went without its entry"
     );
     nothing_recorded(log, DEFAULT, seq, "an insert whose entry failed").await;

@@ -9,6 +9,7 @@ pub mod access;
 pub mod audit;
 pub mod rate_limit;
 pub mod repos;
+pub mod resources;
 pub mod token_store;
 
 /// A TCP port on 127.0.0.1 that nothing listens on right now (for dead-service tests).

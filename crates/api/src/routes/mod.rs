@@ -1,7 +1,6 @@
 //! Routes and the application factory.
 
 pub(crate) mod access;
-pub(crate) mod articles;
 pub(crate) mod audit;
 pub(crate) mod auth;
 pub(crate) mod invitations;
@@ -104,7 +103,7 @@ pub fn app(
             web::scope("/api/v1")
                 .configure(auth::configure)
                 .configure(access::configure)
-                .configure(articles::configure)
+                .configure(crate::resources::configure)
                 .configure(roles::configure)
                 .configure(tenants::configure)
                 .configure(invitations::configure)

@@ -1,0 +1,240 @@
+//! The guarded use cases of every business resource, driven by its declaration
+//! ([`ResourceDef`]): list, get, create, replace, patch and delete.
+//!
+//! Each use case owns the order of checks the contract asks for: authentication is the
+//! caller's [`Principal`]; authorization comes first (403, or 404 for what the caller may
+//! not see), then the body (400, one error per wrong field), then references to parents
+//! (400 on the field) and the resource's own rules (400 or 409), then the write with its
+//! audit entry in one transaction. The body arrives unopened (`Result<_, E>`), so that a
+//! malformed one cannot jump the queue; an update reads the object once.
+
+use crate::auth::Principal;
+use crate::error::{AppError, FieldError};
+use crate::guard::{
+    ensure_create, ensure_object, list_query, not_found_or_forbidden, ListRequest, Object,
+};
+use castellan_domain::audit::diff;
+use castellan_domain::rbac::{Action, Owner};
+use castellan_domain::resource::{Change, Problem, Record, ResourceDef, Value, Violation, Write};
+use castellan_ports::{Clock, Page, RepoError, ResourceRepository};
+use serde_json::{json, Map, Value as Json};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// A JSON object body, not yet looked at: the API layer's parse result.
+pub type Body<E> = Result<Map<String, Json>, E>;
+
+/// The use cases of every declared business resource.
+#[derive(Debug, Clone)]
+pub struct ResourceService {
+    repo: Arc<dyn ResourceRepository>,
+    clock: Arc<dyn Clock>,
+}
+
+fn invalid(problems: Vec<Problem>) -> AppError {
+    AppError::Validation(
+        problems
+            .into_iter()
+            .map(|p| FieldError::new(p.field, p.message))
+            .collect(),
+    )
+}
+
+fn violated(violation: Violation) -> AppError {
+    match violation {
+        Violation::Field(problem) => invalid(vec![problem]),
+        Violation::Conflict { message, field } => AppError::Conflict { message, field },
+    }
+}
+
+/// The guard's view of a stored object.
+fn object(record: &Record) -> Object {
+    Object {
+        id: record.id,
+        owner: Owner::User(record.owner_id),
+        tenant_id: record.tenant_id,
+    }
+}
+
+impl ResourceService {
+    /// The use cases over `repo`.
+    pub fn new(repo: Arc<dyn ResourceRepository>, clock: Arc<dyn Clock>) -> Self {
+        Self { repo, clock }
+    }
+
+    /// The objects the caller may see: the tenant's with read-all, their own with read-own.
+    pub async fn list(
+        &self,
+        p: &Principal,
+        def: &'static ResourceDef,
+        request: ListRequest,
+    ) -> Result<Page<Record>, AppError> {
+        list_query(p, def.element, request)?
+            .page(|query| async move { self.repo.list(def, &query).await })
+            .await
+    }
+
+    /// Loads an object and checks `action` on it (404 when the caller may not see it).
+    async fn guarded(
+        &self,
+        p: &Principal,
+        def: &'static ResourceDef,
+        id: Uuid,
+        action: Action,
+    ) -> Result<Record, AppError> {
+        let Some(record) = self.repo.get(def, id).await? else {
+            return Err(not_found_or_forbidden(p, def.element));
+        };
+        ensure_object(p, def.element, action, object(&record))?;
+        Ok(record)
+    }
+
+    /// One object.
+    pub async fn get(
+        &self,
+        p: &Principal,
+        def: &'static ResourceDef,
+        id: Uuid,
+    ) -> Result<Record, AppError> {
+        self.guarded(p, def, id, Action::Read).await
+    }
+
+    /// Creates an object owned by the caller in the caller's tenant.
+    pub async fn create<E: From<AppError>>(
+        &self,
+        p: &Principal,
+        def: &'static ResourceDef,
+        body: Body<E>,
+    ) -> Result<Record, E> {
+        ensure_create(p, def.element)?;
+        let now = self.clock.now();
+        let values = def
+            .values_from(&body?, Write::Create, now)
+            .map_err(invalid)?;
+        let tenant_id = p.tenant_id().0;
+        self.check(p, def, tenant_id, None, &values).await?;
+        let record = Record {
+            id: Uuid::now_v7(),
+            tenant_id,
+            owner_id: p.user_id().0,
+            created_at: now,
+            updated_at: now,
+            values,
+        };
+        let audit = p
+            .event(&format!("{}.create", def.element), tenant_id, now)
+            .target(def.element, record.id)
+            .changes(diff(&json!({}), &record.snapshot(def)));
+        self.repo
+            .insert(def, &record, &audit)
+            .await
+            .map_err(AppError::from)?;
+        Ok(record)
+    }
+
+    /// Updates an object: `replace` (PUT) sets every field (absent ones to their default,
+    /// required ones must be there); otherwise (PATCH) absent fields keep their value.
+    pub async fn update<E: From<AppError>>(
+        &self,
+        p: &Principal,
+        def: &'static ResourceDef,
+        id: Uuid,
+        body: Body<E>,
+        replace: bool,
+    ) -> Result<Record, E> {
+        let current = self.guarded(p, def, id, Action::Update).await?;
+        let write = match replace {
+            true => Write::Replace,
+            false => Write::Patch(&current),
+        };
+        let now = self.clock.now();
+        let values = def.values_from(&body?, write, now).map_err(invalid)?;
+        self.check(p, def, current.tenant_id, Some(&current), &values)
+            .await?;
+        let updated = Record {
+            values,
+            updated_at: now,
+            ..current.clone()
+        };
+        let audit = p
+            .event(&format!("{}.update", def.element), current.tenant_id, now)
+            .target(def.element, id)
+            .changes(diff(&current.snapshot(def), &updated.snapshot(def)));
+        let stored = self
+            .repo
+            .update(def, &updated, &audit)
+            .await
+            .map_err(AppError::from)?;
+        Ok(stored.ok_or_else(|| AppError::NotFound(format!("no such {}", def.element)))?)
+    }
+
+    /// Deletes an object (one that still has children: 409).
+    pub async fn delete(
+        &self,
+        p: &Principal,
+        def: &'static ResourceDef,
+        id: Uuid,
+    ) -> Result<(), AppError> {
+        let record = self.guarded(p, def, id, Action::Delete).await?;
+        def.check_delete(&record).map_err(violated)?;
+        let audit = p
+            .event(
+                &format!("{}.delete", def.element),
+                record.tenant_id,
+                self.clock.now(),
+            )
+            .target(def.element, id)
+            .changes(diff(&record.snapshot(def), &json!({})));
+        match self.repo.delete(def, id, &audit).await {
+            Ok(_) => Ok(()),
+            Err(RepoError::Referenced(_)) => Err(AppError::Conflict {
+                message: format!("the {} still has objects that belong to it", def.element),
+                field: None,
+            }),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// What a write must satisfy beyond its fields: every parent it names exists in the
+    /// object's tenant and is visible to the caller (else 400 on that field), and the
+    /// resource's own rules.
+    async fn check(
+        &self,
+        p: &Principal,
+        def: &'static ResourceDef,
+        tenant_id: Uuid,
+        before: Option<&Record>,
+        values: &[Value],
+    ) -> Result<(), AppError> {
+        let mut problems = Vec::new();
+        for (field, parent) in def.parents() {
+            let id = def
+                .index_of(field.name)
+                .and_then(|i| values.get(i))
+                .and_then(Value::as_id);
+            let Some(id) = id else { continue };
+            let visible = match self.repo.get(parent, id).await? {
+                Some(found) => {
+                    found.tenant_id == tenant_id
+                        && ensure_object(p, parent.element, Action::Read, object(&found)).is_ok()
+                }
+                None => false,
+            };
+            if !visible {
+                problems.push(FieldError::new(
+                    field.name,
+                    format!("no such {}", parent.element),
+                ));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(AppError::Validation(problems));
+        }
+        let change = Change {
+            def,
+            before,
+            after: values,
+        };
+        def.check_write(&change).map_err(violated)
+    }
+}

@@ -1,13 +1,13 @@
 //! The backend contract: how the shared query code reaches PostgreSQL or SQLite.
 //!
-//! Every query in this crate is written once, against the shared [`schema`](crate::schema)
-//! and [`sql_types`](crate::sql_types), and run through [`on!`] (or [`change_on!`] for a transaction's statements): the macro
-//! expands the query once per backend, so each expansion is type-checked against that
-//! backend's connection, and dispatches at run time on the [`AnyConn`] at hand. A backend
-//! supplies the [`Backend`] trait (its connection type and how a pooled connection is
-//! readied for the request's data scope) and one variant of [`Db`], [`Pooled`] and
-//! [`AnyConn`]; its module ([`crate::postgres`], [`crate::sqlite`]) builds the pool and
-//! runs its migrations.
+//! Every query in this crate is written once, against the shared [`schema`](crate::schema) and
+//! [`sql_types`](crate::sql_types), and run through [`on!`] (or [`change_on!`] for a
+//! transaction's statements): the macro expands the query once per backend, so each expansion
+//! is type-checked against that backend's connection, and dispatches at run time on the
+//! [`AnyConn`] at hand. A backend supplies the [`Backend`] trait (its connection type and how a
+//! pooled connection is readied for the request's data scope) and one variant of [`Db`],
+//! [`Pooled`] and [`AnyConn`]; its module ([`crate::postgres`], [`crate::sqlite`]) builds the
+//! pool and runs its migrations.
 
 use crate::pool::Pool;
 use castellan_ports::RepoError;

@@ -5,7 +5,7 @@
 //! per-request tracing spans, and the OpenAPI document.
 
 pub mod client_ip;
-pub mod dto;
+
 pub mod envelope;
 pub mod error;
 pub mod extract;

@@ -47,7 +47,7 @@ impl Modify for BearerAuth {
         audit::list, audit::export, audit::verify,
     ),
     components(schemas(
-        crate::dto::BatchCheckRequest, crate::dto::BatchCheckDto, crate::envelope::ErrorEnvelope,
+        crate::routes::access::dto::BatchCheckRequest, crate::routes::access::dto::BatchCheckDto, crate::envelope::ErrorEnvelope,
         crate::envelope::ErrorBody, crate::envelope::PageMeta,
     )),
     modifiers(&BearerAuth),

@@ -1,10 +1,9 @@
 //! `/tenants` and `/users`: tenants bootstrapping themselves, users administered within one.
 
+pub(crate) mod dto;
+
+use super::auth::dto::UserDto;
 use super::{endpoint, on};
-use crate::dto::{
-    NewUserRequest, TenantCreatedDto, TenantDto, TenantPatchRequest, TenantRequest, UserDto,
-    UserPatchRequest,
-};
 use crate::envelope::{ok, ok_page, respond, Envelope, ErrorEnvelope, ListEnvelope, PageMeta};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{from_object, only_fields, Auth, Body, OptionalAuth};
@@ -16,6 +15,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use castellan_application::users::ORDERABLE;
 use castellan_application::{NewUserInput, TenantInput, TenantPatch, UserPatch};
 use castellan_domain::UserId;
+use dto::{
+    NewUserRequest, TenantCreatedDto, TenantDto, TenantPatchRequest, TenantRequest,
+    UserPatchRequest,
+};
 use uuid::Uuid;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {

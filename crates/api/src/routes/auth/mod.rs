@@ -1,11 +1,9 @@
 //! `/auth/*`: the authentication lifecycle. Each handler parses, calls one use case and maps
 //! the result.
 
+pub(crate) mod dto;
+
 use super::{endpoint, on};
-use crate::dto::{
-    LoginDto, LoginRequest, MeDto, PasswordChangeRequest, ProfilePatchRequest, RefreshRequest,
-    RegisterRequest, SessionDto, TokenPairDto, UserDto,
-};
 use crate::envelope::{ok, ok_list, respond, Envelope, ErrorEnvelope, ListEnvelope, TotalMeta};
 use crate::error::ApiResult;
 use crate::extract::{client_info, from_object, only_fields, Auth, JsonBody, OptionalJsonBody};
@@ -14,6 +12,10 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use castellan_application::{LoginInput, PasswordChangeInput, ProfilePatch, RegisterInput};
 use castellan_domain::SessionId;
+use dto::{
+    LoginDto, LoginRequest, MeDto, PasswordChangeRequest, ProfilePatchRequest, RefreshRequest,
+    RegisterRequest, SessionDto, TokenPairDto, UserDto,
+};
 use uuid::Uuid;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {

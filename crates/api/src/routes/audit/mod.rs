@@ -1,7 +1,8 @@
 //! `/audit-logs`: reading, exporting and verifying the audit trail.
 
+pub(crate) mod dto;
+
 use super::{endpoint, on};
-use crate::dto::{AuditEntryDto, AuditVerificationDto};
 use crate::envelope::{ok, ok_cursor_page, CursorMeta, Envelope, ErrorEnvelope, ListEnvelope};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Auth;
@@ -13,6 +14,7 @@ use actix_web::HttpResponse;
 use castellan_application::AuditFilter;
 use castellan_domain::audit::Outcome;
 use chrono::{DateTime, Utc};
+use dto::{AuditEntryDto, AuditVerificationDto};
 use futures::StreamExt;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {

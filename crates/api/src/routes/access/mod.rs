@@ -1,13 +1,15 @@
 //! `/business-elements` and `/authz/check`.
 
+pub(crate) mod dto;
+
 use super::{endpoint, on};
-use crate::dto::{BatchCheckDto, BatchCheckRequest, BusinessElementDto, CheckRequest, DecisionDto};
 use crate::envelope::{ok, ok_list, Envelope, ErrorEnvelope, ListEnvelope, TotalMeta};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{from_object, Auth, Body};
 use crate::state::AppState;
 use actix_web::web;
 use castellan_application::CheckInput;
+use dto::{BatchCheckDto, BatchCheckRequest, BusinessElementDto, CheckRequest, DecisionDto};
 use serde_json::Value;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {

@@ -1,9 +1,8 @@
 //! `/roles`, `/access-rules`, `/user-roles`: access control administered through itself.
 
+pub(crate) mod dto;
+
 use super::{endpoint, on};
-use crate::dto::{
-    AccessRuleDto, AccessRuleRequest, RoleDto, RoleRequest, UserRoleDto, UserRoleRequest,
-};
 use crate::envelope::{ok, ok_page, respond, Envelope, ErrorEnvelope, ListEnvelope, PageMeta};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{from_object, only_fields, Auth, Body};
@@ -13,6 +12,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use castellan_application::roles::ROLE_ORDERABLE;
 use castellan_application::{RoleInput, RoleRef};
+use dto::{AccessRuleDto, AccessRuleRequest, RoleDto, RoleRequest, UserRoleDto, UserRoleRequest};
 use uuid::Uuid;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {

@@ -1,7 +1,8 @@
 //! Invitations and the dev outbox.
 
+pub(crate) mod dto;
+
 use super::{endpoint, on};
-use crate::dto::{AcceptRequest, AcceptedDto, InvitationDto, InvitationRequest, OutboxMessageDto};
 use crate::envelope::{
     ok_list, ok_page, respond, Envelope, ErrorEnvelope, ListEnvelope, PageMeta, TotalMeta,
 };
@@ -13,6 +14,7 @@ use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use castellan_application::{AcceptInput, AppError, Denial};
+use dto::{AcceptRequest, AcceptedDto, InvitationDto, InvitationRequest, OutboxMessageDto};
 use uuid::Uuid;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {

@@ -1,11 +1,13 @@
 //! Health, readiness, JWKS, the OpenAPI document and Swagger UI.
 
+pub(crate) mod dto;
+
 use super::{endpoint, on};
-use crate::dto::{CheckDto, HealthDto, ReadyChecksDto, ReadyDto};
 use crate::envelope::{ok, ErrorBody};
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use castellan_application::AppError;
+use dto::{CheckDto, HealthDto, ReadyChecksDto, ReadyDto};
 use std::time::Instant;
 use utoipa_swagger_ui::SwaggerUi;
 

@@ -1,0 +1,101 @@
+//! The authentication lifecycle, one concept per module: creating accounts ([`registration`]),
+//! signing in and the token pair ([`tokens`]), authenticating a bearer token
+//! ([`authenticate`]), the caller's own account ([`profile`]), sessions and revocation
+//! ([`sessions`]), what other use cases borrow ([`accounts`]) and readiness probes
+//! ([`readiness`]).
+
+mod accounts;
+mod authenticate;
+mod inputs;
+mod principal;
+mod profile;
+mod readiness;
+mod registration;
+mod sessions;
+mod tokens;
+
+pub use accounts::{created_user_changes, user_snapshot};
+pub use inputs::{
+    name_field, parse_email, ClientInfo, LoginInput, PasswordChangeInput, ProfilePatch,
+    RegisterInput,
+};
+pub(crate) use inputs::{patch_name, required};
+pub use principal::{Principal, SessionView, TokenPair, UserView};
+
+use castellan_domain::PasswordPolicy;
+use castellan_ports::{
+    AccessRepository, AuditLog, Clock, PasswordHasher, SessionRepository, TokenCodec, TokenStore,
+    UserRepository,
+};
+use std::sync::Arc;
+
+/// The role every self-registered user gets.
+pub const DEFAULT_ROLE: &str = "User";
+
+/// The role of superusers created from the command line.
+pub const ADMIN_ROLE: &str = "Admin";
+
+/// Settings of the authentication use cases.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// JWT `iss`.
+    pub issuer: String,
+    /// JWT `aud`.
+    pub audience: String,
+    /// Access-token lifetime.
+    pub access_ttl_secs: i64,
+    /// Refresh-token (session) lifetime.
+    pub refresh_ttl_secs: i64,
+    /// Whether `register` is open.
+    pub allow_registration: bool,
+}
+
+/// The ports the authentication use cases need.
+#[derive(Debug, Clone)]
+pub struct AuthPorts {
+    /// Users.
+    pub users: Arc<dyn UserRepository>,
+    /// Sessions and refresh tokens.
+    pub sessions: Arc<dyn SessionRepository>,
+    /// Roles' access rules (a principal's current permissions).
+    pub access: Arc<dyn AccessRepository>,
+    /// Revocations.
+    pub token_store: Arc<dyn TokenStore>,
+    /// Password hashing.
+    pub hasher: Arc<dyn PasswordHasher>,
+    /// Token signing.
+    pub codec: Arc<dyn TokenCodec>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// The audit trail (for events without a change of their own: failed logins).
+    pub audit: Arc<dyn AuditLog>,
+}
+
+/// The authentication use cases.
+#[derive(Debug, Clone)]
+pub struct AuthService {
+    ports: AuthPorts,
+    config: AuthConfig,
+    policy: PasswordPolicy,
+}
+
+impl AuthService {
+    /// A service over `ports` with `config`.
+    pub fn new(ports: AuthPorts, config: AuthConfig) -> Self {
+        Self {
+            ports,
+            config,
+            policy: PasswordPolicy::default(),
+        }
+    }
+
+    /// The settings in force.
+    pub fn config(&self) -> &AuthConfig {
+        &self.config
+    }
+
+    /// The token codec (for the JWKS document).
+    pub fn codec(&self) -> &Arc<dyn TokenCodec> {
+        &self.ports.codec
+    }
+}

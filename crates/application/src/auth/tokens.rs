@@ -1,0 +1,230 @@
+//! Signing in and the token pair's lifecycle: login, refresh (rotation and reuse detection),
+//! logout, logout everywhere.
+
+use super::{required, AuthService, ClientInfo, LoginInput, Principal, TokenPair, UserView};
+use crate::audit::event;
+use crate::error::AppError;
+use crate::secrets::{hash_secret, new_secret};
+use castellan_domain::audit::{Actor, Event, Outcome};
+use castellan_domain::{AccessClaims, Email, Session, SessionId, TenantId, TokenType, User};
+use castellan_ports::{NewSession, RefreshOutcome};
+use chrono::{DateTime, Duration, Utc};
+use uuid::Uuid;
+
+impl AuthService {
+    /// Checks credentials and opens a session. Unknown email, wrong password and inactive
+    /// user all fail the same way, after the same amount of hashing work.
+    pub async fn login(
+        &self,
+        input: LoginInput,
+        client: ClientInfo,
+    ) -> Result<(TokenPair, UserView), AppError> {
+        let mut errors = Vec::new();
+        let email = required(input.email.as_deref(), "email", &mut errors);
+        let password = required(input.password.as_deref(), "password", &mut errors);
+        let (Some(email), Some(password)) = (email, password) else {
+            return Err(AppError::Validation(errors));
+        };
+        let user = match Email::parse(email) {
+            Ok(email) => self.ports.users.by_email(&email).await?,
+            Err(_) => None,
+        };
+        let now = self.ports.clock.now();
+        // A failed login is recorded without the attempted password, the email in metadata.
+        let failure = |tenant: Option<TenantId>| {
+            event("auth.login", Actor::anonymous(), tenant.map(|t| t.0), now)
+                .outcome(Outcome::Failure)
+                .meta("email", email)
+        };
+        let Some(user) = user else {
+            self.ports.hasher.verify_dummy(password.to_string()).await?;
+            self.ports.audit.append(&failure(None)).await?;
+            return Err(AppError::InvalidCredentials);
+        };
+        let matches = self
+            .ports
+            .hasher
+            .verify(password.to_string(), user.password_hash.clone())
+            .await?;
+        if !matches || !user.is_active {
+            let reason = match matches {
+                true => "inactive",
+                false => "wrong_password",
+            };
+            let failed = failure(Some(user.tenant_id))
+                .target("user", user.id.0)
+                .meta("reason", reason);
+            self.ports.audit.append(&failed).await?;
+            return Err(AppError::InvalidCredentials);
+        }
+        let roles = self.ports.users.role_names(user.id).await?;
+        let audit = event(
+            "auth.login",
+            Actor::user(user.id.0),
+            Some(user.tenant_id.0),
+            now,
+        )
+        .target("user", user.id.0);
+        let pair = self
+            .open_session(&user, &roles, client, Some(audit))
+            .await?;
+        Ok((pair, UserView { user, roles }))
+    }
+
+    /// Rotates a refresh token. Presenting an already-rotated token revokes its session.
+    pub async fn refresh(&self, refresh: Option<String>) -> Result<TokenPair, AppError> {
+        let Some(refresh) = refresh.filter(|r| !r.is_empty()) else {
+            return Err(AppError::field("refresh", "refresh is required"));
+        };
+        let now = self.ports.clock.now();
+        let next = new_secret();
+        let record = |session: &Session| {
+            event(
+                "auth.refresh",
+                Actor::user(session.user_id.0),
+                Some(session.tenant_id.0),
+                now,
+            )
+            .target("session", session.id.0)
+        };
+        let outcome = self
+            .ports
+            .sessions
+            .rotate(&hash_secret(&refresh), &hash_secret(&next), now, &record)
+            .await?;
+        let session = match outcome {
+            RefreshOutcome::Rotated(session) => session,
+            RefreshOutcome::Reused(session) => {
+                tracing::warn!(session_id = %session.id, "refresh token reuse: session revoked");
+                self.revoke_sessions(&[session.id]).await?;
+                // Whoever presented the spent token is not known to be the user.
+                let audit = event(
+                    "auth.refresh_reuse",
+                    Actor::anonymous(),
+                    Some(session.tenant_id.0),
+                    now,
+                )
+                .target("session", session.id.0)
+                .outcome(Outcome::Failure)
+                .meta("user_id", session.user_id.0.to_string());
+                self.ports.sessions.revoke(session.id, now, &audit).await?;
+                return Err(AppError::Unauthenticated("refresh token reuse detected"));
+            }
+            RefreshOutcome::Invalid => {
+                return Err(AppError::Unauthenticated("invalid refresh token"))
+            }
+        };
+        let user = self.ports.users.by_id(session.user_id).await?;
+        let Some(user) = user.filter(|u| u.is_active) else {
+            return Err(AppError::Unauthenticated("invalid refresh token"));
+        };
+        let roles = self.ports.users.role_names(user.id).await?;
+        let access = self.issue_access(&user, &roles, session.id, now)?;
+        Ok(TokenPair {
+            access,
+            refresh: next,
+            expires_in: self.config.access_ttl_secs,
+        })
+    }
+
+    /// Ends the current session and blocklists the current access token.
+    pub async fn logout(&self, principal: &Principal) -> Result<(), AppError> {
+        self.revoke_current_token(principal).await?;
+        self.revoke_sessions(&[principal.claims.sid]).await?;
+        let now = self.ports.clock.now();
+        let audit = principal
+            .event("auth.logout", principal.tenant_id().0, now)
+            .target("session", principal.claims.sid.0);
+        self.ports
+            .sessions
+            .revoke(principal.claims.sid, now, &audit)
+            .await?;
+        Ok(())
+    }
+
+    /// Revokes every access and refresh token the user holds.
+    pub async fn logout_all(&self, principal: &Principal) -> Result<(), AppError> {
+        let now = self.ports.clock.now();
+        self.revoke_everything(principal.user_id(), now).await?;
+        let audit = principal
+            .event("auth.logout_all", principal.tenant_id().0, now)
+            .target("user", principal.user_id().0);
+        self.ports
+            .users
+            .bump_token_version(principal.user_id(), now, &audit)
+            .await?;
+        Ok(())
+    }
+
+    /// Opens a session for `user` (after an invitation is accepted, say).
+    pub async fn issue_session(
+        &self,
+        user: &User,
+        roles: &[String],
+        client: ClientInfo,
+    ) -> Result<TokenPair, AppError> {
+        self.open_session(user, roles, client, None).await
+    }
+
+    pub(super) async fn open_session(
+        &self,
+        user: &User,
+        roles: &[String],
+        client: ClientInfo,
+        audit: Option<Event>,
+    ) -> Result<TokenPair, AppError> {
+        let now = self.ports.clock.now();
+        let refresh = new_secret();
+        let session = Session {
+            id: SessionId::new(),
+            user_id: user.id,
+            tenant_id: user.tenant_id,
+            created_at: now,
+            last_used_at: now,
+            expires_at: now + Duration::seconds(self.config.refresh_ttl_secs),
+            revoked_at: None,
+            ip: client.ip,
+            user_agent: client.user_agent.map(|ua| ua.chars().take(512).collect()),
+        };
+        let access = self.issue_access(user, roles, session.id, now)?;
+        let audit = audit.map(|event| event.meta("session_id", session.id.0.to_string()));
+        let new = NewSession {
+            session,
+            refresh_hash: hash_secret(&refresh),
+        };
+        self.ports.sessions.create(&new, audit.as_ref()).await?;
+        Ok(TokenPair {
+            access,
+            refresh,
+            expires_in: self.config.access_ttl_secs,
+        })
+    }
+
+    pub(super) fn issue_access(
+        &self,
+        user: &User,
+        roles: &[String],
+        session: SessionId,
+        now: DateTime<Utc>,
+    ) -> Result<String, AppError> {
+        let iat = now.timestamp();
+        let claims = AccessClaims {
+            iss: self.config.issuer.clone(),
+            aud: self.config.audience.clone(),
+            sub: user.id,
+            tid: user.tenant_id,
+            sid: session,
+            roles: roles.to_vec(),
+            jti: Uuid::now_v7(),
+            iat,
+            nbf: iat,
+            exp: iat + self.config.access_ttl_secs,
+            token_type: TokenType::Access,
+            ver: user.token_version,
+        };
+        self.ports
+            .codec
+            .issue(&claims)
+            .map_err(|err| AppError::Internal(err.to_string()))
+    }
+}

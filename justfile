@@ -19,10 +19,19 @@ run:
 seed *args:
     cargo run -p castellan-server -- seed --demo {{args}}
 
-# Run every test: unit, doc, property, conformance suites and black-box HTTP tests.
+# Run every test: unit, doc, property, conformance suites, black-box HTTP tests, and
+# schemathesis against the running server's OpenAPI document.
 test: _drop-test-databases
     cargo test --workspace --all-targets
     cargo test --workspace --doc
+    just schemathesis
+
+# Schema-driven API tests (about 2 minutes): schemathesis, pinned, in a venv under target/,
+# throws generated requests at every operation of /api/v1/schema on a server it starts;
+# any server error or departure from the document fails (policy: scripts/schemathesis.toml).
+schemathesis:
+    cargo build -p castellan-server
+    scripts/schemathesis.sh target/debug/castellan
 
 # Formatting check and clippy with warnings denied.
 lint:

@@ -651,6 +651,8 @@ async fn cursor_pages_filters_and_export(backend: Backend) {
     );
     assert_eq!(earlier.len(), 4, "the seed's four articles");
     assert!(entries(&app, &admin, "&outcome=failure").await.is_empty());
+    // A cursor before everything is an empty page, not an error.
+    assert!(entries(&app, &admin, "&cursor=0").await.is_empty());
     assert!(entries(&app, &admin, "&since=2999-01-01T00:00:00Z")
         .await
         .is_empty());
@@ -659,6 +661,10 @@ async fn cursor_pages_filters_and_export(backend: Backend) {
         ("since=yesterday", "since"),
         ("actor_id=7", "actor_id"),
         ("cursor=zz", "cursor"),
+        ("cursor=", "cursor"),
+        ("cursor=1234567890abcdef", "cursor"),
+        ("outcome=", "outcome"),
+        ("since=", "since"),
         ("per_page=201", "per_page"),
     ] {
         let (status, body) = app

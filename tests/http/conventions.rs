@@ -83,6 +83,18 @@ async fn unknown_route_wrong_method_and_bad_bodies(backend: Backend) {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_error(&body, "validation_error", Some("email"));
 
+    // Every body refuses what its route does not take, one error per unknown key.
+    let extra = app
+        .api(Method::POST, "/auth/login", None)
+        .json(&json!({"email": "a@example.com", "password": "x", "remember": true, "x": 1}))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = read(extra).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_error(&body, "validation_error", Some("remember"));
+    assert_error(&body, "validation_error", Some("x"));
+
     let text = app
         .api(Method::POST, "/auth/login", None)
         .header("content-type", "text/plain")

@@ -17,8 +17,8 @@ use tracing::Instrument;
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// A JSON object body: 415 unless `application/json`, 413 over 64 KiB, 400
-/// `malformed_json` when not JSON, 400 `validation_error` when JSON but not an object or
-/// when a field has the wrong type (naming the field).
+/// `malformed_json` when not JSON, 400 `validation_error` when JSON but not an object, when
+/// it has a key `T` does not, or when a field has the wrong type (naming the field).
 #[derive(Debug)]
 pub struct JsonBody<T>(pub T);
 
@@ -91,7 +91,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             }
             let bytes = read_body(&req, &mut payload).await?;
             let map = parse_object(&bytes)?;
-            from_object(map).map(JsonBody)
+            from_body(map).map(JsonBody)
         })
     }
 }
@@ -126,12 +126,75 @@ impl FromRequest for Body {
     }
 }
 
+/// The field names of the struct `T` deserializes from, read off its `Deserialize` impl
+/// (serde hands them to `deserialize_struct`); `None` when `T` is not a struct.
+pub fn struct_fields<T: DeserializeOwned>() -> Option<&'static [&'static str]> {
+    use serde::de::{Error, Visitor};
+    use serde::forward_to_deserialize_any;
+
+    struct Recorder<'a>(&'a mut Option<&'static [&'static str]>);
+
+    impl<'de> serde::Deserializer<'de> for Recorder<'_> {
+        type Error = serde::de::value::Error;
+
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(Error::custom("not a struct"))
+        }
+
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            *self.0 = Some(fields);
+            Err(Error::custom("fields recorded"))
+        }
+
+        forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+            identifier ignored_any
+        }
+    }
+
+    let mut fields = None;
+    let _ = T::deserialize(Recorder(&mut fields));
+    fields
+}
+
+/// A body object as `T`: any key `T` does not have is a 400 on that key (one error each),
+/// a value of the wrong type a 400 on its field.
+pub fn from_body<T: DeserializeOwned>(map: Map<String, Value>) -> Result<T, ApiError> {
+    if let Some(fields) = struct_fields::<T>() {
+        only_fields(&map, fields)?;
+    }
+    from_object(map)
+}
+
 /// Refuses every key of `body` outside `allowed` (400, one error per such field).
 pub fn only_fields(body: &Map<String, Value>, allowed: &[&str]) -> Result<(), ApiError> {
+    only_fields_in(body, allowed, "")
+}
+
+/// [`only_fields`] for an object nested in a body under `prefix` (errors name
+/// `prefix.key`).
+pub fn only_fields_in(
+    body: &Map<String, Value>,
+    allowed: &[&str],
+    prefix: &str,
+) -> Result<(), ApiError> {
     let errors: Vec<FieldError> = body
         .keys()
         .filter(|k| !allowed.contains(&k.as_str()))
-        .map(|field| FieldError::new(field.as_str(), format!("{field} cannot be set here")))
+        .map(|key| {
+            let field = match prefix {
+                "" => key.clone(),
+                prefix => format!("{prefix}.{key}"),
+            };
+            let message = format!("{field} cannot be set here");
+            FieldError::new(field, message)
+        })
         .collect();
     match errors.is_empty() {
         true => Ok(()),
@@ -159,7 +222,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJsonBody<T> {
                 return Err(ApiError::UnsupportedMediaType);
             }
             let map = parse_object(&bytes)?;
-            from_object(map).map(|v| OptionalJsonBody(Some(v)))
+            from_body(map).map(|v| OptionalJsonBody(Some(v)))
         })
     }
 }
@@ -237,5 +300,42 @@ pub fn client_info(req: &HttpRequest) -> ClientInfo {
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Pair {
+        first: Option<String>,
+        #[serde(rename = "second_one")]
+        second: Option<u32>,
+    }
+
+    #[test]
+    fn struct_fields_reads_the_names_serde_accepts() {
+        assert_eq!(struct_fields::<Pair>(), Some(&["first", "second_one"][..]));
+        assert_eq!(struct_fields::<Map<String, Value>>(), None);
+        assert_eq!(struct_fields::<String>(), None);
+    }
+
+    #[test]
+    fn from_body_names_every_unknown_key_and_wrong_type() {
+        let body = |v: Value| v.as_object().cloned().unwrap_or_default();
+        let err =
+            from_body::<Pair>(body(serde_json::json!({"first": "a", "x": 1, "y": 2}))).unwrap_err();
+        let ApiError::App(AppError::Validation(errors)) = err else {
+            panic!("{err:?}")
+        };
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["x", "y"]);
+        let err = from_body::<Pair>(body(serde_json::json!({"second_one": "two"}))).unwrap_err();
+        assert!(format!("{err:?}").contains("second_one"), "{err:?}");
+        let pair: Pair = from_body(body(serde_json::json!({"first": "a"}))).unwrap();
+        assert_eq!(pair.first.as_deref(), Some("a"));
     }
 }

@@ -32,7 +32,8 @@ fn number(query: &QueryMap, name: &str, default: u32, range: (u32, u32)) -> Resu
 
 /// `?ordering=field,-other` against the resource's `orderable` columns: a comma-separated
 /// list of column names, each optionally prefixed by `-` (descending). Anything else,
-/// an empty value included, is a 400 on `ordering`.
+/// an empty value included, is a 400 on `ordering`. A column named again is ignored: its
+/// first mention already decides (and the query stays as short as the column list).
 fn ordering(
     query: &QueryMap,
     orderable: &[&str],
@@ -45,25 +46,38 @@ fn ordering(
             format!("ordering must name a column: {}", orderable.join(", ")),
         ));
     }
-    raw.split(',')
-        .filter(|_| !raw.is_empty())
-        .map(|part| {
-            let (descending, field) = match part.strip_prefix('-') {
-                Some(field) => (true, field),
-                None => (false, part),
-            };
-            match orderable.contains(&field) {
-                true => Ok(Ordering {
-                    field: field.to_string(),
-                    descending,
-                }),
-                false => Err(ApiError::field(
-                    "ordering",
-                    format!("cannot order by {field:?}; use {}", orderable.join(", ")),
-                )),
-            }
-        })
-        .collect()
+    let mut orderings: Vec<Ordering> = Vec::new();
+    for part in raw.split(',').filter(|_| !raw.is_empty()) {
+        let (descending, field) = match part.strip_prefix('-') {
+            Some(field) => (true, field),
+            None => (false, part),
+        };
+        if !orderable.contains(&field) {
+            return Err(ApiError::field(
+                "ordering",
+                format!("cannot order by {field:?}; use {}", orderable.join(", ")),
+            ));
+        }
+        if !orderings.iter().any(|o| o.field == field) {
+            orderings.push(Ordering {
+                field: field.to_string(),
+                descending,
+            });
+        }
+    }
+    Ok(orderings)
+}
+
+/// `?ordering=`'s pattern over `columns`: a comma-separated list of them, each maybe
+/// prefixed by `-`.
+///
+/// ```
+/// let pattern = castellan_api::list::ordering_pattern(&["name", "created_at"]);
+/// assert_eq!(pattern, "^-?(name|created_at)(,-?(name|created_at))*$");
+/// ```
+pub fn ordering_pattern(columns: &[&str]) -> String {
+    let column = format!("-?({})", columns.join("|"));
+    format!("^{column}(,{column})*$")
 }
 
 /// An optional UUID parameter (400 on that parameter when malformed).
@@ -168,6 +182,25 @@ mod tests {
                 field: "title".into(),
                 descending: true
             }]
+        );
+        let repeated = list_request(
+            &query(&[("ordering", "-title,created_at,title,-created_at,title")]),
+            &["title", "created_at"],
+            "title",
+        )
+        .unwrap();
+        assert_eq!(
+            repeated.ordering,
+            vec![
+                Ordering {
+                    field: "title".into(),
+                    descending: true
+                },
+                Ordering {
+                    field: "created_at".into(),
+                    descending: false
+                },
+            ]
         );
         for (name, value) in [
             ("page", "0"),

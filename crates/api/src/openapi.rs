@@ -27,7 +27,7 @@ impl Modify for BearerAuth {
 #[openapi(
     info(
         title = "Castellan",
-        description = "Identity and access control: authentication with revocable JWTs, RBAC, tenants, audit.\n\nEvery response but 204 and the raw documents (`/schema`, `/.well-known/jwks.json`) is the envelope `{data, errors, meta?}`. Every route also answers with a trailing slash. Bodies are `application/json` (415 otherwise), at most 64 KiB (413); a body that is not JSON → 400 `malformed_json`; every response carries `X-Request-ID`; unknown routes → 404 `not_found`, wrong methods → 405 `method_not_allowed`.",
+        description = "Identity and access control: authentication with revocable JWTs, RBAC, tenants, audit.\n\nEvery response but 204 and the raw documents (`/schema`, `/.well-known/jwks.json`) is the envelope `{data, errors, meta?}`. Every route also answers with a trailing slash. Bodies are `application/json` (415 otherwise), at most 64 KiB (413); a body that is not JSON → 400 `malformed_json`; every response carries `X-Request-ID`; unknown routes → 404 `not_found`, wrong methods → 405 `method_not_allowed` with `Allow`. A body key the operation does not take → 400 on that key. `?ordering=` names each column once at most (a repeat is ignored). A connection that sends no request head within `server.request_head_timeout_secs` (30 s) → 408 and closed.",
     ),
     paths(
         meta::health, meta::ready, meta::jwks, meta::schema,
@@ -72,7 +72,162 @@ pub fn openapi() -> &'static Value {
             Value::Null
         });
         crate::resources::openapi::describe_all(&mut doc);
+        conventions::apply(&mut doc);
         doc
     });
     &DOCUMENT
+}
+
+/// The statuses and parameter bounds every operation of a kind shares, written once here
+/// instead of on each handler: 401 on every operation behind a bearer token, 400, 413 and
+/// 415 on every operation with a body, 400 on every operation with query parameters, 503
+/// where storage is involved, and the bounds of the list parameters the server enforces.
+mod conventions {
+    use crate::list::{ordering_pattern, MAX_PAGE, MAX_PER_PAGE};
+    use serde_json::{json, Value};
+
+    /// Routes that answer without touching storage (no 503).
+    const STORAGE_FREE: [&str; 4] = [
+        "/api/v1/health",
+        "/api/v1/schema",
+        "/api/v1/ready",
+        "/.well-known/jwks.json",
+    ];
+
+    /// The columns each list orders by, where a handler's list takes `?ordering=`.
+    fn orderable(path: &str) -> Option<&'static [&'static str]> {
+        match path {
+            "/api/v1/roles" => Some(&castellan_application::roles::ROLE_ORDERABLE),
+            "/api/v1/users" => Some(&castellan_application::users::ORDERABLE),
+            _ => None,
+        }
+    }
+
+    fn failure(description: &str) -> Value {
+        json!({
+            "description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}},
+        })
+    }
+
+    fn ensure(responses: &mut Value, status: &str, description: &str) {
+        if responses.get(status).is_none() {
+            responses[status] = failure(description);
+        }
+    }
+
+    /// The server's bounds of a query parameter, by name.
+    fn constrain(path: &str, parameter: &mut Value) {
+        let schema = match parameter["name"].as_str() {
+            Some("page") => json!({"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
+            Some("per_page") => json!({"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}),
+            Some("since" | "until") => json!({"type": "string", "format": "date-time"}),
+            Some("outcome") => json!({"type": "string", "enum": ["success", "failure", "denied"]}),
+            Some("to") => json!({"type": "string", "minLength": 1}),
+            Some("cursor") => json!({"type": "string", "pattern": "^[0-9a-fA-F]{1,15}$"}),
+            Some("ordering") => match orderable(path) {
+                Some(columns) => json!({"type": "string", "pattern": ordering_pattern(columns)}),
+                None => return,
+            },
+            _ => return,
+        };
+        // Keep what the handler said (a default, say), replace the bounds and formats.
+        let current = &mut parameter["schema"];
+        if let (Some(current), Some(bounds)) = (current.as_object_mut(), schema.as_object()) {
+            current.remove("format");
+            current.extend(bounds.clone());
+        } else {
+            *current = schema;
+        }
+    }
+
+    /// Applies the conventions to every operation of `doc`.
+    pub(super) fn apply(doc: &mut Value) {
+        let Some(paths) = doc["paths"].as_object_mut() else {
+            return;
+        };
+        for (path, item) in paths.iter_mut() {
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for (method, operation) in item.iter_mut() {
+                if !matches!(method.as_str(), "get" | "post" | "put" | "patch" | "delete") {
+                    continue;
+                }
+                apply_to(path, operation);
+            }
+        }
+        authz_check(doc);
+    }
+
+    fn apply_to(path: &str, operation: &mut Value) {
+        let secured = operation
+            .get("security")
+            .and_then(Value::as_array)
+            .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+        let has_body = operation.get("requestBody").is_some();
+        // (`get_mut`, not indexing: a missing key must stay missing, not become `null`.)
+        if let Some(parameters) = operation
+            .get_mut("parameters")
+            .and_then(Value::as_array_mut)
+        {
+            for parameter in parameters.iter_mut() {
+                constrain(path, parameter);
+            }
+        }
+        let has_query = operation
+            .get("parameters")
+            .and_then(Value::as_array)
+            .is_some_and(|p| p.iter().any(|p| p["in"] == "query"));
+        let responses = &mut operation["responses"];
+        if secured {
+            ensure(
+                responses,
+                "401",
+                "Not authenticated: no, invalid, expired or revoked token",
+            );
+            // Every guarded element's routes refuse a caller whose roles have no rule.
+            if !path.starts_with("/api/v1/auth/") && path != "/api/v1/business-elements" {
+                ensure(
+                    responses,
+                    "403",
+                    "No rule of the caller's roles allows this",
+                );
+            }
+        }
+        if has_body {
+            ensure(responses, "400", "A field is wrong (one error per field, `field` names it), or the body is not a JSON object (`malformed_json`)");
+            ensure(responses, "413", "The body is over 64 KiB");
+            ensure(responses, "415", "The body is not `application/json`");
+        }
+        if has_query {
+            ensure(responses, "400", "A bad query parameter (`field` names it)");
+        }
+        if !STORAGE_FREE.contains(&path) {
+            ensure(
+                responses,
+                "503",
+                "The database or the token store is unreachable",
+            );
+        }
+    }
+
+    /// `/authz/check` takes one question or `{checks: [...]}`, and answers in kind.
+    fn authz_check(doc: &mut Value) {
+        let Some(operation) = doc.pointer_mut("/paths/~1api~1v1~1authz~1check/post") else {
+            return;
+        };
+        let reference = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
+        operation["requestBody"]["content"]["application/json"]["schema"] =
+            json!({"oneOf": [reference("CheckRequest"), reference("BatchCheckRequest")]});
+        let data = json!({"oneOf": [reference("DecisionDto"), reference("BatchCheckDto")]});
+        operation["responses"]["200"]["content"]["application/json"]["schema"] = json!({
+            "type": "object",
+            "required": ["data", "errors"],
+            "properties": {
+                "data": data,
+                "errors": {"type": "array", "maxItems": 0, "items": reference("ErrorBody")},
+            },
+        });
+    }
 }

@@ -264,9 +264,10 @@ impl AuditService {
 
 /// A cursor as the position it stands for.
 fn parse_cursor(cursor: &str) -> Result<i64, AppError> {
-    i64::from_str_radix(cursor, 16)
-        .ok()
-        .filter(|position| *position > 0)
+    let digits = (1..=15).contains(&cursor.len()) && cursor.bytes().all(|b| b.is_ascii_hexdigit());
+    digits
+        .then(|| i64::from_str_radix(cursor, 16).ok())
+        .flatten()
         .ok_or_else(|| AppError::field("cursor", "not a cursor this API returned"))
 }
 

@@ -194,9 +194,11 @@ impl RoleService {
     /// Creates a role in the caller's tenant.
     pub async fn create_role(&self, p: &Principal, input: RoleInput) -> Result<Role, AppError> {
         ensure_create(p, ROLE)?;
-        let name = input.name.unwrap_or_default().trim().to_string();
+        let name = input.name.unwrap_or_default();
         let description = input.description.unwrap_or_default();
+        // Lengths are of what the client sent; the name is stored trimmed.
         Self::validate_role(&name, &description)?;
+        let name = name.trim().to_string();
         let now = self.clock.now();
         let role = Role {
             id: Uuid::now_v7(),
@@ -223,14 +225,12 @@ impl RoleService {
         input: RoleInput,
     ) -> Result<Role, AppError> {
         let current = self.guarded_role(p, id, Action::Update).await?;
-        let name = input
-            .name
-            .map(|n| n.trim().to_string())
-            .unwrap_or_else(|| current.name.clone());
+        let name = input.name.unwrap_or_else(|| current.name.clone());
         let description = input
             .description
             .unwrap_or_else(|| current.description.clone());
         Self::validate_role(&name, &description)?;
+        let name = name.trim().to_string();
         if current.is_system && name != current.name {
             return Err(conflict("a system role cannot be renamed", "name"));
         }

@@ -209,8 +209,9 @@ impl TenantService {
     ) -> Result<(Tenant, UserId), AppError> {
         self.ensure_may_create(caller)?;
         let mut errors = Vec::new();
-        let name = input.name.unwrap_or_default().trim().to_string();
-        if name.is_empty() || name.chars().count() > 200 {
+        let raw_name = input.name.unwrap_or_default();
+        let name = raw_name.trim().to_string();
+        if name.is_empty() || raw_name.chars().count() > 200 {
             errors.push(FieldError::new("name", "name must be 1 to 200 characters"));
         }
         let slug = match input.slug {
@@ -360,11 +361,12 @@ impl TenantService {
         if !p.subject.decide(ELEMENT, Action::Update, None).allowed {
             return Err(Denial::new(ELEMENT, "update").on(id).into());
         }
+        let too_long = patch.name.as_ref().is_some_and(|n| n.chars().count() > 200);
         let name = patch
             .name
             .map(|n| n.trim().to_string())
             .unwrap_or_else(|| current.name.clone());
-        if name.is_empty() || name.chars().count() > 200 {
+        if name.is_empty() || too_long {
             return Err(AppError::field("name", "name must be 1 to 200 characters"));
         }
         let updated = Tenant {

@@ -34,6 +34,8 @@ pub struct ServerSettings {
     pub bind: String,
     /// Grace period for in-flight requests at shutdown.
     pub shutdown_timeout_secs: u64,
+    /// How long a new connection may take to send its first request's head (else 408).
+    pub request_head_timeout_secs: u64,
     /// Worker threads (0 = per core).
     pub workers: usize,
     /// CIDRs (or addresses) of proxies whose `X-Forwarded-For` hop names the client.

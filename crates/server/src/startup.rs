@@ -367,6 +367,9 @@ impl Application {
         let server = HttpServer::new(move || castellan_api::app(state.clone()))
             .workers(workers)
             .shutdown_timeout(settings.server.shutdown_timeout_secs)
+            .client_request_timeout(Duration::from_secs(
+                settings.server.request_head_timeout_secs,
+            ))
             .listen(listener)
             .map_err(StartupError::Bind)?
             .run();

@@ -4,7 +4,7 @@
 //! properties), the list parameters with their bounds, and every status each route can
 //! answer.
 
-use crate::list::{DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE};
+use crate::list::{ordering_pattern, DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE};
 use castellan_domain::resource::{Field, Kind, Presence, ResourceDef};
 use castellan_domain::resources::ALL;
 use serde_json::{json, Map, Value};
@@ -220,12 +220,6 @@ fn operation(def: &ResourceDef, summary: String, responses: Value) -> Value {
     })
 }
 
-/// `?ordering=`'s pattern: a comma-separated list of orderable columns, each maybe `-`.
-fn ordering_pattern(def: &ResourceDef) -> String {
-    let column = format!("-?({})", def.orderable().join("|"));
-    format!("^{column}(,{column})*$")
-}
-
 fn query(name: &str, description: String, schema: Value) -> Value {
     json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema})
 }
@@ -250,7 +244,7 @@ fn list_operation(def: &'static ResourceDef) -> Value {
                 "`{orderable}`, comma-separated, `-` for descending (default `{}`)",
                 def.default_ordering
             ),
-            json!({"type": "string", "pattern": ordering_pattern(def)}),
+            json!({"type": "string", "pattern": ordering_pattern(&def.orderable())}),
         ),
         query("owner_id", "Only this owner's objects".into(), uuid()),
         query(

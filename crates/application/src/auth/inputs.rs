@@ -92,14 +92,16 @@ pub fn parse_email(raw: Option<&str>, field: &str, errors: &mut Vec<FieldError>)
 
 /// A personal-name field (trimmed, at most 150 characters).
 pub fn name_field(value: Option<String>, field: &str, errors: &mut Vec<FieldError>) -> String {
-    let value = value.unwrap_or_default().trim().to_string();
+    let value = value.unwrap_or_default();
+    // The limit applies to what the client sent (as the OpenAPI document says), before
+    // trimming.
     if value.chars().count() > MAX_NAME_LEN {
         errors.push(FieldError::new(
             field,
             format!("{field} must be at most {MAX_NAME_LEN} characters"),
         ));
     }
-    value
+    value.trim().to_string()
 }
 
 pub(crate) fn patch_name(

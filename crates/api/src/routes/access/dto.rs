@@ -29,12 +29,73 @@ impl From<BusinessElement> for BusinessElementDto {
     }
 }
 
+/// An action of an access rule (documentation of `CheckRequest::action`).
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // a schema only
+pub enum ActionName {
+    /// Read.
+    Read,
+    /// Create.
+    Create,
+    /// Update.
+    Update,
+    /// Delete.
+    Delete,
+}
+
+/// A key of the business-element catalog (documentation of `CheckRequest::element`).
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)] // a schema only
+pub enum ElementKey {
+    /// `user`
+    User,
+    /// `role`
+    Role,
+    /// `user_role`
+    UserRole,
+    /// `access_rule`
+    AccessRule,
+    /// `tenant`
+    Tenant,
+    /// `invitation`
+    Invitation,
+    /// `audit_log`
+    AuditLog,
+    /// `api_key`
+    ApiKey,
+    /// `credential`
+    Credential,
+    /// `article`
+    Article,
+    /// `project`
+    Project,
+    /// `workflow`
+    Workflow,
+    /// `task`
+    Task,
+    /// `site`
+    Site,
+    /// `batch`
+    Batch,
+    /// `serialization`
+    Serialization,
+    /// `inspection`
+    Inspection,
+    /// `dashboard`
+    Dashboard,
+}
+
 /// One `/authz/check` question.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CheckRequest {
-    /// Element key, e.g. `article`.
+    /// Element key, e.g. `article` (one of the catalog's).
+    #[schema(required = true, nullable = false, value_type = ElementKey)]
     pub element: Option<String>,
     /// `read`, `create`, `update` or `delete`.
+    #[schema(required = true, nullable = false, value_type = ActionName)]
     pub action: Option<String>,
     /// Ask about an object owned by this user.
     pub owner_id: Option<Uuid>,
@@ -44,6 +105,7 @@ pub struct CheckRequest {
 
 /// `{checks: [...]}`: several questions at once.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct BatchCheckRequest {
     /// The questions.
     pub checks: Vec<CheckRequest>,

@@ -5,7 +5,7 @@ pub(crate) mod dto;
 use super::{endpoint, on};
 use crate::envelope::{ok, ok_list, Envelope, ErrorEnvelope, ListEnvelope, TotalMeta};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{from_object, Auth, Body};
+use crate::extract::{from_body, Auth, Body};
 use crate::state::AppState;
 use actix_web::web;
 use castellan_application::CheckInput;
@@ -63,14 +63,14 @@ pub(crate) async fn check(
                 "checks must be an array of questions",
             ));
         }
-        let batch: BatchCheckRequest = from_object(body)?;
+        let batch: BatchCheckRequest = from_body(body)?;
         let questions = batch.checks.into_iter().map(input).collect();
         let decisions = state.access.check(&principal, questions, true).await?;
         return Ok(ok(BatchCheckDto {
             results: decisions.into_iter().map(DecisionDto::from).collect(),
         }));
     }
-    let single: CheckRequest = from_object(body)?;
+    let single: CheckRequest = from_body(body)?;
     let mut decisions = state
         .access
         .check(&principal, vec![input(single)], false)

@@ -8,11 +8,11 @@ use uuid::Uuid;
 /// One field's value before and after a change (secret-named fields: `"***"`).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FieldChangeDto {
-    /// The old value (`null` on creation).
-    #[schema(value_type = Object)]
+    /// The old value (`null` on creation): any JSON value.
+    #[schema(value_type = Value)]
     pub before: serde_json::Value,
-    /// The new value (`null` on deletion).
-    #[schema(value_type = Object)]
+    /// The new value (`null` on deletion): any JSON value.
+    #[schema(value_type = Value)]
     pub after: serde_json::Value,
 }
 

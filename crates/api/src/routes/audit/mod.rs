@@ -23,11 +23,12 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         .service(endpoint("/audit-logs/verify", [on::get(verify)]));
 }
 
-/// An optional RFC 3339 time.
+/// An optional RFC 3339 time (given but empty or malformed: 400).
 fn time(query: &QueryMap, name: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
-    text(query, name)
+    query
+        .get(name)
         .map(|raw| {
-            DateTime::parse_from_rfc3339(&raw)
+            DateTime::parse_from_rfc3339(raw)
                 .map(|t| t.with_timezone(&Utc))
                 .map_err(|_| ApiError::field(name, format!("{name} must be an RFC 3339 time")))
         })
@@ -36,9 +37,10 @@ fn time(query: &QueryMap, name: &str) -> Result<Option<DateTime<Utc>>, ApiError>
 
 /// The filters every audit route shares.
 fn filter(query: &QueryMap) -> Result<AuditFilter, ApiError> {
-    let outcome = text(query, "outcome")
+    let outcome = query
+        .get("outcome")
         .map(|raw| {
-            Outcome::parse(&raw).ok_or_else(|| {
+            Outcome::parse(raw).ok_or_else(|| {
                 ApiError::field("outcome", "outcome must be success, failure or denied")
             })
         })
@@ -83,11 +85,8 @@ pub(crate) async fn list(
 ) -> ApiResult {
     let filter = filter(&query)?;
     let per_page = per_page(&query)?;
-    let cursor = text(&query, "cursor");
-    let page = state
-        .audit
-        .list(&p, filter, cursor.as_deref(), per_page)
-        .await?;
+    let cursor = query.get("cursor").map(String::as_str);
+    let page = state.audit.list(&p, filter, cursor, per_page).await?;
     Ok(ok_cursor_page(
         page.entries.into_iter().map(AuditEntryDto::from).collect(),
         per_page,

@@ -10,56 +10,77 @@ use uuid::Uuid;
 
 /// `POST /auth/register`.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     /// Login email (unique, case-insensitive).
+    #[schema(required = true, nullable = false, format = Email, max_length = 254)]
     pub email: Option<String>,
-    /// 8–128 characters; not common; not containing the email's local part.
+    /// 8–128 characters; not among the 10,000 most common; not containing the email's
+    /// local part.
+    #[schema(required = true, nullable = false, min_length = 8, max_length = 128)]
     pub password: Option<String>,
     /// Must equal `password`.
+    #[schema(required = true, nullable = false)]
     pub repeat_password: Option<String>,
-    /// Optional.
+    /// At most 150 characters.
+    #[schema(max_length = 150)]
     pub first_name: Option<String>,
-    /// Optional.
+    /// At most 150 characters.
+    #[schema(max_length = 150)]
     pub last_name: Option<String>,
-    /// Optional.
+    /// At most 150 characters.
+    #[schema(max_length = 150)]
     pub patronymic: Option<String>,
 }
 
 /// `POST /auth/login`.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     /// Login email.
+    #[schema(required = true, nullable = false, min_length = 1)]
     pub email: Option<String>,
     /// Password.
+    #[schema(required = true, nullable = false, min_length = 1)]
     pub password: Option<String>,
 }
 
 /// `POST /auth/refresh` (and optionally `POST /auth/logout`).
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     /// The refresh token.
+    #[schema(required = true, nullable = false, min_length = 1)]
     pub refresh: Option<String>,
 }
 
 /// `PATCH /auth/me`: only these fields may be sent.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ProfilePatchRequest {
-    /// New given name.
+    /// New given name (at most 150 characters).
+    #[schema(max_length = 150)]
     pub first_name: Option<String>,
-    /// New family name.
+    /// New family name (at most 150 characters).
+    #[schema(max_length = 150)]
     pub last_name: Option<String>,
-    /// New patronymic.
+    /// New patronymic (at most 150 characters).
+    #[schema(max_length = 150)]
     pub patronymic: Option<String>,
 }
 
 /// `POST /auth/password/change`.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PasswordChangeRequest {
     /// The current password.
+    #[schema(required = true, nullable = false, min_length = 1)]
     pub current_password: Option<String>,
     /// The new password (password policy applies).
+    #[schema(required = true, nullable = false, min_length = 8, max_length = 128)]
     pub new_password: Option<String>,
     /// Must equal `new_password`.
+    #[schema(required = true, nullable = false)]
     pub repeat_password: Option<String>,
 }
 

@@ -6,7 +6,7 @@ pub(crate) mod dto;
 use super::{endpoint, on};
 use crate::envelope::{ok, ok_list, respond, Envelope, ErrorEnvelope, ListEnvelope, TotalMeta};
 use crate::error::ApiResult;
-use crate::extract::{client_info, from_object, only_fields, Auth, JsonBody, OptionalJsonBody};
+use crate::extract::{client_info, Auth, JsonBody, OptionalJsonBody};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -152,9 +152,6 @@ pub(crate) async fn me(state: web::Data<AppState>, Auth(principal): Auth) -> Api
     }))
 }
 
-/// Fields `PATCH /auth/me` accepts.
-const PROFILE_FIELDS: [&str; 3] = ["first_name", "last_name", "patronymic"];
-
 /// Update the caller's names. Any other field → 400 on that field, nothing changes.
 #[utoipa::path(patch, path = "/api/v1/auth/me", tag = "auth", request_body = ProfilePatchRequest,
     security(("bearer" = [])),
@@ -166,10 +163,8 @@ const PROFILE_FIELDS: [&str; 3] = ["first_name", "last_name", "patronymic"];
 pub(crate) async fn update_me(
     state: web::Data<AppState>,
     Auth(principal): Auth,
-    JsonBody(body): JsonBody<serde_json::Map<String, serde_json::Value>>,
+    JsonBody(patch): JsonBody<ProfilePatchRequest>,
 ) -> ApiResult {
-    only_fields(&body, &PROFILE_FIELDS)?;
-    let patch: ProfilePatchRequest = from_object(body)?;
     let user = state
         .auth
         .update_me(

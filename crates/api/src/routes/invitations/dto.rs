@@ -44,25 +44,35 @@ impl InvitationDto {
 
 /// `POST /tenants/{id}/invitations`.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct InvitationRequest {
     /// Who to invite (must not have an account yet).
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 254)]
     pub email: Option<String>,
     /// A role name of the tenant.
+    #[schema(required = true, nullable = false, min_length = 1)]
     pub role: Option<String>,
 }
 
 /// `POST /invitations/accept`.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AcceptRequest {
     /// The invitation token.
+    #[schema(required = true, nullable = false, min_length = 1)]
     pub token: Option<String>,
-    /// The new account's password (password policy).
+    /// The new account's password: 8–128 characters, not common, not containing the
+    /// email's local part.
+    #[schema(required = true, nullable = false, min_length = 8, max_length = 128)]
     pub password: Option<String>,
     /// Must equal `password`.
+    #[schema(required = true, nullable = false)]
     pub repeat_password: Option<String>,
-    /// Optional.
+    /// At most 150 characters.
+    #[schema(max_length = 150)]
     pub first_name: Option<String>,
-    /// Optional.
+    /// At most 150 characters.
+    #[schema(max_length = 150)]
     pub last_name: Option<String>,
 }
 

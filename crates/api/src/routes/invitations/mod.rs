@@ -7,7 +7,7 @@ use crate::envelope::{
     ok_list, ok_page, respond, Envelope, ErrorEnvelope, ListEnvelope, PageMeta, TotalMeta,
 };
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{client_info, from_object, only_fields, Auth, Body};
+use crate::extract::{client_info, from_body, Auth, Body};
 use crate::list::{list_request, QueryMap};
 use crate::rate_limit::{finish, limit};
 use crate::state::AppState;
@@ -44,9 +44,7 @@ pub(crate) async fn create(
     body: Body,
 ) -> ApiResult {
     castellan_application::guard::ensure_create(&p, "invitation")?;
-    let body = body.object()?;
-    only_fields(&body, &["email", "role"])?;
-    let request: InvitationRequest = from_object(body)?;
+    let request: InvitationRequest = from_body(body.object()?)?;
     let (invitation, token) = state
         .invitations
         .create(&p, id.into_inner(), request.email, request.role)
@@ -120,7 +118,7 @@ async fn accept_within_limit(
     req: HttpRequest,
     body: Body,
 ) -> ApiResult {
-    let body: AcceptRequest = from_object(body.object()?)?;
+    let body: AcceptRequest = from_body(body.object()?)?;
     let input = AcceptInput {
         token: body.token,
         password: body.password,
@@ -161,10 +159,12 @@ pub(crate) async fn outbox(
         let denial = Denial::new("outbox", "read").because("the outbox is for superusers");
         return Err(AppError::Forbidden(denial).into());
     }
+    // Any non-empty address is a question with an answer (maybe no messages); addresses
+    // are stored trimmed and lower-cased.
     let to = query
         .get("to")
-        .map(|t| t.trim().to_lowercase())
-        .filter(|t| !t.is_empty());
+        .filter(|t| !t.is_empty())
+        .map(|t| t.trim().to_lowercase());
     let to = to.ok_or_else(|| ApiError::field("to", "to is required"))?;
     let messages = outbox.sent_to(&to).await.map_err(AppError::from)?;
     Ok(ok_list(

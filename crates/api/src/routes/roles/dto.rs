@@ -34,12 +34,34 @@ impl From<Role> for RoleDto {
     }
 }
 
-/// `POST /roles` (`name` required), `PATCH /roles/{id}`.
+/// `POST /roles`.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RoleRequest {
-    /// 1–100 characters, unique per tenant.
+    /// 1–100 characters, not blank, unique per tenant.
+    #[schema(
+        required = true,
+        nullable = false,
+        min_length = 1,
+        max_length = 100,
+        pattern = r"\S"
+    )]
     pub name: Option<String>,
     /// At most 1,000 characters.
+    #[schema(max_length = 1000)]
+    pub description: Option<String>,
+}
+
+/// `PATCH /roles/{id}`: absent fields keep their value.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RolePatchRequest {
+    /// 1–100 characters, not blank, unique per tenant (system roles: 409); `null` or
+    /// absent: unchanged.
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
+    pub name: Option<String>,
+    /// At most 1,000 characters.
+    #[schema(max_length = 1000)]
     pub description: Option<String>,
 }
 
@@ -89,47 +111,74 @@ impl From<StoredRule> for AccessRuleDto {
     }
 }
 
-/// `POST /access-rules` (`role` or `role_id`, and `element`, required; absent flags false),
-/// `PUT` (flags only; absent ones false) and `PATCH` (flags only; absent ones unchanged).
-/// A `*_all` flag implies the matching `*_own`.
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct AccessRuleRequest {
-    /// PUT/PATCH only: the rule's own id (another → 400).
-    pub id: Option<Uuid>,
-    /// Role name (in the caller's tenant). PUT/PATCH accept only the rule's own.
-    pub role: Option<String>,
-    /// Role id. PUT/PATCH accept only the rule's own.
-    pub role_id: Option<Uuid>,
-    /// Element key. PUT/PATCH accept only the rule's own.
-    pub element: Option<String>,
-    /// Read own rows.
-    pub can_read_own: Option<bool>,
-    /// Read every row.
-    pub can_read_all: Option<bool>,
-    /// Create.
-    pub can_create: Option<bool>,
-    /// Update own rows.
-    pub can_update_own: Option<bool>,
-    /// Update every row.
-    pub can_update_all: Option<bool>,
-    /// Delete own rows.
-    pub can_delete_own: Option<bool>,
-    /// Delete every row.
-    pub can_delete_all: Option<bool>,
+/// The flags of an access rule, then the struct's own fields (`$($own)*`).
+macro_rules! access_rule_request {
+    ($(#[$meta:meta])* $name:ident { $($own:tt)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Deserialize, ToSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $($own)*
+            /// Read own rows.
+            pub can_read_own: Option<bool>,
+            /// Read every row.
+            pub can_read_all: Option<bool>,
+            /// Create.
+            pub can_create: Option<bool>,
+            /// Update own rows.
+            pub can_update_own: Option<bool>,
+            /// Update every row.
+            pub can_update_all: Option<bool>,
+            /// Delete own rows.
+            pub can_delete_own: Option<bool>,
+            /// Delete every row.
+            pub can_delete_all: Option<bool>,
+        }
+
+        impl $name {
+            /// The flags in contract order.
+            pub fn flags(&self) -> [Option<bool>; 7] {
+                [
+                    self.can_read_own,
+                    self.can_read_all,
+                    self.can_create,
+                    self.can_update_own,
+                    self.can_update_all,
+                    self.can_delete_own,
+                    self.can_delete_all,
+                ]
+            }
+        }
+    };
 }
 
-impl AccessRuleRequest {
-    /// The flags in contract order.
-    pub fn flags(&self) -> [Option<bool>; 7] {
-        [
-            self.can_read_own,
-            self.can_read_all,
-            self.can_create,
-            self.can_update_own,
-            self.can_update_all,
-            self.can_delete_own,
-            self.can_delete_all,
-        ]
+access_rule_request! {
+    /// `POST /access-rules`: the role (`role` or `role_id`), the element and the flags
+    /// (absent ones false). A `*_all` flag implies the matching `*_own`.
+    AccessRuleRequest {
+        /// Role name (in the caller's tenant); or `role_id`.
+        pub role: Option<String>,
+        /// Role id; or `role`.
+        pub role_id: Option<Uuid>,
+        /// Element key.
+        #[schema(required = true, nullable = false, value_type = crate::routes::access::dto::ElementKey)]
+        pub element: Option<String>,
+    }
+}
+
+access_rule_request! {
+    /// `PUT /access-rules/{id}` (absent flags false) and `PATCH` (absent flags unchanged).
+    /// The rule's own `id`, `role`, `role_id` and `element` may be sent back as read;
+    /// another is a 400 on that field (a rule never moves).
+    AccessRuleUpdateRequest {
+        /// The rule's own id.
+        pub id: Option<Uuid>,
+        /// The rule's own role name.
+        pub role: Option<String>,
+        /// The rule's own role id.
+        pub role_id: Option<Uuid>,
+        /// The rule's own element key.
+        pub element: Option<String>,
     }
 }
 
@@ -165,8 +214,10 @@ impl From<Grant> for UserRoleDto {
 
 /// `POST /user-roles`: `user_id` and `role` (name) or `role_id`.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UserRoleRequest {
     /// A user of the tenant.
+    #[schema(required = true, nullable = false)]
     pub user_id: Option<Uuid>,
     /// Role name.
     pub role: Option<String>,

@@ -5,14 +5,17 @@ pub(crate) mod dto;
 use super::{endpoint, on};
 use crate::envelope::{ok, ok_page, respond, Envelope, ErrorEnvelope, ListEnvelope, PageMeta};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{from_object, only_fields, Auth, Body};
+use crate::extract::{from_body, Auth, Body};
 use crate::list::{list_request, uuid_param, QueryMap};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use castellan_application::roles::ROLE_ORDERABLE;
 use castellan_application::{RoleInput, RoleRef};
-use dto::{AccessRuleDto, AccessRuleRequest, RoleDto, RoleRequest, UserRoleDto, UserRoleRequest};
+use dto::{
+    AccessRuleDto, AccessRuleRequest, AccessRuleUpdateRequest, RoleDto, RolePatchRequest,
+    RoleRequest, UserRoleDto, UserRoleRequest,
+};
 use uuid::Uuid;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
@@ -48,14 +51,19 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     .service(endpoint("/user-roles/{id}", [on::delete(revoke)]));
 }
 
-fn role_input(body: Body) -> Result<RoleInput, ApiError> {
+fn role_input(body: Body, creating: bool) -> Result<RoleInput, ApiError> {
     let body = body.object()?;
-    only_fields(&body, &["name", "description"])?;
-    let request: RoleRequest = from_object(body)?;
-    Ok(RoleInput {
-        name: request.name,
-        description: request.description,
-    })
+    let (name, description) = match creating {
+        true => {
+            let request: RoleRequest = from_body(body)?;
+            (request.name, request.description)
+        }
+        false => {
+            let request: RolePatchRequest = from_body(body)?;
+            (request.name, request.description)
+        }
+    };
+    Ok(RoleInput { name, description })
 }
 
 /// Roles of the caller's tenant (superusers: every tenant, or `?tenant_id=`).
@@ -102,7 +110,7 @@ pub(crate) async fn create_role(
     body: Body,
 ) -> ApiResult {
     castellan_application::guard::ensure_create(&p, "role")?;
-    let role = state.roles.create_role(&p, role_input(body)?).await?;
+    let role = state.roles.create_role(&p, role_input(body, true)?).await?;
     Ok(respond(StatusCode::CREATED, RoleDto::from(role)))
 }
 
@@ -124,7 +132,7 @@ pub(crate) async fn get_role(
 }
 
 /// Rename or re-describe a role (system roles: 409 on a rename).
-#[utoipa::path(patch, path = "/api/v1/roles/{id}", tag = "access", security(("bearer" = [])), request_body = RoleRequest,
+#[utoipa::path(patch, path = "/api/v1/roles/{id}", tag = "access", security(("bearer" = [])), request_body = RolePatchRequest,
     params(("id" = Uuid, Path, description = "Role id")),
     responses(
         (status = 200, description = "Updated", body = Envelope<RoleDto>),
@@ -140,7 +148,10 @@ pub(crate) async fn update_role(
 ) -> ApiResult {
     let id = id.into_inner();
     state.roles.role(&p, id).await?;
-    let role = state.roles.update_role(&p, id, role_input(body)?).await?;
+    let role = state
+        .roles
+        .update_role(&p, id, role_input(body, false)?)
+        .await?;
     Ok(ok(RoleDto::from(role)))
 }
 
@@ -161,34 +172,34 @@ pub(crate) async fn delete_role(
     Ok(HttpResponse::NoContent().finish())
 }
 
-const RULE_FLAGS: [&str; 7] = [
-    "can_read_own",
-    "can_read_all",
-    "can_create",
-    "can_update_own",
-    "can_update_all",
-    "can_delete_own",
-    "can_delete_all",
-];
-
 fn rule_input(body: Body, creating: bool) -> Result<castellan_application::RuleInput, ApiError> {
     let body = body.object()?;
-    let mut allowed: Vec<&str> = RULE_FLAGS.to_vec();
-    allowed.extend(["role", "role_id", "element"]);
-    if !creating {
-        // The rule's full representation, as read.
-        allowed.push("id");
-    }
-    only_fields(&body, &allowed)?;
-    let request: AccessRuleRequest = from_object(body)?;
-    Ok(castellan_application::RuleInput {
-        id: request.id,
-        flags: request.flags(),
-        role: RoleRef {
-            role: request.role,
-            role_id: request.role_id,
-        },
-        element: request.element,
+    Ok(match creating {
+        true => {
+            let request: AccessRuleRequest = from_body(body)?;
+            castellan_application::RuleInput {
+                id: None,
+                flags: request.flags(),
+                role: RoleRef {
+                    role: request.role,
+                    role_id: request.role_id,
+                },
+                element: request.element,
+            }
+        }
+        false => {
+            // The rule's full representation, as read, may come back.
+            let request: AccessRuleUpdateRequest = from_body(body)?;
+            castellan_application::RuleInput {
+                id: request.id,
+                flags: request.flags(),
+                role: RoleRef {
+                    role: request.role,
+                    role_id: request.role_id,
+                },
+                element: request.element,
+            }
+        }
     })
 }
 
@@ -270,7 +281,7 @@ async fn update_rule(
 }
 
 /// Replace a rule's flags (absent ones false).
-#[utoipa::path(put, path = "/api/v1/access-rules/{id}", tag = "access", security(("bearer" = [])), request_body = AccessRuleRequest,
+#[utoipa::path(put, path = "/api/v1/access-rules/{id}", tag = "access", security(("bearer" = [])), request_body = AccessRuleUpdateRequest,
     params(("id" = Uuid, Path, description = "Rule id")),
     responses(
         (status = 200, description = "Updated", body = Envelope<AccessRuleDto>),
@@ -287,7 +298,7 @@ pub(crate) async fn replace_rule(
 }
 
 /// Change some of a rule's flags.
-#[utoipa::path(patch, path = "/api/v1/access-rules/{id}", tag = "access", security(("bearer" = [])), request_body = AccessRuleRequest,
+#[utoipa::path(patch, path = "/api/v1/access-rules/{id}", tag = "access", security(("bearer" = [])), request_body = AccessRuleUpdateRequest,
     params(("id" = Uuid, Path, description = "Rule id")),
     responses(
         (status = 200, description = "Updated", body = Envelope<AccessRuleDto>),
@@ -357,9 +368,7 @@ pub(crate) async fn list_grants(
     ))]
 pub(crate) async fn grant(state: web::Data<AppState>, Auth(p): Auth, body: Body) -> ApiResult {
     castellan_application::guard::ensure_create(&p, "user_role")?;
-    let body = body.object()?;
-    only_fields(&body, &["user_id", "role", "role_id"])?;
-    let request: UserRoleRequest = from_object(body)?;
+    let request: UserRoleRequest = from_body(body.object()?)?;
     let role = RoleRef {
         role: request.role,
         role_id: request.role_id,

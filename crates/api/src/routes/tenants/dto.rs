@@ -36,25 +36,46 @@ impl From<Tenant> for TenantDto {
 
 /// The first admin of a new tenant.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TenantAdminRequest {
     /// Login email (unique across tenants).
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 254)]
     pub email: Option<String>,
-    /// Password (password policy).
+    /// Password: 8–128 characters, not common, not containing the email's local part.
+    #[schema(required = true, nullable = false, min_length = 8, max_length = 128)]
     pub password: Option<String>,
-    /// Optional.
+    /// At most 150 characters.
+    #[schema(max_length = 150)]
     pub first_name: Option<String>,
-    /// Optional.
+    /// At most 150 characters.
+    #[schema(max_length = 150)]
     pub last_name: Option<String>,
 }
 
 /// `POST /tenants`.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TenantRequest {
-    /// 1–200 characters.
+    /// 1–200 characters, not blank.
+    #[schema(
+        required = true,
+        nullable = false,
+        min_length = 1,
+        max_length = 200,
+        pattern = r"\S"
+    )]
     pub name: Option<String>,
-    /// 3–63 of `[a-z0-9-]`, unique; derived from `name` when absent.
+    /// 3–63 of `[a-z0-9-]`, not starting or ending with `-`, unique; derived from `name`
+    /// when absent (a name that gives no valid slug: 400 on `slug`).
+    #[schema(
+        nullable = false,
+        min_length = 3,
+        max_length = 63,
+        pattern = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
+    )]
     pub slug: Option<String>,
     /// The first admin.
+    #[schema(required = true, nullable = false)]
     pub admin: Option<TenantAdminRequest>,
 }
 
@@ -69,23 +90,30 @@ pub struct TenantCreatedDto {
 
 /// `PATCH /tenants/{id}`.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TenantPatchRequest {
-    /// New name.
+    /// New name: 1–200 characters, not blank; `null` or absent: unchanged.
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: Option<String>,
-    /// Activate or deactivate.
+    /// Activate or deactivate; `null` or absent: unchanged.
     pub is_active: Option<bool>,
 }
 
 /// `POST /users`.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewUserRequest {
     /// Login email (unique across tenants).
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 254)]
     pub email: Option<String>,
-    /// Password (password policy).
+    /// Password: 8–128 characters, not common, not containing the email's local part.
+    #[schema(required = true, nullable = false, min_length = 8, max_length = 128)]
     pub password: Option<String>,
-    /// Optional.
+    /// At most 150 characters.
+    #[schema(max_length = 150)]
     pub first_name: Option<String>,
-    /// Optional.
+    /// At most 150 characters.
+    #[schema(max_length = 150)]
     pub last_name: Option<String>,
     /// Role names of the tenant: exactly these (default `["User"]`).
     pub roles: Option<Vec<String>>,
@@ -93,13 +121,17 @@ pub struct NewUserRequest {
 
 /// `PATCH /users/{id}`.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UserPatchRequest {
-    /// New given name.
+    /// New given name (at most 150 characters).
+    #[schema(max_length = 150)]
     pub first_name: Option<String>,
-    /// New family name.
+    /// New family name (at most 150 characters).
+    #[schema(max_length = 150)]
     pub last_name: Option<String>,
-    /// New patronymic.
+    /// New patronymic (at most 150 characters).
+    #[schema(max_length = 150)]
     pub patronymic: Option<String>,
-    /// `false` deactivates and revokes every session.
+    /// `false` deactivates and revokes every session; `null` or absent: unchanged.
     pub is_active: Option<bool>,
 }

@@ -6,7 +6,7 @@ use super::auth::dto::UserDto;
 use super::{endpoint, on};
 use crate::envelope::{ok, ok_page, respond, Envelope, ErrorEnvelope, ListEnvelope, PageMeta};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{from_object, only_fields, Auth, Body, OptionalAuth};
+use crate::extract::{from_body, only_fields_in, struct_fields, Auth, Body, OptionalAuth};
 use crate::list::{list_request, QueryMap};
 use crate::rate_limit::{finish, limit};
 use crate::state::AppState;
@@ -16,8 +16,8 @@ use castellan_application::users::ORDERABLE;
 use castellan_application::{NewUserInput, TenantInput, TenantPatch, UserPatch};
 use castellan_domain::UserId;
 use dto::{
-    NewUserRequest, TenantCreatedDto, TenantDto, TenantPatchRequest, TenantRequest,
-    UserPatchRequest,
+    NewUserRequest, TenantAdminRequest, TenantCreatedDto, TenantDto, TenantPatchRequest,
+    TenantRequest, UserPatchRequest,
 };
 use uuid::Uuid;
 
@@ -74,19 +74,14 @@ async fn create_tenant_within_limit(
     // Refuse before reading the body (401/403 come before 400).
     state.tenants.ensure_may_create(p.as_ref())?;
     let body = body.object()?;
-    only_fields(&body, &["name", "slug", "admin"])?;
     if let Some(admin) = body.get("admin") {
         let Some(admin) = admin.as_object() else {
             return Err(ApiError::field("admin", "admin must be an object"));
         };
-        if let Some(field) = admin
-            .keys()
-            .find(|k| !["email", "password", "first_name", "last_name"].contains(&k.as_str()))
-        {
-            return Err(ApiError::field(&format!("admin.{field}"), "unknown field"));
-        }
+        let allowed = struct_fields::<TenantAdminRequest>().unwrap_or_default();
+        only_fields_in(admin, allowed, "admin")?;
     }
-    let request: TenantRequest = from_object(body)?;
+    let request: TenantRequest = from_body(body)?;
     let admin = request.admin;
     let input = TenantInput {
         name: request.name,
@@ -162,9 +157,7 @@ pub(crate) async fn update_tenant(
 ) -> ApiResult {
     let id = id.into_inner();
     state.tenants.get(&p, id).await?;
-    let body = body.object()?;
-    only_fields(&body, &["name", "is_active"])?;
-    let request: TenantPatchRequest = from_object(body)?;
+    let request: TenantPatchRequest = from_body(body.object()?)?;
     let patch = TenantPatch {
         name: request.name,
         is_active: request.is_active,
@@ -217,12 +210,7 @@ pub(crate) async fn create_user(
     body: Body,
 ) -> ApiResult {
     castellan_application::guard::ensure_create(&p, "user")?;
-    let body = body.object()?;
-    only_fields(
-        &body,
-        &["email", "password", "first_name", "last_name", "roles"],
-    )?;
-    let request: NewUserRequest = from_object(body)?;
+    let request: NewUserRequest = from_body(body.object()?)?;
     let input = NewUserInput {
         email: request.email,
         password: request.password,
@@ -268,12 +256,7 @@ pub(crate) async fn update_user(
 ) -> ApiResult {
     let id = UserId(id.into_inner());
     state.users.get(&p, id).await?;
-    let body = body.object()?;
-    only_fields(
-        &body,
-        &["first_name", "last_name", "patronymic", "is_active"],
-    )?;
-    let request: UserPatchRequest = from_object(body)?;
+    let request: UserPatchRequest = from_body(body.object()?)?;
     let patch = UserPatch {
         first_name: request.first_name,
         last_name: request.last_name,

@@ -31,7 +31,7 @@ test: _drop-test-databases
 # any server error or departure from the document fails (policy: scripts/schemathesis.toml).
 schemathesis:
     cargo build -p castellan-server
-    scripts/schemathesis.sh target/debug/castellan
+    scripts/schemathesis.sh "${CARGO_TARGET_DIR:-target}/debug/castellan"
 
 # Formatting check and clippy with warnings denied.
 lint:

@@ -140,7 +140,21 @@ impl Query for Statement {
     type SqlType = Untyped;
 }
 
-impl<DB> QueryFragment<DB> for Statement
+/// A backend that can bind every kind of [`Cell`] (both of ours can).
+pub(crate) trait Binds:
+    Backend
+    + HasSqlType<Text>
+    + HasSqlType<Bool>
+    + HasSqlType<Date>
+    + HasSqlType<BigInt>
+    + HasSqlType<UuidType>
+    + HasSqlType<Moment>
+{
+    /// Pushes `cell` as a bind parameter (`NULL` as a literal).
+    fn bind<'b>(out: &mut AstPass<'_, 'b, Self>, cell: &'b Cell) -> QueryResult<()>;
+}
+
+impl<DB> Binds for DB
 where
     DB: Backend
         + HasSqlType<Text>
@@ -156,44 +170,31 @@ where
     DbUuid: ToSql<UuidType, DB>,
     DbTime: ToSql<Moment, DB>,
 {
+    fn bind<'b>(out: &mut AstPass<'_, 'b, DB>, cell: &'b Cell) -> QueryResult<()> {
+        match cell {
+            Cell::Null => {
+                out.push_sql("NULL");
+                Ok(())
+            }
+            Cell::Text(text) => out.push_bind_param::<Text, String>(text),
+            Cell::Bool(b) => out.push_bind_param::<Bool, bool>(b),
+            Cell::Date(date) => out.push_bind_param::<Date, NaiveDate>(date),
+            Cell::Int(n) => out.push_bind_param::<BigInt, i64>(n),
+            Cell::Time(time) => out.push_bind_param::<Moment, DbTime>(time),
+            Cell::Id(id) => out.push_bind_param::<UuidType, DbUuid>(id),
+        }
+    }
+}
+
+impl<DB: Binds> QueryFragment<DB> for Statement {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         for part in &self.parts {
             match part {
                 Part::Sql(sql) => out.push_sql(sql),
-                Part::Bind(cell) => bind(&mut out, cell)?,
+                Part::Bind(cell) => DB::bind(&mut out, cell)?,
             }
         }
         Ok(())
-    }
-}
-
-fn bind<'b, DB>(out: &mut AstPass<'_, 'b, DB>, cell: &'b Cell) -> QueryResult<()>
-where
-    DB: Backend
-        + HasSqlType<Text>
-        + HasSqlType<Bool>
-        + HasSqlType<Date>
-        + HasSqlType<BigInt>
-        + HasSqlType<UuidType>
-        + HasSqlType<Moment>,
-    String: ToSql<Text, DB>,
-    bool: ToSql<Bool, DB>,
-    NaiveDate: ToSql<Date, DB>,
-    i64: ToSql<BigInt, DB>,
-    DbUuid: ToSql<UuidType, DB>,
-    DbTime: ToSql<Moment, DB>,
-{
-    match cell {
-        Cell::Null => {
-            out.push_sql("NULL");
-            Ok(())
-        }
-        Cell::Text(text) => out.push_bind_param::<Text, String>(text),
-        Cell::Bool(b) => out.push_bind_param::<Bool, bool>(b),
-        Cell::Date(date) => out.push_bind_param::<Date, NaiveDate>(date),
-        Cell::Int(n) => out.push_bind_param::<BigInt, i64>(n),
-        Cell::Time(time) => out.push_bind_param::<Moment, DbTime>(time),
-        Cell::Id(id) => out.push_bind_param::<UuidType, DbUuid>(id),
     }
 }
 

@@ -65,6 +65,11 @@ impl From<Denial> for AppError {
     }
 }
 
+/// An input as the transport parsed it, not looked at yet: a use case opens it only after
+/// its authorization checks, so that 401/403/404 come before 400 whatever is wrong with the
+/// body, and no handler checks permissions itself.
+pub type Deferred<T, E> = Result<T, E>;
+
 /// A use case's failure.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {

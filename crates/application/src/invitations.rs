@@ -5,7 +5,7 @@ use crate::audit::event;
 use crate::auth::{
     name_field, parse_email, AuthService, ClientInfo, Principal, TokenPair, UserView,
 };
-use crate::error::{AppError, FieldError};
+use crate::error::{AppError, Deferred, FieldError};
 use crate::guard::{
     ensure_create, ensure_object, not_found_or_forbidden, ownerless, ownerless_list_query,
     ListRequest,
@@ -68,6 +68,15 @@ fn invalid() -> AppError {
 }
 
 /// Invitation use cases.
+/// `POST /tenants/{id}/invitations`: who, with which role (by name).
+#[derive(Debug, Clone, Default)]
+pub struct InvitationInput {
+    /// The address to invite (required).
+    pub email: Option<String>,
+    /// A role name of the tenant (required).
+    pub role: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct InvitationService {
     ports: InvitationPorts,
@@ -108,15 +117,25 @@ impl InvitationService {
 
     /// Invites `email` into `tenant` with `role`; returns the invitation and its token
     /// (shown once; also mailed).
-    pub async fn create(
+    pub async fn create<E: From<AppError>>(
+        &self,
+        p: &Principal,
+        tenant: Uuid,
+        input: Deferred<InvitationInput, E>,
+    ) -> Result<(Invitation, String), E> {
+        self.visible_tenant(p, tenant).await?;
+        ensure_create(p, ELEMENT)?;
+        let InvitationInput { email, role } = input?;
+        Ok(self.invite(p, tenant, email, role).await?)
+    }
+
+    async fn invite(
         &self,
         p: &Principal,
         tenant: Uuid,
         email: Option<String>,
         role: Option<String>,
     ) -> Result<(Invitation, String), AppError> {
-        self.visible_tenant(p, tenant).await?;
-        ensure_create(p, ELEMENT)?;
         let mut errors = Vec::new();
         let email = parse_email(email.as_deref(), "email", &mut errors);
         let role = match role {

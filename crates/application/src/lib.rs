@@ -22,11 +22,11 @@ pub use auth::{
     AuthConfig, AuthPorts, AuthService, ClientInfo, LoginInput, PasswordChangeInput, Principal,
     ProfilePatch, RegisterInput, SessionView, TokenPair, UserView,
 };
-pub use error::{AppError, Denial, FieldError};
+pub use error::{AppError, Deferred, Denial, FieldError};
 pub use guard::{ListRequest, Listing};
-pub use invitations::{AcceptInput, InvitationPorts, InvitationService};
+pub use invitations::{AcceptInput, InvitationInput, InvitationPorts, InvitationService};
 pub use resources::ResourceService;
-pub use roles::{RoleInput, RoleRef, RoleService, RuleInput};
+pub use roles::{GrantInput, RoleInput, RoleRef, RoleService, RuleInput};
 pub use seed::{DemoSeed, SeedReport};
 pub use tenants::{TenantInput, TenantPatch, TenantService};
 pub use users::{NewUserInput, UserAdminService, UserPatch};

@@ -9,7 +9,7 @@
 //! malformed one cannot jump the queue; an update reads the object once.
 
 use crate::auth::Principal;
-use crate::error::{AppError, FieldError};
+use crate::error::{AppError, Deferred, FieldError};
 use crate::guard::{
     ensure_create, ensure_object, list_query, not_found_or_forbidden, ListRequest, Object,
 };
@@ -22,7 +22,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 /// A JSON object body, not yet looked at: the API layer's parse result.
-pub type Body<E> = Result<Map<String, Json>, E>;
+pub type Body<E> = Deferred<Map<String, Json>, E>;
 
 /// The use cases of every declared business resource.
 #[derive(Debug, Clone)]

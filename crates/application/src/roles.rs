@@ -2,7 +2,7 @@
 //! same evaluator as everything else (elements `role`, `access_rule`, `user_role`).
 
 use crate::auth::Principal;
-use crate::error::{AppError, FieldError};
+use crate::error::{AppError, Deferred, FieldError};
 use crate::guard::{
     ensure_create, ensure_object, not_found_or_forbidden, ownerless, ownerless_list_query,
     ListRequest,
@@ -40,6 +40,15 @@ pub struct RoleRef {
     pub role: Option<String>,
     /// Role id.
     pub role_id: Option<Uuid>,
+}
+
+/// `POST /user-roles`: the user and the role to grant.
+#[derive(Debug, Clone, Default)]
+pub struct GrantInput {
+    /// The user (required).
+    pub user_id: Option<Uuid>,
+    /// The role.
+    pub role: RoleRef,
 }
 
 /// An access rule's fields: absent flags are false on create and PUT, unchanged on PATCH.
@@ -192,8 +201,16 @@ impl RoleService {
     }
 
     /// Creates a role in the caller's tenant.
-    pub async fn create_role(&self, p: &Principal, input: RoleInput) -> Result<Role, AppError> {
+    pub async fn create_role<E: From<AppError>>(
+        &self,
+        p: &Principal,
+        input: Deferred<RoleInput, E>,
+    ) -> Result<Role, E> {
         ensure_create(p, ROLE)?;
+        Ok(self.insert_role(p, input?).await?)
+    }
+
+    async fn insert_role(&self, p: &Principal, input: RoleInput) -> Result<Role, AppError> {
         let name = input.name.unwrap_or_default();
         let description = input.description.unwrap_or_default();
         // Lengths are of what the client sent; the name is stored trimmed.
@@ -218,13 +235,23 @@ impl RoleService {
     }
 
     /// Renames or re-describes a role (system roles keep their name: 409).
-    pub async fn update_role(
+    pub async fn update_role<E: From<AppError>>(
         &self,
         p: &Principal,
         id: Uuid,
+        input: Deferred<RoleInput, E>,
+    ) -> Result<Role, E> {
+        let current = self.guarded_role(p, id, Action::Update).await?;
+        Ok(self.change_role(p, current, input?).await?)
+    }
+
+    async fn change_role(
+        &self,
+        p: &Principal,
+        current: Role,
         input: RoleInput,
     ) -> Result<Role, AppError> {
-        let current = self.guarded_role(p, id, Action::Update).await?;
+        let id = current.id;
         let name = input.name.unwrap_or_else(|| current.name.clone());
         let description = input
             .description
@@ -317,12 +344,16 @@ impl RoleService {
     }
 
     /// Creates the rule of a role for an element (one per pair: 409).
-    pub async fn create_rule(
+    pub async fn create_rule<E: From<AppError>>(
         &self,
         p: &Principal,
-        input: RuleInput,
-    ) -> Result<StoredRule, AppError> {
+        input: Deferred<RuleInput, E>,
+    ) -> Result<StoredRule, E> {
         ensure_create(p, RULE)?;
+        Ok(self.insert_rule(p, input?).await?)
+    }
+
+    async fn insert_rule(&self, p: &Principal, input: RuleInput) -> Result<StoredRule, AppError> {
         let role = self.resolve_role(p, &input.role).await?;
         let elements = self.access.elements().await?;
         let element = match input.element {
@@ -357,14 +388,25 @@ impl RoleService {
     /// Changes a rule's flags: `replace` (PUT) sets absent ones false. The input may repeat
     /// the rule's own id, role and element (its full representation); anything else there
     /// is a 400 on that field, since a rule never moves to another role or element.
-    pub async fn update_rule(
+    pub async fn update_rule<E: From<AppError>>(
         &self,
         p: &Principal,
         id: Uuid,
+        input: Deferred<RuleInput, E>,
+        replace: bool,
+    ) -> Result<StoredRule, E> {
+        let current = self.guarded_rule(p, id, Action::Update).await?;
+        Ok(self.change_rule(p, current, input?, replace).await?)
+    }
+
+    async fn change_rule(
+        &self,
+        p: &Principal,
+        current: StoredRule,
         input: RuleInput,
         replace: bool,
     ) -> Result<StoredRule, AppError> {
-        let current = self.guarded_rule(p, id, Action::Update).await?;
+        let id = current.rule.id;
         ensure_same_rule(&current, &input)?;
         let base = match replace {
             true => AccessFlags::none(),
@@ -408,13 +450,22 @@ impl RoleService {
     }
 
     /// Grants a role to a user of the tenant; effective on the user's next request.
-    pub async fn grant(
+    pub async fn grant<E: From<AppError>>(
+        &self,
+        p: &Principal,
+        input: Deferred<GrantInput, E>,
+    ) -> Result<Grant, E> {
+        ensure_create(p, GRANT)?;
+        let GrantInput { user_id, role } = input?;
+        Ok(self.insert_grant(p, user_id, role).await?)
+    }
+
+    async fn insert_grant(
         &self,
         p: &Principal,
         user_id: Option<Uuid>,
         role: RoleRef,
     ) -> Result<Grant, AppError> {
-        ensure_create(p, GRANT)?;
         let Some(user_id) = user_id else {
             return Err(AppError::field("user_id", "user_id is required"));
         };

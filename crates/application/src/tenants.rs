@@ -3,7 +3,7 @@
 
 use crate::audit::event;
 use crate::auth::{name_field, parse_email, AuthService, Principal, ADMIN_ROLE};
-use crate::error::{AppError, Denial, FieldError};
+use crate::error::{AppError, Deferred, Denial, FieldError};
 use crate::guard::ListRequest;
 use castellan_domain::audit::{diff, Actor};
 use castellan_domain::rbac::{AccessFlags, AccessRule, Action};
@@ -202,12 +202,20 @@ impl TenantService {
 
     /// Creates a tenant with its system roles and first admin, all or nothing; returns the
     /// tenant and the admin's id.
-    pub async fn create(
+    pub async fn create<E: From<AppError>>(
+        &self,
+        caller: Option<&Principal>,
+        input: Deferred<TenantInput, E>,
+    ) -> Result<(Tenant, UserId), E> {
+        self.ensure_may_create(caller)?;
+        Ok(self.bootstrap(caller, input?).await?)
+    }
+
+    async fn bootstrap(
         &self,
         caller: Option<&Principal>,
         input: TenantInput,
     ) -> Result<(Tenant, UserId), AppError> {
-        self.ensure_may_create(caller)?;
         let mut errors = Vec::new();
         let raw_name = input.name.unwrap_or_default();
         let name = raw_name.trim().to_string();
@@ -351,16 +359,26 @@ impl TenantService {
     }
 
     /// Renames or (de)activates a tenant.
-    pub async fn update(
+    pub async fn update<E: From<AppError>>(
         &self,
         p: &Principal,
         id: Uuid,
-        patch: TenantPatch,
-    ) -> Result<Tenant, AppError> {
+        patch: Deferred<TenantPatch, E>,
+    ) -> Result<Tenant, E> {
         let current = self.get(p, id).await?;
         if !p.subject.decide(ELEMENT, Action::Update, None).allowed {
-            return Err(Denial::new(ELEMENT, "update").on(id).into());
+            return Err(AppError::from(Denial::new(ELEMENT, "update").on(id)).into());
         }
+        Ok(self.change(p, current, patch?).await?)
+    }
+
+    async fn change(
+        &self,
+        p: &Principal,
+        current: Tenant,
+        patch: TenantPatch,
+    ) -> Result<Tenant, AppError> {
+        let id = current.id;
         let too_long = patch.name.as_ref().is_some_and(|n| n.chars().count() > 200);
         let name = patch
             .name

@@ -4,7 +4,7 @@ use crate::auth::{
     created_user_changes, name_field, parse_email, user_snapshot, AuthService, Principal, UserView,
     DEFAULT_ROLE,
 };
-use crate::error::{AppError, FieldError};
+use crate::error::{AppError, Deferred, FieldError};
 use crate::guard::{
     ensure_create, ensure_object, list_query, not_found_or_forbidden, ListRequest, Object,
 };
@@ -116,8 +116,16 @@ impl UserAdminService {
     }
 
     /// Creates a user in the caller's tenant with exactly `roles` (default `User`).
-    pub async fn create(&self, p: &Principal, input: NewUserInput) -> Result<UserView, AppError> {
+    pub async fn create<E: From<AppError>>(
+        &self,
+        p: &Principal,
+        input: Deferred<NewUserInput, E>,
+    ) -> Result<UserView, E> {
         ensure_create(p, ELEMENT)?;
+        Ok(self.insert(p, input?).await?)
+    }
+
+    async fn insert(&self, p: &Principal, input: NewUserInput) -> Result<UserView, AppError> {
         let mut errors = Vec::new();
         let email = parse_email(input.email.as_deref(), "email", &mut errors);
         let profile = Profile {
@@ -176,13 +184,23 @@ impl UserAdminService {
     }
 
     /// Changes names or activation.
-    pub async fn update(
+    pub async fn update<E: From<AppError>>(
         &self,
         p: &Principal,
         id: UserId,
+        patch: Deferred<UserPatch, E>,
+    ) -> Result<UserView, E> {
+        let current = self.guarded(p, id, Action::Update).await?;
+        Ok(self.change(p, current, patch?).await?)
+    }
+
+    async fn change(
+        &self,
+        p: &Principal,
+        current: User,
         patch: UserPatch,
     ) -> Result<UserView, AppError> {
-        let current = self.guarded(p, id, Action::Update).await?;
+        let id = current.id;
         let mut errors = Vec::new();
         let keep = |value: Option<String>, now: &str, field: &str, errors: &mut Vec<FieldError>| {
             match value {

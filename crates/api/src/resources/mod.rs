@@ -48,8 +48,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 &item,
                 [
                     on::get(get),
-                    on::put(replace),
-                    on::patch(patch),
+                    on::put(update::<true>),
+                    on::patch(update::<false>),
                     on::delete(delete),
                 ],
             )
@@ -97,37 +97,19 @@ async fn get(
     Ok(ok(record.to_json(def)))
 }
 
-async fn update(
+/// `PUT` (`REPLACE`: every field anew) and `PATCH` (the fields sent).
+async fn update<const REPLACE: bool>(
     state: web::Data<AppState>,
-    (def, principal, id, body): (&'static ResourceDef, Auth, Uuid, Body),
-    replace: bool,
+    Declared(def): Declared,
+    Auth(principal): Auth,
+    id: web::Path<Uuid>,
+    body: Body,
 ) -> ApiResult {
-    let Auth(principal) = principal;
     let record = state
         .resources
-        .update(&principal, def, id, body.object(), replace)
+        .update(&principal, def, id.into_inner(), body.object(), REPLACE)
         .await?;
     Ok(ok(record.to_json(def)))
-}
-
-async fn replace(
-    state: web::Data<AppState>,
-    Declared(def): Declared,
-    principal: Auth,
-    id: web::Path<Uuid>,
-    body: Body,
-) -> ApiResult {
-    update(state, (def, principal, id.into_inner(), body), true).await
-}
-
-async fn patch(
-    state: web::Data<AppState>,
-    Declared(def): Declared,
-    principal: Auth,
-    id: web::Path<Uuid>,
-    body: Body,
-) -> ApiResult {
-    update(state, (def, principal, id.into_inner(), body), false).await
 }
 
 async fn delete(

@@ -13,7 +13,7 @@ use crate::rate_limit::{finish, limit};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use castellan_application::{AcceptInput, AppError, Denial};
+use castellan_application::{AcceptInput, AppError, Denial, InvitationInput};
 use dto::{AcceptRequest, AcceptedDto, InvitationDto, InvitationRequest, OutboxMessageDto};
 use uuid::Uuid;
 
@@ -43,12 +43,14 @@ pub(crate) async fn create(
     id: web::Path<Uuid>,
     body: Body,
 ) -> ApiResult {
-    castellan_application::guard::ensure_create(&p, "invitation")?;
-    let request: InvitationRequest = from_body(body.object()?)?;
-    let (invitation, token) = state
-        .invitations
-        .create(&p, id.into_inner(), request.email, request.role)
-        .await?;
+    let input = body
+        .object()
+        .and_then(from_body::<InvitationRequest>)
+        .map(|request| InvitationInput {
+            email: request.email,
+            role: request.role,
+        });
+    let (invitation, token) = state.invitations.create(&p, id.into_inner(), input).await?;
     let now = chrono::Utc::now();
     Ok(respond(
         StatusCode::CREATED,

@@ -11,7 +11,7 @@ use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use castellan_application::roles::ROLE_ORDERABLE;
-use castellan_application::{RoleInput, RoleRef};
+use castellan_application::{GrantInput, RoleInput, RoleRef};
 use dto::{
     AccessRuleDto, AccessRuleRequest, AccessRuleUpdateRequest, RoleDto, RolePatchRequest,
     RoleRequest, UserRoleDto, UserRoleRequest,
@@ -109,8 +109,7 @@ pub(crate) async fn create_role(
     Auth(p): Auth,
     body: Body,
 ) -> ApiResult {
-    castellan_application::guard::ensure_create(&p, "role")?;
-    let role = state.roles.create_role(&p, role_input(body, true)?).await?;
+    let role = state.roles.create_role(&p, role_input(body, true)).await?;
     Ok(respond(StatusCode::CREATED, RoleDto::from(role)))
 }
 
@@ -146,11 +145,9 @@ pub(crate) async fn update_role(
     id: web::Path<Uuid>,
     body: Body,
 ) -> ApiResult {
-    let id = id.into_inner();
-    state.roles.role(&p, id).await?;
     let role = state
         .roles
-        .update_role(&p, id, role_input(body, false)?)
+        .update_role(&p, id.into_inner(), role_input(body, false))
         .await?;
     Ok(ok(RoleDto::from(role)))
 }
@@ -243,9 +240,7 @@ pub(crate) async fn create_rule(
     Auth(p): Auth,
     body: Body,
 ) -> ApiResult {
-    castellan_application::guard::ensure_create(&p, "access_rule")?;
-    let input = rule_input(body, true)?;
-    let rule = state.roles.create_rule(&p, input).await?;
+    let rule = state.roles.create_rule(&p, rule_input(body, true)).await?;
     Ok(respond(StatusCode::CREATED, AccessRuleDto::from(rule)))
 }
 
@@ -274,9 +269,10 @@ async fn update_rule(
     replace: bool,
 ) -> ApiResult {
     let Auth(p) = p;
-    state.roles.rule(&p, id).await?;
-    let input = rule_input(body, false)?;
-    let rule = state.roles.update_rule(&p, id, input, replace).await?;
+    let rule = state
+        .roles
+        .update_rule(&p, id, rule_input(body, false), replace)
+        .await?;
     Ok(ok(AccessRuleDto::from(rule)))
 }
 
@@ -367,13 +363,17 @@ pub(crate) async fn list_grants(
         (status = 409, description = "Already granted", body = ErrorEnvelope),
     ))]
 pub(crate) async fn grant(state: web::Data<AppState>, Auth(p): Auth, body: Body) -> ApiResult {
-    castellan_application::guard::ensure_create(&p, "user_role")?;
-    let request: UserRoleRequest = from_body(body.object()?)?;
-    let role = RoleRef {
-        role: request.role,
-        role_id: request.role_id,
-    };
-    let grant = state.roles.grant(&p, request.user_id, role).await?;
+    let input = body
+        .object()
+        .and_then(from_body::<UserRoleRequest>)
+        .map(|request| GrantInput {
+            user_id: request.user_id,
+            role: RoleRef {
+                role: request.role,
+                role_id: request.role_id,
+            },
+        });
+    let grant = state.roles.grant(&p, input).await?;
     Ok(respond(StatusCode::CREATED, UserRoleDto::from(grant)))
 }
 

@@ -66,13 +66,8 @@ pub(crate) async fn create_tenant(
     finish(create_tenant_within_limit(state, auth, body).await, applied)
 }
 
-async fn create_tenant_within_limit(
-    state: web::Data<AppState>,
-    OptionalAuth(p): OptionalAuth,
-    body: Body,
-) -> ApiResult {
-    // Refuse before reading the body (401/403 come before 400).
-    state.tenants.ensure_may_create(p.as_ref())?;
+/// `POST /tenants`'s body (the nested `admin` object's keys are checked too).
+fn tenant_input(body: Body) -> Result<TenantInput, ApiError> {
     let body = body.object()?;
     if let Some(admin) = body.get("admin") {
         let Some(admin) = admin.as_object() else {
@@ -83,15 +78,22 @@ async fn create_tenant_within_limit(
     }
     let request: TenantRequest = from_body(body)?;
     let admin = request.admin;
-    let input = TenantInput {
+    Ok(TenantInput {
         name: request.name,
         slug: request.slug,
         admin_email: admin.as_ref().and_then(|a| a.email.clone()),
         admin_password: admin.as_ref().and_then(|a| a.password.clone()),
         admin_first_name: admin.as_ref().and_then(|a| a.first_name.clone()),
         admin_last_name: admin.as_ref().and_then(|a| a.last_name.clone()),
-    };
-    let (tenant, admin_user_id) = state.tenants.create(p.as_ref(), input).await?;
+    })
+}
+
+async fn create_tenant_within_limit(
+    state: web::Data<AppState>,
+    OptionalAuth(p): OptionalAuth,
+    body: Body,
+) -> ApiResult {
+    let (tenant, admin_user_id) = state.tenants.create(p.as_ref(), tenant_input(body)).await?;
     Ok(respond(
         StatusCode::CREATED,
         TenantCreatedDto {
@@ -155,15 +157,15 @@ pub(crate) async fn update_tenant(
     id: web::Path<Uuid>,
     body: Body,
 ) -> ApiResult {
-    let id = id.into_inner();
-    state.tenants.get(&p, id).await?;
-    let request: TenantPatchRequest = from_body(body.object()?)?;
-    let patch = TenantPatch {
-        name: request.name,
-        is_active: request.is_active,
-    };
+    let patch = body
+        .object()
+        .and_then(from_body::<TenantPatchRequest>)
+        .map(|request| TenantPatch {
+            name: request.name,
+            is_active: request.is_active,
+        });
     Ok(ok(TenantDto::from(
-        state.tenants.update(&p, id, patch).await?,
+        state.tenants.update(&p, id.into_inner(), patch).await?,
     )))
 }
 
@@ -209,15 +211,16 @@ pub(crate) async fn create_user(
     Auth(p): Auth,
     body: Body,
 ) -> ApiResult {
-    castellan_application::guard::ensure_create(&p, "user")?;
-    let request: NewUserRequest = from_body(body.object()?)?;
-    let input = NewUserInput {
-        email: request.email,
-        password: request.password,
-        first_name: request.first_name,
-        last_name: request.last_name,
-        roles: request.roles,
-    };
+    let input = body
+        .object()
+        .and_then(from_body::<NewUserRequest>)
+        .map(|request| NewUserInput {
+            email: request.email,
+            password: request.password,
+            first_name: request.first_name,
+            last_name: request.last_name,
+            roles: request.roles,
+        });
     let user = state.users.create(&p, input).await?;
     Ok(respond(StatusCode::CREATED, UserDto::from(user)))
 }
@@ -254,15 +257,16 @@ pub(crate) async fn update_user(
     id: web::Path<Uuid>,
     body: Body,
 ) -> ApiResult {
+    let patch = body
+        .object()
+        .and_then(from_body::<UserPatchRequest>)
+        .map(|request| UserPatch {
+            first_name: request.first_name,
+            last_name: request.last_name,
+            patronymic: request.patronymic,
+            is_active: request.is_active,
+        });
     let id = UserId(id.into_inner());
-    state.users.get(&p, id).await?;
-    let request: UserPatchRequest = from_body(body.object()?)?;
-    let patch = UserPatch {
-        first_name: request.first_name,
-        last_name: request.last_name,
-        patronymic: request.patronymic,
-        is_active: request.is_active,
-    };
     Ok(ok(UserDto::from(state.users.update(&p, id, patch).await?)))
 }
 

@@ -628,19 +628,47 @@ async fn authorization_comes_before_the_body(backend: Backend) {
     let default_tenant = "00000000-0000-0000-0000-000000000001";
     for (method, path, expected) in [
         (Method::POST, "/roles".to_string(), StatusCode::FORBIDDEN),
-        (Method::PATCH, format!("/roles/{some_id}"), StatusCode::FORBIDDEN),
-        (Method::POST, "/access-rules".to_string(), StatusCode::FORBIDDEN),
-        (Method::PUT, format!("/access-rules/{some_id}"), StatusCode::FORBIDDEN),
-        (Method::POST, "/user-roles".to_string(), StatusCode::FORBIDDEN),
+        (
+            Method::PATCH,
+            format!("/roles/{some_id}"),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            Method::POST,
+            "/access-rules".to_string(),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            Method::PUT,
+            format!("/access-rules/{some_id}"),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            Method::POST,
+            "/user-roles".to_string(),
+            StatusCode::FORBIDDEN,
+        ),
         (Method::POST, "/users".to_string(), StatusCode::FORBIDDEN),
-        (Method::PATCH, format!("/users/{some_id}"), StatusCode::FORBIDDEN),
-        (Method::PATCH, format!("/tenants/{default_tenant}"), StatusCode::FORBIDDEN),
+        (
+            Method::PATCH,
+            format!("/users/{some_id}"),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            Method::PATCH,
+            format!("/tenants/{default_tenant}"),
+            StatusCode::FORBIDDEN,
+        ),
         (
             Method::POST,
             format!("/tenants/{default_tenant}/invitations"),
             StatusCode::FORBIDDEN,
         ),
-        (Method::POST, format!("/tenants/{some_id}/invitations"), StatusCode::NOT_FOUND),
+        (
+            Method::POST,
+            format!("/tenants/{some_id}/invitations"),
+            StatusCode::NOT_FOUND,
+        ),
     ] {
         let res = app
             .api(method.clone(), &path, Some(&user))

@@ -30,6 +30,7 @@ mod auth;
 mod conventions;
 mod embedded;
 mod faults;
+mod flowtrack;
 mod invitations;
 mod limits;
 mod resources;

@@ -9,8 +9,16 @@ use castellan_tests::{assert_error, read, Backend, TestApp, PASSWORD};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Map, Value};
 
-/// A valid value of `field` for the `n`th object; parents are created by `admin`.
-async fn valid(app: &TestApp, admin: &str, field: &Field, n: usize) -> Value {
+/// What valid values may refer to: `admin` creates parents, `user` is an active user of
+/// the tenant (an assignee, say).
+#[derive(Clone, Copy)]
+struct Refs<'a> {
+    admin: &'a str,
+    user: &'a str,
+}
+
+/// A valid value of `field` for the `n`th object.
+async fn valid(app: &TestApp, refs: Refs<'_>, field: &Field, n: usize) -> Value {
     match field.kind {
         Kind::Text { min, max, pattern } => {
             let mut text = match pattern.is_some_and(|p| p.regex == CODE.regex) {
@@ -27,13 +35,14 @@ async fn valid(app: &TestApp, admin: &str, field: &Field, n: usize) -> Value {
         Kind::Bool => json!(n % 2 == 0),
         Kind::Date => json!(format!("2026-01-{:02}", n % 28 + 1)),
         Kind::Timestamp => json!(format!("2026-01-01T{:02}:00:00Z", n % 24)),
+        Kind::User => json!(refs.user),
         Kind::Parent(parent) => {
-            let body = Box::pin(valid_body(app, admin, parent, n)).await;
+            let body = Box::pin(valid_body(app, refs, parent, n)).await;
             let (status, created) = app
                 .call(
                     Method::POST,
                     &format!("/{}", parent.plural),
-                    admin,
+                    refs.admin,
                     Some(Value::Object(body)),
                 )
                 .await;
@@ -44,10 +53,15 @@ async fn valid(app: &TestApp, admin: &str, field: &Field, n: usize) -> Value {
 }
 
 /// A valid body with every field.
-async fn valid_body(app: &TestApp, admin: &str, def: &ResourceDef, n: usize) -> Map<String, Value> {
+async fn valid_body(
+    app: &TestApp,
+    refs: Refs<'_>,
+    def: &ResourceDef,
+    n: usize,
+) -> Map<String, Value> {
     let mut body = Map::new();
     for field in def.fields {
-        body.insert(field.name.into(), valid(app, admin, field, n).await);
+        body.insert(field.name.into(), valid(app, refs, field, n).await);
     }
     body
 }
@@ -75,7 +89,9 @@ fn invalid(field: &Field) -> Vec<Value> {
         Kind::Bool => bad.push(json!("true")),
         Kind::Date => bad.extend([json!("2026-02-30"), json!("26-1-1")]),
         Kind::Timestamp => bad.push(json!("yesterday")),
-        Kind::Parent(_) => bad.extend([json!("not-a-uuid"), json!(uuid::Uuid::now_v7())]),
+        Kind::Parent(_) | Kind::User => {
+            bad.extend([json!("not-a-uuid"), json!(uuid::Uuid::now_v7())])
+        }
     }
     bad
 }
@@ -141,13 +157,17 @@ async fn scenario(app: &TestApp, def: &'static ResourceDef) {
     let (writer_id, writer) = user_with(app, &admin, &writer_role).await;
     let (_, other_writer) = user_with(app, &admin, &writer_role).await;
     let (_, reader) = user_with(app, &admin, &reader_role).await;
+    let refs = Refs {
+        admin: &admin,
+        user: &writer_id,
+    };
 
     // Whatever the tenant holds already (the demo seed's articles, say).
     let (_, before) = app.call(Method::GET, &collection, &reader, None).await;
     let base = before["meta"]["total"].as_u64().unwrap();
 
     // Create: the caller owns it, in their tenant; the representation has every field.
-    let body = valid_body(app, &admin, def, 1).await;
+    let body = valid_body(app, refs, def, 1).await;
     let (status, created) = app
         .call(
             Method::POST,
@@ -210,7 +230,7 @@ async fn scenario(app: &TestApp, def: &'static ResourceDef) {
         .call(Method::GET, &collection, &other_writer, None)
         .await;
     assert_eq!(none["meta"]["total"], 0, "{}: {none}", def.element);
-    let second = valid_body(app, &admin, def, 2).await;
+    let second = valid_body(app, refs, def, 2).await;
     let (status, _) = app
         .call(
             Method::POST,
@@ -431,7 +451,7 @@ async fn scenario(app: &TestApp, def: &'static ResourceDef) {
     }
 
     // PATCH changes what it names; PUT replaces every field.
-    let changes = valid_body(app, &admin, def, 3).await;
+    let changes = valid_body(app, refs, def, 3).await;
     if let Some((name, value)) = changes.iter().find(|(name, _)| {
         def.field(name)
             .is_some_and(|f| !matches!(f.kind, Kind::Parent(_)))

@@ -28,6 +28,11 @@ fn conflict_subject(info: &dyn DatabaseErrorInformation) -> String {
     }
 }
 
+/// A foreign key refused the write.
+fn referenced(info: &dyn DatabaseErrorInformation) -> RepoError {
+    RepoError::Referenced(info.constraint_name().unwrap_or(info.message()).to_string())
+}
+
 /// A diesel error as the ports see it.
 pub(crate) fn from_diesel(err: DieselError) -> RepoError {
     match err {
@@ -40,11 +45,14 @@ pub(crate) fn from_diesel(err: DieselError) -> RepoError {
             }
         }
         DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
-            RepoError::Referenced(
-                info.constraint_name()
-                    .unwrap_or_else(|| info.message())
-                    .to_string(),
-            )
+            referenced(info.as_ref())
+        }
+        // SQLite reports a RESTRICT refusal without the foreign-key kind; its message is
+        // the one thing it always says.
+        DieselError::DatabaseError(_, info)
+            if info.message().starts_with("FOREIGN KEY constraint failed") =>
+        {
+            referenced(info.as_ref())
         }
         DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
             RepoError::Unavailable(info.message().to_string())

@@ -36,7 +36,7 @@ fn alias(field: &Field) -> Alias {
         Kind::Bool => Alias::Bool,
         Kind::Date => Alias::Date,
         Kind::Timestamp => Alias::Time,
-        Kind::Parent(_) => Alias::Id,
+        Kind::Parent(_) | Kind::User => Alias::Id,
     }
 }
 
@@ -145,19 +145,24 @@ fn conditions(def: &ResourceDef, query: &ListQuery, statement: &mut Statement) {
 }
 
 /// `ORDER BY ...`: the requested orderings (already checked against the declaration), ties
-/// broken by id, newest first.
-fn ordering(query: &ListQuery, statement: &mut Statement) {
+/// broken by id, newest first. Empty values of optional fields come last ascending and
+/// first descending on both backends (PostgreSQL's way; SQLite's default differs).
+fn ordering(def: &ResourceDef, query: &ListQuery, statement: &mut Statement) {
     statement.sql(" ORDER BY ");
     for order in &query.ordering {
         let column = match order.field.as_str() {
             common @ ("created_at" | "updated_at") => common.to_string(),
             field => quoted(field),
         };
-        statement.sql(&column).sql(if order.descending {
-            " DESC, "
-        } else {
-            " ASC, "
-        });
+        let nullable = def.field(&order.field).is_some_and(|f| f.is_nullable());
+        statement
+            .sql(&column)
+            .sql(match (order.descending, nullable) {
+                (false, false) => " ASC, ",
+                (true, false) => " DESC, ",
+                (false, true) => " ASC NULLS LAST, ",
+                (true, true) => " DESC NULLS FIRST, ",
+            });
     }
     statement.sql("id DESC");
 }
@@ -179,7 +184,7 @@ impl ResourceRepository for ResourceStore {
         page.sql(", ").column("count(*) OVER ()", Alias::Int);
         page.sql(" FROM ").sql(&quoted(def.plural));
         conditions(def, query, &mut page);
-        ordering(query, &mut page);
+        ordering(def, query, &mut page);
         page.sql(" LIMIT ")
             .bind(Cell::Int(limit))
             .sql(" OFFSET ")

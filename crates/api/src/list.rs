@@ -2,7 +2,7 @@
 
 use crate::error::ApiError;
 use castellan_application::ListRequest;
-use castellan_domain::resource::{Field, Kind, ResourceDef, Value};
+use castellan_domain::resource::{parse_date, Field, Kind, ResourceDef, Value};
 use castellan_ports::Ordering;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -145,15 +145,15 @@ fn filter_value(field: &Field, raw: &str) -> Result<Value, ApiError> {
             true => Ok(Value::Text(raw.to_string())),
             false => Err(wrong(&format!("one of {}", choices.join(", ")))),
         },
-        Kind::Parent(_) => raw.parse().map(Value::Id).map_err(|_| wrong("a UUID")),
+        Kind::Parent(_) | Kind::User => raw.parse().map(Value::Id).map_err(|_| wrong("a UUID")),
         Kind::Bool => match raw {
             "true" => Ok(Value::Bool(true)),
             "false" => Ok(Value::Bool(false)),
             _ => Err(wrong("true or false")),
         },
-        Kind::Date => chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        Kind::Date => parse_date(raw)
             .map(Value::Date)
-            .map_err(|_| wrong("a date (YYYY-MM-DD)")),
+            .ok_or_else(|| wrong("a date (YYYY-MM-DD)")),
         Kind::Timestamp => chrono::DateTime::parse_from_rfc3339(raw)
             .map(|t| Value::Time(t.with_timezone(&chrono::Utc)))
             .map_err(|_| wrong("an RFC 3339 date-time")),

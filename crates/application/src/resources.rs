@@ -16,7 +16,8 @@ use crate::guard::{
 use castellan_domain::audit::diff;
 use castellan_domain::rbac::{Action, Owner};
 use castellan_domain::resource::{Change, Problem, Record, ResourceDef, Value, Violation, Write};
-use castellan_ports::{Clock, Page, RepoError, ResourceRepository};
+use castellan_domain::UserId;
+use castellan_ports::{Clock, Page, RepoError, ResourceRepository, UserRepository};
 use serde_json::{json, Map, Value as Json};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -28,6 +29,7 @@ pub type Body<E> = Deferred<Map<String, Json>, E>;
 #[derive(Debug, Clone)]
 pub struct ResourceService {
     repo: Arc<dyn ResourceRepository>,
+    users: Arc<dyn UserRepository>,
     clock: Arc<dyn Clock>,
 }
 
@@ -57,9 +59,13 @@ fn object(record: &Record) -> Object {
 }
 
 impl ResourceService {
-    /// The use cases over `repo`.
-    pub fn new(repo: Arc<dyn ResourceRepository>, clock: Arc<dyn Clock>) -> Self {
-        Self { repo, clock }
+    /// The use cases over `repo` (`users`: the users references name).
+    pub fn new(
+        repo: Arc<dyn ResourceRepository>,
+        users: Arc<dyn UserRepository>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self { repo, users, clock }
     }
 
     /// The objects the caller may see: the tenant's with read-all, their own with read-own.
@@ -196,8 +202,8 @@ impl ResourceService {
     }
 
     /// What a write must satisfy beyond its fields: every parent it names exists in the
-    /// object's tenant and is visible to the caller (else 400 on that field), and the
-    /// resource's own rules.
+    /// object's tenant and is visible to the caller, every user it names is an active user
+    /// of that tenant (else 400 on the field), and the resource's own rules.
     async fn check(
         &self,
         p: &Principal,
@@ -224,6 +230,24 @@ impl ResourceService {
                 problems.push(FieldError::new(
                     field.name,
                     format!("no such {}", parent.element),
+                ));
+            }
+        }
+        for field in def.user_references() {
+            let id = def
+                .index_of(field.name)
+                .and_then(|i| values.get(i))
+                .and_then(Value::as_id);
+            let Some(id) = id else { continue };
+            let active = self
+                .users
+                .by_id(UserId(id))
+                .await?
+                .is_some_and(|user| user.is_active && user.tenant_id.0 == tenant_id);
+            if !active {
+                problems.push(FieldError::new(
+                    field.name,
+                    "no such active user in the tenant",
                 ));
             }
         }

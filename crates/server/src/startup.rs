@@ -310,7 +310,11 @@ pub async fn services(settings: &Settings) -> Result<Services, StartupError> {
             clock.clone(),
         ),
         access: AccessService::new(storage.access, storage.users.clone()),
-        resources: ResourceService::new(storage.resources.clone(), clock.clone()),
+        resources: ResourceService::new(
+            storage.resources.clone(),
+            storage.users.clone(),
+            clock.clone(),
+        ),
         audit: AuditService::new(storage.audit, clock.clone()),
         seed: DemoSeed {
             users: storage.users,

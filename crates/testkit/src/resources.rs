@@ -52,6 +52,7 @@ async fn sample_value(
         Kind::Timestamp => Value::Time(
             Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + Duration::hours(n as i64),
         ),
+        Kind::User => Value::Id(owner.0),
         Kind::Parent(parent) => {
             let record = Box::pin(insert_sample(repo, parent, owner, n)).await;
             Value::Id(record.id)

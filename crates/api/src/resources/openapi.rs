@@ -70,6 +70,10 @@ fn value_schema(field: &Field) -> Value {
         Kind::Bool => json!({"type": "boolean"}),
         Kind::Date => json!({"type": "string", "format": "date"}),
         Kind::Timestamp => json!({"type": "string", "format": "date-time"}),
+        Kind::User => json!({
+            "type": "string", "format": "uuid",
+            "description": "An active user of the object's tenant (else 400 on this field)",
+        }),
         Kind::Parent(parent) => json!({
             "type": "string", "format": "uuid",
             "description": format!("A {} the caller may read, in the same tenant (else 400 on this field)", parent.element),

@@ -72,6 +72,8 @@ pub enum Kind {
     /// The id of an object of a parent resource: it must be visible to the caller (else 400
     /// on the field), and a parent with children cannot be deleted (409).
     Parent(&'static ResourceDef),
+    /// The id of an active user of the object's tenant (else 400 on the field).
+    User,
 }
 
 /// Whether a field must be given, and what it is when absent.
@@ -169,6 +171,11 @@ impl Field {
     /// the contract).
     pub const fn parent(name: &'static str, parent: &'static ResourceDef) -> Self {
         Self::new(name, Kind::Parent(parent)).filterable()
+    }
+
+    /// A required reference to an active user of the tenant (filterable).
+    pub const fn user(name: &'static str) -> Self {
+        Self::new(name, Kind::User).filterable()
     }
 
     /// Text must also match `pattern`.

@@ -33,7 +33,7 @@ mod validate;
 
 pub use field::{Field, Kind, Pattern, Presence, CODE, NOT_BLANK};
 pub use record::{Record, Value};
-pub use validate::{Problem, Write};
+pub use validate::{parse_date, Problem, Write};
 
 /// The columns every resource has besides its declared fields, in this order.
 pub const COMMON_COLUMNS: [&str; 5] = ["id", "tenant_id", "owner_id", "created_at", "updated_at"];
@@ -174,6 +174,11 @@ impl ResourceDef {
     /// Fields with an exact `?<field>=` filter (besides `owner_id`).
     pub fn filterable(&self) -> impl Iterator<Item = &'static Field> {
         self.fields.iter().filter(|f| f.filterable)
+    }
+
+    /// Fields that reference a user of the tenant.
+    pub fn user_references(&self) -> impl Iterator<Item = &'static Field> {
+        self.fields.iter().filter(|f| matches!(f.kind, Kind::User))
     }
 
     /// Fields that reference a parent resource, with the parent.

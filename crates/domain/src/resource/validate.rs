@@ -123,17 +123,37 @@ fn parse(field: &Field, given: &Json) -> Result<Value, String> {
             .as_bool()
             .map(Value::Bool)
             .ok_or_else(|| format!("{name} must be true or false")),
-        Kind::Date => NaiveDate::parse_from_str(string(name, given)?, "%Y-%m-%d")
+        Kind::Date => parse_date(string(name, given)?)
             .map(Value::Date)
-            .map_err(|_| format!("{name} must be a date (YYYY-MM-DD)")),
+            .ok_or_else(|| format!("{name} must be a date (YYYY-MM-DD)")),
         Kind::Timestamp => DateTime::parse_from_rfc3339(string(name, given)?)
             .map(|t| Value::Time(t.with_timezone(&Utc)))
             .map_err(|_| format!("{name} must be an RFC 3339 date-time")),
-        Kind::Parent(_) => string(name, given)?
+        Kind::Parent(_) | Kind::User => string(name, given)?
             .parse::<Uuid>()
             .map(Value::Id)
             .map_err(|_| format!("{name} must be a UUID")),
     }
+}
+
+/// A calendar date written exactly `YYYY-MM-DD` (RFC 3339's full-date: chrono alone would
+/// also take `26-1-1`).
+///
+/// ```
+/// use castellan_domain::resource::parse_date;
+/// assert!(parse_date("2026-02-28").is_some());
+/// assert!(parse_date("2026-02-30").is_none());
+/// assert!(parse_date("26-1-1").is_none());
+/// ```
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    let shape = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    shape
+        .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
+        .flatten()
 }
 
 fn string<'a>(name: &str, given: &'a Json) -> Result<&'a str, String> {

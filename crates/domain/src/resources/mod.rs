@@ -5,13 +5,20 @@
 //! its table to `migrations/postgres` and `migrations/sqlite` (see `docs/resources.md`).
 
 mod articles;
+mod common;
+mod projects;
+mod tasks;
+mod workflows;
 
 pub use articles::ARTICLES;
+pub use projects::PROJECTS;
+pub use tasks::TASKS;
+pub use workflows::WORKFLOWS;
 
 use crate::resource::ResourceDef;
 
-/// Every business resource served under `/api/v1/<plural>`.
-pub const ALL: &[&ResourceDef] = &[&ARTICLES];
+/// Every business resource served under `/api/v1/<plural>`, parents before their children.
+pub const ALL: &[&ResourceDef] = &[&ARTICLES, &PROJECTS, &WORKFLOWS, &TASKS];
 
 /// The registered resource guarded by `element`.
 ///

@@ -17,18 +17,8 @@ async fn app_with(backend: Backend, extra: &str) -> TestApp {
 
 /// A fresh tenant: (id, admin token).
 async fn tenant(app: &TestApp) -> (String, String) {
-    let email = format!("boss-{}@example.com", uuid::Uuid::new_v4().simple());
-    let res = app
-        .api(Method::POST, "/tenants", None)
-        .json(&json!({"name": format!("T {}", uuid::Uuid::new_v4().simple()), "admin": {"email": email, "password": PASSWORD}}))
-        .send()
+    app.tenant(&format!("T {}", uuid::Uuid::new_v4().simple()))
         .await
-        .unwrap();
-    let (_, body) = read(res).await;
-    (
-        body["data"]["tenant"]["id"].as_str().unwrap().to_string(),
-        app.login(&email, PASSWORD).await.access,
-    )
 }
 
 async fn accept(app: &TestApp, body: Value) -> (StatusCode, Value) {

@@ -1,10 +1,12 @@
 //! The table-driven scenario every declared business resource runs over HTTP, by naming its
-//! declaration: access rules (own/all scopes, 403 vs 404), every field constraint as a 400
-//! on that field, parents, lists (paging, every ordering, every filter, search), PUT/PATCH
-//! semantics, the audit trail, and the OpenAPI description matching what the server does.
+//! declaration: access rules (own/all scopes, 403 vs 404), tenant isolation, every field
+//! constraint as a 400 on that field, parents, lists (paging, every ordering, every filter,
+//! search), PUT/PATCH semantics, the audit trail, and the OpenAPI description matching what
+//! the server does.
 
 use castellan_domain::resource::{Field, Kind, Presence, ResourceDef, CODE};
 use castellan_domain::resources::ALL;
+use castellan_testkit::resources::sample_scalar;
 use castellan_tests::{assert_error, read, Backend, TestApp, PASSWORD};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Map, Value};
@@ -17,26 +19,15 @@ struct Refs<'a> {
     user: &'a str,
 }
 
-/// A valid value of `field` for the `n`th object.
-async fn valid(app: &TestApp, refs: Refs<'_>, field: &Field, n: usize) -> Value {
-    match field.kind {
-        Kind::Text { min, max, pattern } => {
-            let mut text = match pattern.is_some_and(|p| p.regex == CODE.regex) {
-                true => format!("C{n:03}"),
-                false => format!("{} n{n:03}", field.name),
-            };
-            text.truncate(max as usize);
-            while text.chars().count() < min as usize {
-                text.push('x');
-            }
-            json!(text)
-        }
-        Kind::Enum(values) => json!(values[n % values.len()]),
-        Kind::Bool => json!(n % 2 == 0),
-        Kind::Date => json!(format!("2026-01-{:02}", n % 28 + 1)),
-        Kind::Timestamp => json!(format!("2026-01-01T{:02}:00:00Z", n % 24)),
-        Kind::User => json!(refs.user),
-        Kind::Parent(parent) => {
+/// A valid value of `field` (the `position`th of `def`) for the `n`th object: its default
+/// where it has one (what a client that leaves it out gets, and what every rule accepts on
+/// create), else a made-up one; parents are created by `refs.admin`.
+async fn valid(app: &TestApp, refs: Refs<'_>, field: &Field, position: usize, n: usize) -> Value {
+    match (field.presence, field.kind) {
+        (Presence::DefaultText(text), _) => json!(text),
+        (Presence::DefaultBool(value), _) => json!(value),
+        (_, Kind::User) => json!(refs.user),
+        (_, Kind::Parent(parent)) => {
             let body = Box::pin(valid_body(app, refs, parent, n)).await;
             let (status, created) = app
                 .call(
@@ -49,6 +40,7 @@ async fn valid(app: &TestApp, refs: Refs<'_>, field: &Field, n: usize) -> Value 
             assert_eq!(status, StatusCode::CREATED, "{created}");
             created["data"]["id"].clone()
         }
+        _ => sample_scalar(field, position, n).map_or(Value::Null, |v| v.to_json()),
     }
 }
 
@@ -60,8 +52,11 @@ async fn valid_body(
     n: usize,
 ) -> Map<String, Value> {
     let mut body = Map::new();
-    for field in def.fields {
-        body.insert(field.name.into(), valid(app, refs, field, n).await);
+    for (position, field) in def.fields.iter().enumerate() {
+        body.insert(
+            field.name.into(),
+            valid(app, refs, field, position, n).await,
+        );
     }
     body
 }
@@ -222,6 +217,39 @@ async fn scenario(app: &TestApp, def: &'static ResourceDef) {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN, "{}", def.element);
+
+    // Another tenant's admin sees nothing of it (404, lists without it), and may not name
+    // this tenant's objects as parents (400 on the field).
+    let (_, outsider) = app.tenant(&format!("Outsiders of {}", def.plural)).await;
+    for method in [Method::GET, Method::PATCH, Method::DELETE] {
+        let body = (method == Method::PATCH).then(|| json!({}));
+        let (status, response) = app.call(method.clone(), &item(&id), &outsider, body).await;
+        assert_eq!(
+            status,
+            StatusCode::NOT_FOUND,
+            "{method} {} from another tenant: {response}",
+            def.element
+        );
+    }
+    let (_, theirs) = app.call(Method::GET, &collection, &outsider, None).await;
+    assert_eq!(theirs["meta"]["total"], 0, "{}: {theirs}", def.element);
+    if let Some((field, _)) = def.parents().next() {
+        let (status, response) = app
+            .call(
+                Method::POST,
+                &collection,
+                &outsider,
+                Some(Value::Object(body.clone())),
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::BAD_REQUEST,
+            "{}: {response}",
+            def.element
+        );
+        assert_error(&response, "validation_error", Some(field.name));
+    }
 
     // Lists: own scope shows the writer's own, read-all the tenant's.
     let (_, own) = app.call(Method::GET, &collection, &writer, None).await;
@@ -568,6 +596,28 @@ async fn every_resource_is_described(backend: Backend) {
         assert_eq!(input["additionalProperties"], false);
         for field in def.fields {
             let property = &input["properties"][field.name];
+            match (&property["enum"], field.kind) {
+                (Value::Array(values), Kind::Enum(declared)) => {
+                    assert_eq!(
+                        values.contains(&Value::Null),
+                        field.is_nullable(),
+                        "{}.{}",
+                        def.element,
+                        field.name
+                    );
+                    assert_eq!(
+                        values.len(),
+                        declared.len() + usize::from(field.is_nullable())
+                    );
+                }
+                (Value::Null, kind) => assert!(
+                    !matches!(kind, Kind::Enum(_)) && property.get("enum").is_none(),
+                    "{}.{}: {property}",
+                    def.element,
+                    field.name
+                ),
+                (other, _) => panic!("{}.{}: enum {other}", def.element, field.name),
+            }
             if let Kind::Text { min, max, .. } = field.kind {
                 assert_eq!(
                     (property["minLength"].clone(), property["maxLength"].clone()),

@@ -4,19 +4,8 @@ use castellan_tests::{assert_error, read, Backend, Options, TestApp, PASSWORD};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-/// Creates a tenant through the public route; returns (tenant id, admin access token).
 async fn tenant(app: &TestApp, name: &str) -> (String, String) {
-    let email = format!("admin-{}@example.com", uuid::Uuid::new_v4().simple());
-    let res = app
-        .api(Method::POST, "/tenants", None)
-        .json(&json!({"name": name, "admin": {"email": email, "password": PASSWORD, "first_name": "Ada"}}))
-        .send()
-        .await
-        .unwrap();
-    let (status, body) = read(res).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let id = body["data"]["tenant"]["id"].as_str().unwrap().to_string();
-    (id, app.login(&email, PASSWORD).await.access)
+    app.tenant(name).await
 }
 
 async fn post_tenant(app: &TestApp, token: Option<&str>, body: Value) -> (StatusCode, Value) {

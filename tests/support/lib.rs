@@ -189,10 +189,22 @@ impl TestApp {
 
     /// Applies the demo seed, with `--reset` when `reset`; returns what it did.
     pub async fn seed_demo_with(&self, reset: bool) -> castellan_application::SeedReport {
+        self.seed(castellan_application::SeedOptions {
+            reset,
+            pharma: false,
+        })
+        .await
+    }
+
+    /// Applies `castellan seed --demo` with these options; returns what it did.
+    pub async fn seed(
+        &self,
+        options: castellan_application::SeedOptions,
+    ) -> castellan_application::SeedReport {
         let services = castellan_server::startup::services(&self.settings)
             .await
             .unwrap();
-        services.seed.run(reset).await.unwrap()
+        services.seed.run(options).await.unwrap()
     }
 
     /// Logs in as a demo user (`admin`, `user` or `guest`); returns the access token.
@@ -305,6 +317,22 @@ impl TestApp {
         self.register(&email, PASSWORD).await;
         let tokens = self.login(&email, PASSWORD).await;
         (email, tokens)
+    }
+
+    /// Creates a tenant named `name` through the public route (`tenants.self_service`);
+    /// returns its id and its first admin's access token.
+    pub async fn tenant(&self, name: &str) -> (String, String) {
+        let email = format!("admin-{}@example.com", uuid::Uuid::new_v4().simple());
+        let res = self
+            .api(Method::POST, "/tenants", None)
+            .json(&json!({"name": name, "admin": {"email": email, "password": PASSWORD, "first_name": "Ada"}}))
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = read(res).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let id = body["data"]["tenant"]["id"].as_str().unwrap().to_string();
+        (id, self.login(&email, PASSWORD).await.access)
     }
 
     /// `GET /auth/me` status.

@@ -24,13 +24,46 @@ fn conflict_subject(info: &dyn DatabaseErrorInformation) -> String {
             "element".into()
         }
         "" => "resource".into(),
-        other => other.into(),
+        other => resource_field(other),
     }
+}
+
+/// A business resource's unique field: PostgreSQL constraints are named
+/// `<table>_<field>_key` (see `docs/resources.md`), SQLite names the columns, the field
+/// last (`sites.tenant_id, sites.code`). Anything else is returned as it is.
+fn resource_field(subject: &str) -> String {
+    let sqlite = subject.rsplit(", ").next().and_then(|c| c.split_once('.'));
+    castellan_domain::resources::ALL
+        .iter()
+        .find_map(|def| {
+            let field = match sqlite {
+                Some((table, column)) => (table == def.plural).then_some(column)?,
+                None => subject
+                    .strip_prefix(def.plural)?
+                    .strip_prefix('_')?
+                    .strip_suffix("_key")?,
+            };
+            def.field(field).map(|f| f.name)
+        })
+        .unwrap_or(subject)
+        .to_string()
 }
 
 /// A foreign key refused the write.
 fn referenced(info: &dyn DatabaseErrorInformation) -> RepoError {
     RepoError::Referenced(info.constraint_name().unwrap_or(info.message()).to_string())
+}
+
+/// PostgreSQL's messages for a server shutting down, starting up or gone.
+fn server_going_away(message: &str) -> bool {
+    [
+        "terminating connection",
+        "the database system is shutting down",
+        "the database system is starting up",
+        "server closed the connection",
+    ]
+    .iter()
+    .any(|sign| message.contains(sign))
 }
 
 /// A diesel error as the ports see it.
@@ -57,6 +90,12 @@ pub(crate) fn from_diesel(err: DieselError) -> RepoError {
         DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
             RepoError::Unavailable(info.message().to_string())
         }
+        // A server going down tells its idle connections so (SQLSTATE 57P01–57P03) before
+        // closing them; whether a client reads that message or the closed socket first is
+        // a race, and both mean the same: the database is unavailable (503), not a bug.
+        DieselError::DatabaseError(_, info) if server_going_away(info.message()) => {
+            RepoError::Unavailable(info.message().to_string())
+        }
         DieselError::BrokenTransactionManager => RepoError::Unavailable(err.to_string()),
         other => RepoError::Other(other.to_string()),
     }
@@ -65,4 +104,34 @@ pub(crate) fn from_diesel(err: DieselError) -> RepoError {
 /// A pool checkout failure: the database is unreachable or saturated.
 pub(crate) fn from_pool<E: std::fmt::Display>(err: E) -> RepoError {
     RepoError::Unavailable(err.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn database_error(kind: DatabaseErrorKind, message: &str) -> DieselError {
+        DieselError::DatabaseError(kind, Box::new(message.to_string()))
+    }
+
+    #[test]
+    fn a_server_going_down_is_unavailable_not_a_fault() {
+        for message in [
+            "terminating connection due to administrator command",
+            "FATAL: the database system is shutting down",
+            "the database system is starting up",
+        ] {
+            assert!(
+                matches!(
+                    from_diesel(database_error(DatabaseErrorKind::Unknown, message)),
+                    RepoError::Unavailable(_)
+                ),
+                "{message}"
+            );
+        }
+        assert!(matches!(
+            from_diesel(database_error(DatabaseErrorKind::Unknown, "syntax error")),
+            RepoError::Other(_)
+        ));
+    }
 }

@@ -1,10 +1,11 @@
 //! [`ResourceRepository`] over SQL: one implementation serves every declared business
 //! resource, on both backends. Its statements are built from the declaration: the table is
-//! the resource's plural, the columns are [`COMMON_COLUMNS`] and the declared fields, and a
-//! page is one round trip (`count(*) OVER ()` carries the total).
+//! the resource's plural, the columns are [`COMMON_COLUMNS`] and the declared fields. A page
+//! reads only its rows (`LIMIT`/`OFFSET` along an index); the total takes a second,
+//! index-only `count(*)` unless the page itself tells it (a partial page).
 
 use crate::audit::audited;
-use crate::backend::{change_on, on, Change, Db};
+use crate::backend::{change_on, on, AnyConn, Change, Db};
 use crate::error::from_diesel;
 use crate::listing::{like_pattern, page_bounds};
 use crate::sql_types::{at, uid};
@@ -167,8 +168,123 @@ fn ordering(def: &ResourceDef, query: &ListQuery, statement: &mut Statement) {
     statement.sql("id DESC");
 }
 
+/// The statement of one page of objects.
+fn page_statement(def: &ResourceDef, query: &ListQuery, page: &mut Statement) {
+    let (limit, offset) = page_bounds(query);
+    page.sql("SELECT ");
+    select_list(def, page);
+    page.sql(" FROM ").sql(&quoted(def.plural));
+    conditions(def, query, page);
+    ordering(def, query, page);
+    page.sql(" LIMIT ")
+        .bind(Cell::Int(limit))
+        .sql(" OFFSET ")
+        .bind(Cell::Int(offset));
+}
+
+/// The statement counting the objects a list matches, over all pages.
+fn count_statement(def: &ResourceDef, query: &ListQuery, count: &mut Statement) {
+    count.sql("SELECT ").column("count(*)", Alias::Int);
+    count.sql(" FROM ").sql(&quoted(def.plural));
+    conditions(def, query, count);
+}
+
+/// `INSERT INTO <table> (<every column>)`.
+fn insert_head(def: &ResourceDef) -> Statement {
+    let mut statement = Statement::new("INSERT INTO ");
+    statement.sql(&quoted(def.plural)).sql(" (");
+    statement.sql(&COMMON_COLUMNS.join(", "));
+    for field in def.fields {
+        statement.sql(", ").sql(&quoted(field.name));
+    }
+    statement.sql(")");
+    statement
+}
+
+/// `(<every value>)` of one object.
+fn insert_row(statement: &mut Statement, record: &Record) {
+    statement
+        .sql("(")
+        .bind(Cell::Id(uid(record.id)))
+        .sql(", ")
+        .bind(Cell::Id(uid(record.tenant_id)))
+        .sql(", ")
+        .bind(Cell::Id(uid(record.owner_id)))
+        .sql(", ")
+        .bind(Cell::Time(at(record.created_at)))
+        .sql(", ")
+        .bind(Cell::Time(at(record.updated_at)));
+    for value in &record.values {
+        statement.sql(", ").bind(cell(value));
+    }
+    statement.sql(")");
+}
+
 fn by_id(statement: &mut Statement, id: Uuid) {
     statement.sql(" WHERE id = ").bind(Cell::Id(uid(id)));
+}
+
+/// Rows per statement of [`ResourceStore::bulk_insert`] (well within SQLite's limit of
+/// bind parameters).
+const BULK_ROWS: usize = 400;
+
+impl ResourceStore {
+    /// Stores `records` of `def` without audit entries, several hundred per statement: for
+    /// synthetic data sets (benchmarks, query-plan checks), never for clients' writes.
+    /// Returns how many rows were written.
+    pub async fn bulk_insert(
+        &self,
+        def: &'static ResourceDef,
+        records: &[Record],
+    ) -> Result<u64, RepoError> {
+        let mut written = 0;
+        let mut db = self.db.get().await?;
+        for chunk in records.chunks(BULK_ROWS) {
+            let mut statement = insert_head(def);
+            for (i, record) in chunk.iter().enumerate() {
+                statement.sql(if i == 0 { " VALUES " } else { ", " });
+                insert_row(&mut statement, record);
+            }
+            let rows = on!(db.conn(), |c| statement.execute(c).await).map_err(from_diesel)?;
+            written += rows as u64;
+        }
+        Ok(written)
+    }
+
+    /// PostgreSQL's plans (`EXPLAIN`, one line per row) of the statements [`list`] runs for
+    /// `query` (the page, then the count), in the current data scope: for checking that
+    /// lists stay index scans. SQLite answers with its `EXPLAIN QUERY PLAN` details.
+    ///
+    /// [`list`]: ResourceRepository::list
+    pub async fn explain_list(
+        &self,
+        def: &'static ResourceDef,
+        query: &ListQuery,
+    ) -> Result<Vec<String>, RepoError> {
+        let mut db = self.db.get().await?;
+        let prefix = match db.conn() {
+            AnyConn::Postgres(_) => "EXPLAIN ",
+            AnyConn::Sqlite(_) => "EXPLAIN QUERY PLAN ",
+        };
+        let mut lines = Vec::new();
+        let build: [fn(&ResourceDef, &ListQuery, &mut Statement); 2] =
+            [page_statement, count_statement];
+        for build in build {
+            let mut statement = Statement::new(prefix);
+            build(def, query, &mut statement);
+            let rows: Vec<DynRow> =
+                on!(db.conn(), |c| statement.load(c).await).map_err(from_diesel)?;
+            lines.extend(
+                rows.into_iter()
+                    .flat_map(|row| row.0)
+                    .filter_map(|cell| match cell {
+                        Cell::Text(line) => Some(line),
+                        _ => None,
+                    }),
+            );
+        }
+        Ok(lines)
+    }
 }
 
 #[async_trait]
@@ -178,27 +294,19 @@ impl ResourceRepository for ResourceStore {
         def: &'static ResourceDef,
         query: &ListQuery,
     ) -> Result<Page<Record>, RepoError> {
-        let (limit, offset) = page_bounds(query);
-        let mut page = Statement::new("SELECT ");
-        select_list(def, &mut page);
-        page.sql(", ").column("count(*) OVER ()", Alias::Int);
-        page.sql(" FROM ").sql(&quoted(def.plural));
-        conditions(def, query, &mut page);
-        ordering(def, query, &mut page);
-        page.sql(" LIMIT ")
-            .bind(Cell::Int(limit))
-            .sql(" OFFSET ")
-            .bind(Cell::Int(offset));
+        let (per_page, offset) = page_bounds(query);
+        let mut page = Statement::new("");
+        page_statement(def, query, &mut page);
         let mut db = self.db.get().await?;
         let rows: Vec<DynRow> = on!(db.conn(), |c| page.load(c).await).map_err(from_diesel)?;
-        let total = match rows.as_slice().first().and_then(|row| row.0.last()) {
-            Some(Cell::Int(total)) => *total,
-            // Past the last page the window has no row to ride on: count separately.
-            _ if offset > 0 => {
-                let mut count = Statement::new("SELECT ");
-                count.column("count(*)", Alias::Int);
-                count.sql(" FROM ").sql(&quoted(def.plural));
-                conditions(def, query, &mut count);
+        let shown = rows.len() as i64;
+        let total = match shown {
+            // A page that is not full, and not past the end, tells the total by itself.
+            shown if shown > 0 && shown < per_page => offset + shown,
+            0 if offset == 0 => 0,
+            _ => {
+                let mut count = Statement::new("");
+                count_statement(def, query, &mut count);
                 let counted: Vec<DynRow> =
                     on!(db.conn(), |c| count.load(c).await).map_err(from_diesel)?;
                 match counted
@@ -210,7 +318,6 @@ impl ResourceRepository for ResourceStore {
                     _ => 0,
                 }
             }
-            _ => 0,
         };
         Ok(Page {
             items: rows
@@ -240,27 +347,9 @@ impl ResourceRepository for ResourceStore {
         record: &Record,
         audit: &Event,
     ) -> Result<(), RepoError> {
-        let mut statement = Statement::new("INSERT INTO ");
-        statement.sql(&quoted(def.plural)).sql(" (");
-        statement.sql(&COMMON_COLUMNS.join(", "));
-        for field in def.fields {
-            statement.sql(", ").sql(&quoted(field.name));
-        }
-        statement.sql(") VALUES (");
-        statement
-            .bind(Cell::Id(uid(record.id)))
-            .sql(", ")
-            .bind(Cell::Id(uid(record.tenant_id)))
-            .sql(", ")
-            .bind(Cell::Id(uid(record.owner_id)))
-            .sql(", ")
-            .bind(Cell::Time(at(record.created_at)))
-            .sql(", ")
-            .bind(Cell::Time(at(record.updated_at)));
-        for value in &record.values {
-            statement.sql(", ").bind(cell(value));
-        }
-        statement.sql(")");
+        let mut statement = insert_head(def);
+        statement.sql(" VALUES ");
+        insert_row(&mut statement, record);
         let change: Change<()> = change_on!(|conn| statement.execute(conn).await.map(|_| ()));
         audited(&self.db, audit, change).await
     }
@@ -294,6 +383,43 @@ impl ResourceRepository for ResourceStore {
             .await?
             .map(|row| to_record(row, def))
             .transpose()
+    }
+
+    async fn count_by(
+        &self,
+        def: &'static ResourceDef,
+        tenant: Uuid,
+        field: Option<&'static str>,
+    ) -> Result<Vec<(Value, u64)>, RepoError> {
+        let group = field.and_then(|name| def.field(name));
+        let mut statement = Statement::new("SELECT ");
+        if let Some(field) = group {
+            statement
+                .column(&quoted(field.name), alias(field))
+                .sql(", ");
+        }
+        statement.column("count(*)", Alias::Int);
+        statement
+            .sql(" FROM ")
+            .sql(&quoted(def.plural))
+            .sql(" WHERE tenant_id = ")
+            .bind(Cell::Id(uid(tenant)));
+        if let Some(field) = group {
+            statement.sql(" GROUP BY ").sql(&quoted(field.name));
+        }
+        let mut db = self.db.get().await?;
+        let rows: Vec<DynRow> = on!(db.conn(), |c| statement.load(c).await).map_err(from_diesel)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let mut cells = row.0.into_iter().rev();
+                let total = match cells.next() {
+                    Some(Cell::Int(total)) => u64::try_from(total).unwrap_or(0),
+                    _ => 0,
+                };
+                (cells.next().map_or(Value::Null, value), total)
+            })
+            .collect())
     }
 
     async fn delete(

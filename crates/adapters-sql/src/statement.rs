@@ -67,6 +67,10 @@ impl Alias {
             "m" => Alias::Time,
             "u" => Alias::Id,
             "i" => Alias::Int,
+            // The columns of `EXPLAIN` (PostgreSQL) and `EXPLAIN QUERY PLAN` (SQLite),
+            // which cannot be aliased.
+            "QUERY PLAN" | "detail" => Alias::Text,
+            "id" | "parent" | "notused" => Alias::Int,
             _ => return None,
         })
     }

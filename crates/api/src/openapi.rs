@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document, generated from the handlers and DTOs.
 
-use crate::routes::{access, audit, auth, invitations, meta, roles, tenants};
+use crate::routes::{access, audit, auth, dashboard, invitations, meta, roles, tenants};
 use serde_json::Value;
 use std::sync::LazyLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -45,6 +45,7 @@ impl Modify for BearerAuth {
         invitations::create, invitations::list, invitations::revoke, invitations::accept,
         invitations::outbox,
         audit::list, audit::export, audit::verify,
+        dashboard::show,
     ),
     components(schemas(
         crate::routes::access::dto::BatchCheckRequest, crate::routes::access::dto::BatchCheckDto, crate::envelope::ErrorEnvelope,
@@ -57,6 +58,7 @@ impl Modify for BearerAuth {
         (name = "access", description = "The catalog and access checks"),
         (name = "tenants", description = "Tenants and their users"),
         (name = "audit", description = "The append-only, hash-chained audit trail"),
+        (name = "dashboard", description = "A tenant's live figures"),
     )
 )]
 struct ApiDoc;

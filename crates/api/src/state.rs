@@ -1,8 +1,8 @@
 //! What every handler can reach.
 
 use castellan_application::{
-    AccessService, AuditService, AuthService, InvitationService, ResourceService, RoleService,
-    TenantService, UserAdminService,
+    AccessService, AuditService, AuthService, DashboardService, InvitationService, ResourceService,
+    RoleService, TenantService, UserAdminService,
 };
 use castellan_ports::Outbox;
 use std::sync::Arc;
@@ -26,6 +26,8 @@ pub struct AppState {
     pub invitations: InvitationService,
     /// The audit trail.
     pub audit: AuditService,
+    /// The dashboard's figures.
+    pub dashboard: DashboardService,
     /// The dev mailer's outbox, when its route is on.
     pub outbox: Option<Arc<dyn Outbox>>,
     /// Rate limits (`None` when `rate_limit.enabled` is off).

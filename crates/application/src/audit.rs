@@ -12,7 +12,7 @@ use castellan_domain::audit::{Actor, ChainVerifier, Entry, Event, Outcome, Verif
 use castellan_domain::rbac::Scope;
 use castellan_ports::audit::current_request;
 use castellan_ports::scope::{self, scoped};
-use castellan_ports::{AuditLog, AuditQuery, Clock};
+use castellan_ports::{AuditLog, AuditQuery, ChainHead, Clock};
 use chrono::{DateTime, Utc};
 use futures::stream::{self, Stream};
 use futures::TryStreamExt;
@@ -23,6 +23,32 @@ use uuid::Uuid;
 pub const ELEMENT: &str = "audit_log";
 /// Entries read per round trip while exporting or verifying.
 const BATCH: u32 = 500;
+
+/// Checks one chain's entries after `after` up to its head (`seq <= head.last_seq`: entries
+/// appended meanwhile wait for the next walk), reading them in batches, then the head.
+pub(crate) async fn walk(
+    log: &dyn AuditLog,
+    verifier: &mut ChainVerifier,
+    head: &ChainHead,
+    mut after: i64,
+) -> Result<(), AppError> {
+    while after < head.last_seq {
+        let batch = log.chain(head.tenant_id, after, BATCH).await?;
+        let Some(last) = batch.last() else {
+            break;
+        };
+        after = last.seq;
+        let intact = batch
+            .iter()
+            .take_while(|entry| entry.seq <= head.last_seq)
+            .all(|entry| verifier.check(entry));
+        if !intact || batch.len() < BATCH as usize {
+            break;
+        }
+    }
+    verifier.check_head(head.last_seq, &head.last_hash);
+    Ok(())
+}
 
 /// `action` by `actor` in `tenant` at `now`, with the current request's id, address and
 /// user agent.
@@ -214,19 +240,7 @@ impl AuditService {
         let mut reports = Vec::with_capacity(heads.len());
         for head in heads {
             let mut verifier = ChainVerifier::default();
-            let mut after = 0;
-            loop {
-                let batch = self.log.chain(head.tenant_id, after, BATCH).await?;
-                let Some(last) = batch.last() else {
-                    break;
-                };
-                after = last.seq;
-                let intact = batch.iter().all(|entry| verifier.check(entry));
-                if !intact || batch.len() < BATCH as usize {
-                    break;
-                }
-            }
-            verifier.check_head(head.last_seq, &head.last_hash);
+            walk(self.log.as_ref(), &mut verifier, &head, 0).await?;
             let report = verifier.finish();
             if !report.valid {
                 tracing::error!(

@@ -6,6 +6,8 @@
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod chain_watch;
+pub mod dashboard;
 pub mod error;
 pub mod guard;
 pub mod invitations;
@@ -22,11 +24,13 @@ pub use auth::{
     AuthConfig, AuthPorts, AuthService, ClientInfo, LoginInput, PasswordChangeInput, Principal,
     ProfilePatch, RegisterInput, SessionView, TokenPair, UserView,
 };
+pub use chain_watch::{ChainReport, ChainWatch};
+pub use dashboard::{Dashboard, DashboardService};
 pub use error::{AppError, Deferred, Denial, FieldError};
 pub use guard::{ListRequest, Listing};
 pub use invitations::{AcceptInput, InvitationInput, InvitationPorts, InvitationService};
 pub use resources::ResourceService;
 pub use roles::{GrantInput, RoleInput, RoleRef, RoleService, RuleInput};
-pub use seed::{DemoSeed, SeedReport};
+pub use seed::{DemoSeed, SeedOptions, SeedReport};
 pub use tenants::{TenantInput, TenantPatch, TenantService};
 pub use users::{NewUserInput, UserAdminService, UserPatch};

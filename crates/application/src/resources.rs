@@ -15,9 +15,11 @@ use crate::guard::{
 };
 use castellan_domain::audit::diff;
 use castellan_domain::rbac::{Action, Owner};
-use castellan_domain::resource::{Change, Problem, Record, ResourceDef, Value, Violation, Write};
+use castellan_domain::resource::{
+    Change, Context, Fact, Problem, Record, Removal, ResourceDef, Value, Violation, Write,
+};
 use castellan_domain::UserId;
-use castellan_ports::{Clock, Page, RepoError, ResourceRepository, UserRepository};
+use castellan_ports::{Clock, ListQuery, Page, RepoError, ResourceRepository, UserRepository};
 use serde_json::{json, Map, Value as Json};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -182,7 +184,19 @@ impl ResourceService {
         id: Uuid,
     ) -> Result<(), AppError> {
         let record = self.guarded(p, def, id, Action::Delete).await?;
-        def.check_delete(&record).map_err(violated)?;
+        if def.rules.on_delete.is_some() {
+            let context = Context {
+                parents: self.parents_of(def, &record.values).await?,
+                facts: self.facts(def, Some(&record)).await?,
+                ..Context::default()
+            };
+            let removal = Removal {
+                def,
+                record: &record,
+                context: &context,
+            };
+            def.check_delete(&removal).map_err(violated)?;
+        }
         let audit = p
             .event(
                 &format!("{}.delete", def.element),
@@ -213,32 +227,29 @@ impl ResourceService {
         values: &[Value],
     ) -> Result<(), AppError> {
         let mut problems = Vec::new();
+        let mut parents = Vec::new();
         for (field, parent) in def.parents() {
-            let id = def
-                .index_of(field.name)
-                .and_then(|i| values.get(i))
-                .and_then(Value::as_id);
-            let Some(id) = id else { continue };
-            let visible = match self.repo.get(parent, id).await? {
-                Some(found) => {
-                    found.tenant_id == tenant_id
-                        && ensure_object(p, parent.element, Action::Read, object(&found)).is_ok()
-                }
-                None => false,
+            let Some(id) = id_in(def, values, field.name) else {
+                continue;
             };
-            if !visible {
-                problems.push(FieldError::new(
+            match self.repo.get(parent, id).await? {
+                Some(found)
+                    if found.tenant_id == tenant_id
+                        && ensure_object(p, parent.element, Action::Read, object(&found))
+                            .is_ok() =>
+                {
+                    parents.push((field.name, found));
+                }
+                _ => problems.push(FieldError::new(
                     field.name,
                     format!("no such {}", parent.element),
-                ));
+                )),
             }
         }
         for field in def.user_references() {
-            let id = def
-                .index_of(field.name)
-                .and_then(|i| values.get(i))
-                .and_then(Value::as_id);
-            let Some(id) = id else { continue };
+            let Some(id) = id_in(def, values, field.name) else {
+                continue;
+            };
             let active = self
                 .users
                 .by_id(UserId(id))
@@ -254,11 +265,109 @@ impl ResourceService {
         if !problems.is_empty() {
             return Err(AppError::Validation(problems));
         }
+        if def.rules.on_write.is_none() {
+            return Ok(());
+        }
+        let former_parents = match before {
+            Some(record) => self.former_parents(def, record, &parents).await?,
+            None => Vec::new(),
+        };
+        let context = Context {
+            parents,
+            former_parents,
+            facts: self.facts(def, before).await?,
+        };
         let change = Change {
             def,
             before,
             after: values,
+            context: &context,
         };
         def.check_write(&change).map_err(violated)
     }
+
+    /// The parents `values` name (for the rules; visibility was checked on write).
+    async fn parents_of(
+        &self,
+        def: &'static ResourceDef,
+        values: &[Value],
+    ) -> Result<Vec<(&'static str, Record)>, AppError> {
+        let mut parents = Vec::new();
+        for (field, parent) in def.parents() {
+            if let Some(id) = id_in(def, values, field.name) {
+                if let Some(found) = self.repo.get(parent, id).await? {
+                    parents.push((field.name, found));
+                }
+            }
+        }
+        Ok(parents)
+    }
+
+    /// The parents a stored object names, reusing those the write names already.
+    async fn former_parents(
+        &self,
+        def: &'static ResourceDef,
+        before: &Record,
+        current: &[(&'static str, Record)],
+    ) -> Result<Vec<(&'static str, Record)>, AppError> {
+        let unchanged: Vec<_> = current
+            .iter()
+            .filter(|(field, parent)| id_in(def, &before.values, field) == Some(parent.id))
+            .cloned()
+            .collect();
+        if unchanged.len() == def.parents().count() {
+            return Ok(unchanged);
+        }
+        self.parents_of(def, &before.values).await
+    }
+
+    /// The declared facts about a stored object (none hold on create: it has no children).
+    async fn facts(
+        &self,
+        def: &'static ResourceDef,
+        record: Option<&Record>,
+    ) -> Result<Vec<(&'static str, bool)>, AppError> {
+        let mut facts = Vec::new();
+        for fact in def.facts {
+            let Fact::HasChild {
+                name,
+                child,
+                via,
+                field,
+                equals,
+            } = *fact;
+            let holds = match record {
+                None => false,
+                Some(record) => {
+                    let child = child();
+                    let (Some(via), Some(field)) = (child.field(via), child.field(field)) else {
+                        return Err(AppError::Internal(format!(
+                            "{}: fact {name} names unknown fields",
+                            def.element
+                        )));
+                    };
+                    let query = ListQuery {
+                        tenant_id: Some(record.tenant_id),
+                        filters: vec![
+                            (via.name, Value::Id(record.id)),
+                            (field.name, Value::Text(equals.to_owned())),
+                        ],
+                        page: 1,
+                        per_page: 1,
+                        ..ListQuery::default()
+                    };
+                    self.repo.list(child, &query).await?.total > 0
+                }
+            };
+            facts.push((name, holds));
+        }
+        Ok(facts)
+    }
+}
+
+/// The id `field` holds among `values`, if any.
+fn id_in(def: &ResourceDef, values: &[Value], field: &str) -> Option<Uuid> {
+    def.index_of(field)
+        .and_then(|i| values.get(i))
+        .and_then(Value::as_id)
 }

@@ -525,12 +525,12 @@ impl RoleService {
 }
 
 /// What the audit trail keeps of a role.
-fn role_snapshot(role: &Role) -> Value {
+pub(crate) fn role_snapshot(role: &Role) -> Value {
     json!({"name": role.name, "description": role.description, "tenant_id": role.tenant_id})
 }
 
 /// What the audit trail keeps of a rule: its role, element and flags.
-fn rule_snapshot(stored: &StoredRule) -> Value {
+pub(crate) fn rule_snapshot(stored: &StoredRule) -> Value {
     let (rule, flags) = (&stored.rule, stored.rule.flags);
     json!({
         "role": rule.role,

@@ -3,7 +3,7 @@
 use crate::{ListQuery, Page, RepoError};
 use async_trait::async_trait;
 use castellan_domain::audit::Event;
-use castellan_domain::resource::{Record, ResourceDef};
+use castellan_domain::resource::{Record, ResourceDef, Value};
 use uuid::Uuid;
 
 /// The objects of every business resource, each in the table its declaration names.
@@ -35,6 +35,14 @@ pub trait ResourceRepository: Send + Sync + std::fmt::Debug {
         record: &Record,
         audit: &Event,
     ) -> Result<Option<Record>, RepoError>;
+    /// How many objects the tenant has, by the value of `field` (`None`: one count, keyed
+    /// [`Value::Null`]); values without objects are left out.
+    async fn count_by(
+        &self,
+        def: &'static ResourceDef,
+        tenant: Uuid,
+        field: Option<&'static str>,
+    ) -> Result<Vec<(Value, u64)>, RepoError>;
     /// Deletes; false when there was no such object. An object that still has children →
     /// [`RepoError::Conflict`].
     async fn delete(

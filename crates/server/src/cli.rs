@@ -53,7 +53,12 @@ pub enum Command {
         /// The demo users (admin, user, guest) and their articles.
         #[arg(long, required = true)]
         demo: bool,
-        /// First remove what an earlier demo seed created (and nothing else).
+        /// Also the Pharma roles (QA, Operator), their users (qa@example.com / qapass,
+        /// operator@example.com / operatorpass) and a small data set: 2 sites, 5 batches,
+        /// 50 serializations, inspections.
+        #[arg(long)]
+        pharma: bool,
+        /// First remove what earlier demo seeds created (and nothing else).
         #[arg(long)]
         reset: bool,
     },

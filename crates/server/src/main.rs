@@ -1,5 +1,6 @@
 //! The `castellan` binary.
 
+use castellan_application::{SeedOptions, SeedReport};
 use castellan_server::cli::{AuditCommand, Cli, Command, RlsCommand};
 use castellan_server::settings::Settings;
 use castellan_server::startup::{self, Application};
@@ -75,14 +76,15 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
                 })?;
             println!("created superuser {} ({})", user.user.email, user.user.id);
         }
-        Command::Seed { demo: _, reset } => {
+        Command::Seed {
+            demo: _,
+            pharma,
+            reset,
+        } => {
             startup::migrate(&settings).await?;
             let services = startup::services(&settings).await?;
-            let report = services.seed.run(reset).await?;
-            println!(
-                "demo seed: {} user(s) and {} article(s) created, {} row(s) removed first",
-                report.users_created, report.articles_created, report.removed
-            );
+            let report = services.seed.run(SeedOptions { reset, pharma }).await?;
+            print_seed_report(&report, &settings);
         }
         Command::Rls {
             command: RlsCommand::Status,
@@ -137,5 +139,34 @@ async fn verify_audit(
             Ok(())
         }
         n => Err(format!("{n} audit chain(s) broken").into()),
+    }
+}
+
+/// What the demo seed did, and how to log in.
+fn print_seed_report(report: &SeedReport, settings: &Settings) {
+    if report.removed > 0 {
+        println!("removed {} row(s) of earlier demo seeds", report.removed);
+    }
+    let mut created = vec![
+        format!("{} user(s)", report.users_created),
+        format!("{} role(s)", report.roles_created),
+        format!("{} article(s)", report.articles_created),
+    ];
+    created.extend(
+        report
+            .objects_created
+            .iter()
+            .map(|(plural, count)| format!("{count} {plural}")),
+    );
+    println!(
+        "demo seed: created {} (what existed is kept)",
+        created.join(", ")
+    );
+    println!(
+        "log in: POST http://{}/api/v1/auth/login {{\"email\": ..., \"password\": ...}} (`castellan serve`), as:",
+        settings.server.bind
+    );
+    for (email, password, role) in &report.logins {
+        println!("  {email:<24} {password:<14} {role}");
     }
 }

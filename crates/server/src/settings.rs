@@ -131,6 +131,15 @@ pub struct RateLimitSettings {
     pub invitation_accepts_per_hour: u32,
 }
 
+/// `[audit]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuditSettings {
+    /// A chain is verified again in the background once it has grown by this many entries.
+    pub verify_after_writes: u64,
+    /// How often the background verifier looks at the chains' heads.
+    pub verify_poll_secs: u64,
+}
+
 /// `[log]`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct LogSettings {
@@ -166,6 +175,8 @@ pub struct Settings {
     pub mail: MailSettings,
     /// `[rate_limit]`.
     pub rate_limit: RateLimitSettings,
+    /// `[audit]`.
+    pub audit: AuditSettings,
     /// `[log]`.
     pub log: LogSettings,
     /// `[migrations]`.
@@ -251,6 +262,12 @@ impl Settings {
         let redis = self.redis.url.trim();
         if !redis.is_empty() && !redis.starts_with("redis://") && !redis.starts_with("rediss://") {
             return invalid("redis.url", "must be empty or a redis:// URL");
+        }
+        if self.audit.verify_after_writes == 0 {
+            return invalid("audit.verify_after_writes", "must be at least 1");
+        }
+        if self.audit.verify_poll_secs == 0 {
+            return invalid("audit.verify_poll_secs", "must be at least 1");
         }
         if self.database.max_connections == 0 {
             return invalid("database.max_connections", "must be at least 1");

@@ -12,19 +12,20 @@ use castellan_adapters_redis::{RedisConfig, RedisRateLimiter, RedisTokenStore};
 use castellan_adapters_sql::postgres::PgConfig;
 use castellan_adapters_sql::sqlite::SqliteConfig;
 use castellan_adapters_sql::{
-    AccessStore, AuditStore, Db, InvitationStore, OutboxStore, ResourceStore, RevocationStore,
-    RoleStore, SessionStore, TenantStore, UserStore,
+    AccessStore, AuditStore, Db, FigureStore, InvitationStore, OutboxStore, ResourceStore,
+    RevocationStore, RoleStore, SessionStore, TenantStore, UserStore,
 };
 use castellan_api::rate_limit::RateLimits;
 use castellan_api::AppState;
 use castellan_application::{
-    AccessService, AuditService, AuthConfig, AuthPorts, AuthService, DemoSeed, InvitationPorts,
-    InvitationService, ResourceService, RoleService, TenantService, UserAdminService,
+    AccessService, AuditService, AuthConfig, AuthPorts, AuthService, ChainWatch, DashboardService,
+    DemoSeed, InvitationPorts, InvitationService, ResourceService, RoleService, TenantService,
+    UserAdminService,
 };
 use castellan_ports::{
     AccessRepository, AuditLog, Clock, InvitationRepository, Mailer, Outbox, Quota, RateLimiter,
-    ResourceRepository, RoleRepository, SessionRepository, SystemClock, TenantRepository,
-    TokenStore, UserRepository,
+    ResourceRepository, RoleRepository, SessionRepository, SystemClock, TenantFigures,
+    TenantRepository, TokenStore, UserRepository,
 };
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -103,6 +104,7 @@ pub struct Storage {
     mailer: Arc<dyn Mailer>,
     outbox: Arc<dyn Outbox>,
     audit: Arc<dyn AuditLog>,
+    figures: Arc<dyn TenantFigures>,
     limiter: Arc<dyn RateLimiter>,
     token_store: Arc<dyn TokenStore>,
 }
@@ -150,6 +152,7 @@ pub async fn storage(settings: &Settings) -> Result<Storage, StartupError> {
         invitations: Arc::new(InvitationStore::new(db.clone())),
         mailer: Arc::new(OutboxStore::new(db.clone())),
         audit: Arc::new(AuditStore::new(db.clone())),
+        figures: Arc::new(FigureStore::new(db.clone())),
         outbox: Arc::new(OutboxStore::new(db)),
         limiter,
         token_store,
@@ -200,6 +203,10 @@ pub struct Services {
     pub invitations: InvitationService,
     /// The audit trail.
     pub audit: AuditService,
+    /// The dashboard.
+    pub dashboard: DashboardService,
+    /// The background verification of the audit chains (the dashboard's `audit` block).
+    pub chain_watch: ChainWatch,
     /// The dev outbox, when its route is on.
     pub outbox: Option<Arc<dyn Outbox>>,
     /// Rate limits, when on.
@@ -242,6 +249,11 @@ pub async fn services(settings: &Settings) -> Result<Services, StartupError> {
     let codec = JwtCodec::new(&signing_key(settings)?, &auth.issuer, &auth.audience)
         .map_err(|e| StartupError::SigningKey(e.to_string()))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let chain_watch = ChainWatch::new(
+        storage.audit.clone(),
+        clock.clone(),
+        settings.audit.verify_after_writes,
+    );
     let ports = AuthPorts {
         users: storage.users.clone(),
         sessions: storage.sessions,
@@ -290,7 +302,7 @@ pub async fn services(settings: &Settings) -> Result<Services, StartupError> {
         // The outbox only fills while the dev mailer is in use.
         outbox: (settings.mail.dev_outbox_route && smtp.is_empty()).then_some(storage.outbox),
         tenants: TenantService::new(
-            storage.tenants,
+            storage.tenants.clone(),
             storage.access.clone(),
             auth.clone(),
             clock.clone(),
@@ -304,7 +316,7 @@ pub async fn services(settings: &Settings) -> Result<Services, StartupError> {
         ),
         auth,
         roles: RoleService::new(
-            storage.roles,
+            storage.roles.clone(),
             storage.access.clone(),
             storage.users.clone(),
             clock.clone(),
@@ -315,10 +327,19 @@ pub async fn services(settings: &Settings) -> Result<Services, StartupError> {
             storage.users.clone(),
             clock.clone(),
         ),
-        audit: AuditService::new(storage.audit, clock.clone()),
+        audit: AuditService::new(storage.audit.clone(), clock.clone()),
+        dashboard: DashboardService::new(
+            storage.figures,
+            storage.resources.clone(),
+            storage.tenants.clone(),
+            chain_watch.clone(),
+            clock.clone(),
+        ),
+        chain_watch,
         seed: DemoSeed {
             users: storage.users,
             resources: storage.resources,
+            roles: storage.roles,
             hasher,
             clock,
         },
@@ -329,6 +350,8 @@ pub async fn services(settings: &Settings) -> Result<Services, StartupError> {
 pub struct Application {
     port: u16,
     server: Server,
+    /// The background verification of the audit chains, stopped with the server.
+    chain_watch: tokio::task::JoinHandle<()>,
 }
 
 impl std::fmt::Debug for Application {
@@ -357,6 +380,7 @@ impl Application {
             users: services.users,
             invitations: services.invitations,
             audit: services.audit,
+            dashboard: services.dashboard,
             outbox: services.outbox,
             rate_limits: services.rate_limits,
             trusted_proxies: settings.trusted_proxies()?,
@@ -378,7 +402,15 @@ impl Application {
             .map_err(StartupError::Bind)?
             .run();
         tracing::info!(port, "listening");
-        Ok(Self { port, server })
+        let chain_watch = tokio::spawn(watch_chains(
+            services.chain_watch,
+            Duration::from_secs(settings.audit.verify_poll_secs),
+        ));
+        Ok(Self {
+            port,
+            server,
+            chain_watch,
+        })
     }
 
     /// The bound port.
@@ -393,6 +425,23 @@ impl Application {
 
     /// Serves until stopped (SIGTERM/SIGINT stop gracefully: in-flight requests finish).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.chain_watch.abort();
+        served
+    }
+}
+
+/// Verifies the audit chains now, then every `interval` those that grew by
+/// `audit.verify_after_writes` entries; a failed pass is logged and retried.
+async fn watch_chains(watch: ChainWatch, interval: Duration) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match watch.pass().await {
+            Ok(0) => {}
+            Ok(chains) => tracing::debug!(chains, "audit chains verified"),
+            Err(err) => tracing::warn!(error = %err, "audit chain verification failed; retrying"),
+        }
     }
 }

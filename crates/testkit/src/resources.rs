@@ -5,7 +5,7 @@
 
 use crate::audit::event;
 use crate::repos::new_user;
-use castellan_domain::resource::{Field, Kind, Record, ResourceDef, Value, CODE};
+use castellan_domain::resource::{Field, Kind, Record, ResourceDef, Unique, Value, CODE};
 use castellan_domain::{TenantId, UserId};
 use castellan_ports::{ListQuery, Ordering, RepoError, ResourceRepository, UserRepository};
 use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, TimeZone, Utc};
@@ -19,13 +19,18 @@ fn now() -> DateTime<Utc> {
     now - Duration::nanoseconds(i64::from(now.timestamp_subsec_nanos() % 1_000))
 }
 
-/// A text of `min..=max` characters satisfying the field's pattern, distinct per `n`, with
-/// a `%` (when allowed) so that a literal-percent search has something to find.
+/// A text of `min..=max` characters satisfying the field's pattern, distinct per `n` (and,
+/// for unique fields, per call), with a `%` (when allowed) so that a literal-percent search
+/// has something to find.
 fn text(field: &Field, min: u32, max: u32, n: usize) -> String {
     let code = matches!(field.kind, Kind::Text { pattern: Some(p), .. } if p.regex == CODE.regex);
+    let unique = match field.unique {
+        Some(_) => format!("-{}", Uuid::now_v7().simple()),
+        None => String::new(),
+    };
     let mut text = match code {
-        true => format!("C{n:03}"),
-        false => format!("{} n{n:03} 100%", field.name),
+        true => format!("C{n:03}{unique}"),
+        false => format!("{} n{n:03} 100%{unique}", field.name),
     };
     text.truncate(max as usize);
     while text.chars().count() < min as usize {
@@ -34,29 +39,83 @@ fn text(field: &Field, min: u32, max: u32, n: usize) -> String {
     text
 }
 
-/// A valid value of `field` for the `n`th sample object; parents are made in `parents`.
-async fn sample_value(
-    repo: &dyn ResourceRepository,
-    field: &Field,
-    owner: UserId,
-    n: usize,
-) -> Value {
-    match field.kind {
+/// A valid value of `field` (the `position`th of its resource) for the `n`th sample object,
+/// for every kind that names nothing else (`None` for parents and users). Times grow with
+/// the position, so that a later field (`expires_at`) comes after an earlier one
+/// (`manufactured_at`); unique fields get a value no other call gets.
+pub fn sample_scalar(field: &Field, position: usize, n: usize) -> Option<Value> {
+    Some(match field.kind {
         Kind::Text { min, max, .. } => Value::Text(text(field, min, max, n)),
         Kind::Enum(values) => Value::Text(values[n % values.len()].to_string()),
         Kind::Bool => Value::Bool(n % 2 == 0),
         Kind::Date => Value::Date(
             NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default()
-                + Duration::days(i64::try_from(n).unwrap_or(0)),
+                + Duration::days(i64::try_from(n % 28).unwrap_or(0)),
         ),
         Kind::Timestamp => Value::Time(
-            Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + Duration::hours(n as i64),
+            Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single()?
+                + Duration::hours(i64::try_from(n % 24).unwrap_or(0))
+                + Duration::days(365 * i64::try_from(position).unwrap_or(0)),
         ),
+        Kind::User | Kind::Parent(_) => return None,
+    })
+}
+
+/// The `n`th object of a synthetic data set of `def` (benchmarks, query-plan checks): its
+/// values from [`sample_scalar`], its parents taken in turn from `parents` (the ids of
+/// the parent resource's objects, by its plural), users being `owner`, and its times one
+/// second apart.
+pub fn synthetic(
+    def: &'static ResourceDef,
+    tenant: Uuid,
+    owner: Uuid,
+    n: usize,
+    parents: &[(&'static str, Vec<Uuid>)],
+) -> Record {
+    let values = def
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(position, field)| match field.kind {
+            Kind::User => Value::Id(owner),
+            Kind::Parent(parent) => parents
+                .iter()
+                .find(|(plural, _)| *plural == parent.plural)
+                .and_then(|(_, ids)| ids.get(n % ids.len().max(1)))
+                .map_or(Value::Null, |id| Value::Id(*id)),
+            _ => sample_scalar(field, position, n).unwrap_or(Value::Null),
+        })
+        .collect();
+    let at = Utc
+        .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or_default()
+        + Duration::seconds(i64::try_from(n).unwrap_or(0));
+    Record {
+        id: Uuid::now_v7(),
+        tenant_id: tenant,
+        owner_id: owner,
+        created_at: at,
+        updated_at: at,
+        values,
+    }
+}
+
+/// A valid value of `field` for the `n`th sample object; parents are inserted.
+async fn sample_value(
+    repo: &dyn ResourceRepository,
+    field: &Field,
+    position: usize,
+    owner: UserId,
+    n: usize,
+) -> Value {
+    match field.kind {
         Kind::User => Value::Id(owner.0),
         Kind::Parent(parent) => {
             let record = Box::pin(insert_sample(repo, parent, owner, n)).await;
             Value::Id(record.id)
         }
+        _ => sample_scalar(field, position, n).unwrap_or(Value::Null),
     }
 }
 
@@ -82,8 +141,8 @@ pub async fn sample(
     n: usize,
 ) -> Record {
     let mut values = Vec::with_capacity(def.fields.len());
-    for field in def.fields {
-        values.push(sample_value(repo, field, owner, n).await);
+    for (position, field) in def.fields.iter().enumerate() {
+        values.push(sample_value(repo, field, position, owner, n).await);
     }
     let at = now();
     Record {
@@ -322,6 +381,26 @@ pub async fn crud_and_listing(
         .await
         .unwrap();
     assert_eq!((beyond.items.len(), beyond.total), (0, total));
+
+    // A taken unique value is a conflict on its field.
+    for (field, _) in def.unique_fields() {
+        let Some(i) = def.index_of(field.name) else {
+            continue;
+        };
+        let mut twin = sample(repo, def, a.id, 8).await;
+        twin.values[i] = mine[0].values[i].clone();
+        if let Some(Unique::Within(scope)) = field.unique {
+            if let Some(j) = def.index_of(scope) {
+                twin.values[j] = mine[0].values[j].clone();
+            }
+        }
+        let create =
+            event(&format!("{}.create", def.element), Some(DEFAULT)).target(def.element, twin.id);
+        match repo.insert(def, &twin, &create).await {
+            Err(RepoError::Conflict(taken)) => assert_eq!(taken, field.name, "{}", def.element),
+            other => panic!("{}: a taken {}: {other:?}", def.element, field.name),
+        }
+    }
 
     // Update writes every field and the time; a missing object is not updated.
     let mut changed = sample(repo, def, a.id, 7).await;

@@ -91,7 +91,8 @@ fn property(field: &Field) -> Value {
     if field.is_nullable() {
         let kind = schema["type"].clone();
         schema["type"] = json!([kind, "null"]);
-        if let Some(values) = schema["enum"].as_array_mut() {
+        // `get_mut`, not indexing: `schema["enum"]` would insert a `null` enum.
+        if let Some(values) = schema.get_mut("enum").and_then(Value::as_array_mut) {
             values.push(Value::Null);
         }
     }
@@ -326,10 +327,12 @@ fn read_operation(def: &ResourceDef) -> Value {
     )
 }
 
-/// Whether a write can meet a conflict: the resource has rules, or parents (gone since
-/// they were checked).
+/// Whether a write can meet a conflict: the resource has rules, unique fields, or parents
+/// (gone since they were checked).
 fn may_conflict(def: &ResourceDef) -> bool {
-    def.rules.on_write.is_some() || def.parents().next().is_some()
+    def.rules.on_write.is_some()
+        || def.unique_fields().next().is_some()
+        || def.parents().next().is_some()
 }
 
 /// Whether other resources name this one as their parent (or it has a delete rule).
@@ -385,7 +388,7 @@ fn write_operation(def: &'static ResourceDef, write: Write) -> Value {
     if may_conflict(def) {
         extra.push((
             "409",
-            failure("The object's state or references forbid the change"),
+            failure("A unique value is taken (`field` names it), or the object's state or references forbid the change"),
         ));
     }
     let mut op = operation(def, summary, responses(def, extra));
@@ -412,7 +415,10 @@ fn delete_operation(def: &'static ResourceDef) -> Value {
         ),
     ];
     if may_refuse_delete(def) {
-        extra.push(("409", failure("Objects that belong to it still exist")));
+        extra.push((
+            "409",
+            failure("Objects that belong to it still exist, or its state forbids the delete"),
+        ));
     }
     operation(
         def,

@@ -3,6 +3,7 @@
 pub(crate) mod access;
 pub(crate) mod audit;
 pub(crate) mod auth;
+pub(crate) mod dashboard;
 pub(crate) mod invitations;
 pub(crate) mod meta;
 pub(crate) mod roles;
@@ -108,6 +109,7 @@ pub fn app(
                 .configure(tenants::configure)
                 .configure(invitations::configure)
                 .configure(audit::configure)
+                .configure(dashboard::configure)
                 .configure(meta::configure_v1),
         )
         .default_service(web::to(route_not_found))

@@ -91,6 +91,16 @@ pub enum Presence {
     Optional,
 }
 
+/// Where a field's value must be unique (the database enforces it; a taken value is 409 on
+/// the field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unique {
+    /// Among the tenant's objects.
+    PerTenant,
+    /// Among the objects with the same value of this (parent) field.
+    Within(&'static str),
+}
+
 /// A declared field.
 #[derive(Debug, Clone, Copy)]
 pub struct Field {
@@ -108,6 +118,8 @@ pub struct Field {
     pub searchable: bool,
     /// `?<name>=` filters on it exactly.
     pub filterable: bool,
+    /// Unique within a scope.
+    pub unique: Option<Unique>,
 }
 
 impl Field {
@@ -120,7 +132,22 @@ impl Field {
             orderable: false,
             searchable: false,
             filterable: false,
+            unique: None,
         }
+    }
+
+    /// Unique among the tenant's objects (the migration's constraint must be named
+    /// `<table>_<field>_key`).
+    pub const fn unique_per_tenant(mut self) -> Self {
+        self.unique = Some(Unique::PerTenant);
+        self
+    }
+
+    /// Unique among the objects with the same `scope` (the migration's constraint must be
+    /// named `<table>_<field>_key`).
+    pub const fn unique_within(mut self, scope: &'static str) -> Self {
+        self.unique = Some(Unique::Within(scope));
+        self
     }
 
     /// Required text of `min..=max` characters.

@@ -31,7 +31,7 @@ mod field;
 mod record;
 mod validate;
 
-pub use field::{Field, Kind, Pattern, Presence, CODE, NOT_BLANK};
+pub use field::{Field, Kind, Pattern, Presence, Unique, CODE, NOT_BLANK};
 pub use record::{Record, Value};
 pub use validate::{parse_date, Problem, Write};
 
@@ -55,8 +55,62 @@ pub enum Violation {
     },
 }
 
-/// A write a rule is asked about: the object before (none on create) and its field values
-/// after.
+/// Something a resource's rules need to know about an object's surroundings, declared with
+/// the resource and found out by the generic use case before the rules run (so that rules
+/// stay plain functions).
+#[derive(Debug, Clone, Copy)]
+pub enum Fact {
+    /// Whether the object has a child in `child()` whose `via` field names it and whose
+    /// `field` is `equals` (always false on create).
+    HasChild {
+        /// The fact's name, for [`Context::fact`].
+        name: &'static str,
+        /// The child resource (a function, so that parent and child may name each other).
+        child: fn() -> &'static ResourceDef,
+        /// The child's parent field.
+        via: &'static str,
+        /// The child's field to compare.
+        field: &'static str,
+        /// The value it must have.
+        equals: &'static str,
+    },
+}
+
+/// What the use case found out for the rules: the parents a write names (or a delete's
+/// object names) and the declared facts.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// The parents named by the values after the write (on delete: by the stored object),
+    /// by parent field.
+    pub parents: Vec<(&'static str, Record)>,
+    /// On update, the parents the object named before the write, by parent field.
+    pub former_parents: Vec<(&'static str, Record)>,
+    /// The declared [`Fact`]s, by name.
+    pub facts: Vec<(&'static str, bool)>,
+}
+
+fn parent_value<'a>(
+    parents: &'a [(&'static str, Record)],
+    def: &ResourceDef,
+    field: &str,
+    parent_field: &str,
+) -> Option<&'a Value> {
+    let Kind::Parent(parent_def) = def.field(field)?.kind else {
+        return None;
+    };
+    let (_, record) = parents.iter().find(|(name, _)| *name == field)?;
+    record.value(parent_def, parent_field)
+}
+
+impl Context {
+    /// Whether the fact called `name` holds (false when it was not found out).
+    pub fn fact(&self, name: &str) -> bool {
+        self.facts.iter().any(|(n, holds)| *n == name && *holds)
+    }
+}
+
+/// A write a rule is asked about: the object before (none on create), its field values
+/// after, and what the use case found out around it.
 #[derive(Debug, Clone, Copy)]
 pub struct Change<'a> {
     /// The resource.
@@ -65,6 +119,8 @@ pub struct Change<'a> {
     pub before: Option<&'a Record>,
     /// The field values to be written, in declaration order.
     pub after: &'a [Value],
+    /// Parents and facts.
+    pub context: &'a Context,
 }
 
 impl Change<'_> {
@@ -72,13 +128,52 @@ impl Change<'_> {
     pub fn after(&self, field: &str) -> Option<&Value> {
         self.def.index_of(field).and_then(|i| self.after.get(i))
     }
+
+    /// The value `field` had before the write (`None` on create).
+    pub fn before(&self, field: &str) -> Option<&Value> {
+        self.before.and_then(|record| record.value(self.def, field))
+    }
+
+    /// Whether the write sets `field` to a new value (always, on create).
+    pub fn changes(&self, field: &str) -> bool {
+        self.before.is_none() || self.before(field) != self.after(field)
+    }
+
+    /// `parent_field` of the parent that `field` names after the write.
+    pub fn parent_value(&self, field: &str, parent_field: &str) -> Option<&Value> {
+        parent_value(&self.context.parents, self.def, field, parent_field)
+    }
+
+    /// `parent_field` of the parent that `field` named before the write (`None` on create).
+    pub fn former_parent_value(&self, field: &str, parent_field: &str) -> Option<&Value> {
+        parent_value(&self.context.former_parents, self.def, field, parent_field)
+    }
+}
+
+/// A delete a rule is asked about: the stored object and what the use case found out
+/// around it.
+#[derive(Debug, Clone, Copy)]
+pub struct Removal<'a> {
+    /// The resource.
+    pub def: &'static ResourceDef,
+    /// The object to delete.
+    pub record: &'a Record,
+    /// Parents and facts.
+    pub context: &'a Context,
+}
+
+impl Removal<'_> {
+    /// `parent_field` of the parent that `field` of the object names.
+    pub fn parent_value(&self, field: &str, parent_field: &str) -> Option<&Value> {
+        parent_value(&self.context.parents, self.def, field, parent_field)
+    }
 }
 
 /// A rule checked on every write: `Err` refuses it.
 pub type WriteRule = fn(&Change<'_>) -> Result<(), Violation>;
 
 /// A rule checked before a delete: `Err` refuses it.
-pub type DeleteRule = fn(&Record) -> Result<(), Violation>;
+pub type DeleteRule = fn(&Removal<'_>) -> Result<(), Violation>;
 
 /// A resource's own rules, plain functions the generic use case calls.
 #[derive(Debug, Clone, Copy, Default)]
@@ -110,6 +205,8 @@ pub struct ResourceDef {
     pub unaudited: &'static [&'static str],
     /// Resource-specific rules.
     pub rules: Rules,
+    /// What the rules need to know beyond the object and its parents.
+    pub facts: &'static [Fact],
 }
 
 impl ResourceDef {
@@ -134,7 +231,14 @@ impl ResourceDef {
                 on_write: None,
                 on_delete: None,
             },
+            facts: &[],
         }
+    }
+
+    /// The same resource with `facts` found out for its rules.
+    pub const fn with_facts(mut self, facts: &'static [Fact]) -> Self {
+        self.facts = facts;
+        self
     }
 
     /// The same resource with `rules`.
@@ -195,8 +299,13 @@ impl ResourceDef {
     }
 
     /// Runs the resource's delete rule, if it has one.
-    pub fn check_delete(&self, record: &Record) -> Result<(), Violation> {
-        self.rules.on_delete.map_or(Ok(()), |rule| rule(record))
+    pub fn check_delete(&self, removal: &Removal<'_>) -> Result<(), Violation> {
+        self.rules.on_delete.map_or(Ok(()), |rule| rule(removal))
+    }
+
+    /// Fields unique within a scope, with the scope.
+    pub fn unique_fields(&self) -> impl Iterator<Item = (&'static Field, Unique)> {
+        self.fields.iter().filter_map(|f| f.unique.map(|u| (f, u)))
     }
 }
 
@@ -269,10 +378,12 @@ mod tests {
             values: vec![Value::Text("closed".into())],
         };
         let reopen = [Value::Text("open".into())];
+        let context = Context::default();
         let change = Change {
             def: &ITEMS,
             before: Some(&closed),
             after: &reopen,
+            context: &context,
         };
         assert!(matches!(
             ITEMS.check_write(&change),
@@ -282,8 +393,14 @@ mod tests {
             def: &ITEMS,
             before: None,
             after: &reopen,
+            context: &context,
         };
         assert_eq!(ITEMS.check_write(&create), Ok(()));
-        assert_eq!(ITEMS.check_delete(&closed), Ok(()));
+        let removal = Removal {
+            def: &ITEMS,
+            record: &closed,
+            context: &context,
+        };
+        assert_eq!(ITEMS.check_delete(&removal), Ok(()));
     }
 }

@@ -5,20 +5,39 @@
 //! its table to `migrations/postgres` and `migrations/sqlite` (see `docs/resources.md`).
 
 mod articles;
+mod batches;
 mod common;
+mod countries;
+mod inspections;
 mod projects;
+mod serializations;
+mod sites;
 mod tasks;
 mod workflows;
 
 pub use articles::ARTICLES;
+pub use batches::{transition, BatchStatus, TransitionRefused, BATCHES, PASSED_INSPECTION};
+pub use countries::COUNTRIES;
+pub use inspections::INSPECTIONS;
 pub use projects::PROJECTS;
+pub use serializations::SERIALIZATIONS;
+pub use sites::SITES;
 pub use tasks::TASKS;
 pub use workflows::WORKFLOWS;
 
 use crate::resource::ResourceDef;
 
 /// Every business resource served under `/api/v1/<plural>`, parents before their children.
-pub const ALL: &[&ResourceDef] = &[&ARTICLES, &PROJECTS, &WORKFLOWS, &TASKS];
+pub const ALL: &[&ResourceDef] = &[
+    &ARTICLES,
+    &PROJECTS,
+    &WORKFLOWS,
+    &TASKS,
+    &SITES,
+    &BATCHES,
+    &SERIALIZATIONS,
+    &INSPECTIONS,
+];
 
 /// The registered resource guarded by `element`.
 ///

@@ -1,0 +1,4 @@
+DROP TABLE inspections;
+DROP TABLE serializations;
+DROP TABLE batches;
+DROP TABLE sites;

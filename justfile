@@ -55,6 +55,7 @@ openapi:
 bench:
     cargo bench -p castellan-domain --bench rbac --features bench-casbin
     cargo bench -p castellan-adapters-crypto --bench token_verify
+    cargo run --release -q -p castellan-tests --bin castellan-list-bench
     scripts/load.sh
     scripts/audit-export.sh embedded
 

@@ -17,7 +17,7 @@ use castellan_testkit::audit::event;
 use castellan_testkit::repos::new_user;
 use castellan_testkit::resources::synthetic;
 use clap::{Parser, ValueEnum};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
@@ -45,25 +45,18 @@ struct Args {
     backend: Which,
 }
 
-/// A fresh PostgreSQL database, migrated: its URL and name.
+/// A fresh PostgreSQL database (the tests' helper), migrated: its URL and name.
 async fn postgres_database() -> (String, String) {
-    let admin = std::env::var("CASTELLAN_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let name = format!("castellan_t_listbench_{}", Uuid::new_v4().simple());
-    let mut conn = AsyncPgConnection::establish(&admin).await.unwrap();
-    diesel::sql_query(format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+    let url = castellan_tests::fresh_database().await;
     run_migrations(&url).await.unwrap();
+    let name = url.rsplit_once('/').unwrap().1.to_string();
     (url, name)
 }
 
 async fn drop_postgres_database(name: &str) {
-    let admin = std::env::var("CASTELLAN_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let mut conn = AsyncPgConnection::establish(&admin).await.unwrap();
+    let mut conn = AsyncPgConnection::establish(&castellan_tests::pg_admin_url())
+        .await
+        .unwrap();
     conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         .await
         .unwrap();

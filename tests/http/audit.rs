@@ -729,13 +729,7 @@ async fn verify_and_tampering(backend: Backend) {
     // Edited behind the trigger's back: verify names the first bad entry.
     let default_tenant = "00000000-0000-0000-0000-000000000001";
     let edit = format!("UPDATE audit_logs SET action = 'article.read' WHERE seq = 3 AND tenant_id = '{default_tenant}'");
-    let tamper = match backend.is_postgres() {
-        true => format!(
-            "ALTER TABLE audit_logs DISABLE TRIGGER audit_logs_append_only; {edit}; \
-             ALTER TABLE audit_logs ENABLE TRIGGER audit_logs_append_only;"
-        ),
-        false => format!("DROP TRIGGER audit_logs_no_update; {edit};"),
-    };
+    let tamper = castellan_tests::behind_the_triggers(backend, &edit);
     app.raw_sql(&tamper).await.unwrap();
     let (_, body) = app
         .call(Method::GET, "/audit-logs/verify", &admin, None)

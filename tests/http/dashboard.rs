@@ -235,13 +235,7 @@ async fn the_audit_block_is_the_background_verification(backend: Backend) {
     let edit = format!(
         "UPDATE audit_logs SET action = 'article.read' WHERE seq = {seq} AND tenant_id = '{DEFAULT_TENANT}'"
     );
-    let tamper = match backend.is_postgres() {
-        true => format!(
-            "ALTER TABLE audit_logs DISABLE TRIGGER audit_logs_append_only; {edit}; \
-             ALTER TABLE audit_logs ENABLE TRIGGER audit_logs_append_only;"
-        ),
-        false => format!("DROP TRIGGER audit_logs_no_update; {edit};"),
-    };
+    let tamper = castellan_tests::behind_the_triggers(backend, &edit);
     app.raw_sql(&tamper).await.unwrap();
     write_one(&app, &admin).await;
     write_one(&app, &admin).await;

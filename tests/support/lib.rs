@@ -47,6 +47,18 @@ pub async fn fresh_database_with(options: &str) -> String {
     format!("{}/{name}", admin.rsplit_once('/').unwrap().0)
 }
 
+/// `edit` (an `UPDATE` of `audit_logs`) wrapped so that it gets past the append-only
+/// triggers: for tests that tamper with the trail to see verification catch it.
+pub fn behind_the_triggers(backend: Backend, edit: &str) -> String {
+    match backend.is_postgres() {
+        true => format!(
+            "ALTER TABLE audit_logs DISABLE TRIGGER audit_logs_append_only; {edit}; \
+             ALTER TABLE audit_logs ENABLE TRIGGER audit_logs_append_only;"
+        ),
+        false => format!("DROP TRIGGER audit_logs_no_update; {edit};"),
+    }
+}
+
 /// The four storage configurations the README offers: SQLite or PostgreSQL, each with the
 /// in-process/database token store or with Redis. Every HTTP scenario runs on all four.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

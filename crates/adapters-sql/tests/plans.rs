@@ -10,7 +10,9 @@
 //! picks it.)
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use castellan_adapters_sql::postgres::{run_migrations, PgConfig, APP_ROLE};
+mod common;
+
+use castellan_adapters_sql::postgres::{PgConfig, APP_ROLE};
 use castellan_adapters_sql::{Db, ResourceStore, UserStore};
 use castellan_domain::resource::{ResourceDef, Value};
 use castellan_domain::resources::ALL;
@@ -20,7 +22,8 @@ use castellan_ports::{ListQuery, Ordering, UserRepository};
 use castellan_testkit::audit::event;
 use castellan_testkit::repos::new_user;
 use castellan_testkit::resources::synthetic;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use common::fresh_database;
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -30,20 +33,6 @@ const ROWS: usize = 100_000;
 const PARENTS: usize = 100;
 /// Tenants sharing the tables; the first is the one listing.
 const TENANTS: usize = 4;
-
-async fn fresh_database() -> String {
-    let admin = std::env::var("CASTELLAN_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let name = format!("castellan_ct_{}", Uuid::new_v4().simple());
-    let mut conn = AsyncPgConnection::establish(&admin).await.unwrap();
-    diesel::sql_query(format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
-    run_migrations(&url).await.unwrap();
-    url
-}
 
 /// The list queries of `def` a client can cause, named.
 fn queries(

@@ -2,7 +2,9 @@
 //! any tenant filter sees no row of B and cannot write one; without a setting it sees nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use castellan_adapters_sql::postgres::{rls_status, run_migrations, PgConfig, APP_ROLE};
+mod common;
+
+use castellan_adapters_sql::postgres::{rls_status, PgConfig, APP_ROLE};
 use castellan_adapters_sql::{Db, ResourceStore, TenantStore};
 use castellan_domain::resource::{Record, Value};
 use castellan_domain::resources::ARTICLES;
@@ -10,6 +12,7 @@ use castellan_domain::{Role, Tenant};
 use castellan_ports::{ResourceRepository, TenantBootstrap, TenantRepository};
 use castellan_testkit::audit::event;
 use castellan_testkit::repos::new_user;
+use common::fresh_database;
 use diesel::sql_types::BigInt;
 use diesel::QueryableByName;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
@@ -39,20 +42,6 @@ async fn count(conn: &mut AsyncPgConnection, sql: &str) -> i64 {
         .await
         .unwrap()
         .n
-}
-
-async fn fresh_database() -> String {
-    let admin = std::env::var("CASTELLAN_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let name = format!("castellan_ct_{}", Uuid::new_v4().simple());
-    let mut conn = AsyncPgConnection::establish(&admin).await.unwrap();
-    diesel::sql_query(format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
-    run_migrations(&url).await.unwrap();
-    url
 }
 
 /// A tenant with an admin, its Admin role (and a rule) and an article, and the audit

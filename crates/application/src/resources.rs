@@ -356,7 +356,7 @@ impl ResourceService {
                         per_page: 1,
                         ..ListQuery::default()
                     };
-                    self.repo.list(child, &query).await?.total > 0
+                    !self.repo.list(child, &query).await?.items.is_empty()
                 }
             };
             facts.push((name, holds));

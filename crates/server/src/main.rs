@@ -163,7 +163,7 @@ fn print_seed_report(report: &SeedReport, settings: &Settings) {
         created.join(", ")
     );
     println!(
-        "log in: POST http://{}/api/v1/auth/login {{\"email\": ..., \"password\": ...}} (`castellan serve`), as:",
+        "once `castellan serve` runs, log in with POST http://{}/api/v1/auth/login {{\"email\", \"password\"}} as:",
         settings.server.bind
     );
     for (email, password, role) in &report.logins {

@@ -11,6 +11,8 @@ use castellan_ports::{
     Clock, ResourceRepository, SecurityCounts, TenantFigures, TenantRepository, UserCounts,
 };
 use chrono::Duration;
+use futures::future::try_join_all;
+use futures::try_join;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -88,21 +90,28 @@ impl DashboardService {
             }
         };
         let now = self.clock.now();
-        let mut objects = Vec::with_capacity(ALL.len());
-        for def in ALL {
+        // Independent counts: run them together (same task, so the same data scope).
+        let objects = try_join_all(ALL.iter().map(|def| async move {
             let counted = self.resources.count_by(def, tenant_id, None).await?;
-            objects.push((def.element, counted.iter().map(|(_, n)| n).sum()));
-        }
+            Ok::<_, AppError>((def.element, counted.iter().map(|(_, n)| n).sum()))
+        }));
+        let (users, last_24h, active_sessions, objects, tasks_by_status) = try_join!(
+            async { Ok::<_, AppError>(self.figures.users(tenant_id).await?) },
+            async {
+                let since = now - Duration::hours(24);
+                Ok(self.figures.security_events(tenant_id, since).await?)
+            },
+            async { Ok(self.figures.active_sessions(tenant_id, now).await?) },
+            objects,
+            self.tasks_by_status(tenant_id),
+        )?;
         Ok(Dashboard {
             tenant_id,
-            users: self.figures.users(tenant_id).await?,
-            last_24h: self
-                .figures
-                .security_events(tenant_id, now - Duration::hours(24))
-                .await?,
-            active_sessions: self.figures.active_sessions(tenant_id, now).await?,
+            users,
+            last_24h,
+            active_sessions,
             objects,
-            tasks_by_status: self.tasks_by_status(tenant_id).await?,
+            tasks_by_status,
             audit: self.watch.latest(Some(tenant_id)),
         })
     }

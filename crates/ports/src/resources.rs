@@ -21,7 +21,7 @@ pub trait ResourceRepository: Send + Sync + std::fmt::Debug {
     async fn get(&self, def: &'static ResourceDef, id: Uuid) -> Result<Option<Record>, RepoError>;
     /// Stores a new object and appends `audit` in the same transaction. A taken unique
     /// value → [`RepoError::Conflict`] naming the field; a parent that does not exist →
-    /// [`RepoError::Conflict`] as well.
+    /// [`RepoError::Referenced`].
     async fn insert(
         &self,
         def: &'static ResourceDef,
@@ -44,7 +44,7 @@ pub trait ResourceRepository: Send + Sync + std::fmt::Debug {
         field: Option<&'static str>,
     ) -> Result<Vec<(Value, u64)>, RepoError>;
     /// Deletes; false when there was no such object. An object that still has children →
-    /// [`RepoError::Conflict`].
+    /// [`RepoError::Referenced`].
     async fn delete(
         &self,
         def: &'static ResourceDef,

@@ -50,11 +50,12 @@ migrate:
 openapi:
     cargo run -q -p castellan-server -- openapi
 
-# Benchmarks: criterion for the RBAC evaluator (against casbin) and token verification,
-# then the HTTP load script (embedded and production).
+# Benchmarks: criterion for the RBAC evaluator (against casbin), token verification and the
+# rate-limit checks, then the HTTP load script (embedded and production, limits on and off).
 bench:
     cargo bench -p castellan-domain --bench rbac --features bench-casbin
     cargo bench -p castellan-adapters-crypto --bench token_verify
+    cargo bench -p castellan-server --bench rate_limit
     cargo run --release -q -p castellan-tests --bin castellan-list-bench
     scripts/load.sh
     scripts/audit-export.sh embedded

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # HTTP load benchmark: a release build of castellan, driven by castellan-load over loopback
 # for a bounded time, in each configuration: `embedded` (SQLite + in-process token store)
-# and `production` (a fresh PostgreSQL database + Redis). Prints requests/s, p50 and p99 per
-# scenario, the time to the first 200 on /health, and the server's RSS idle and after load.
+# and `production` (a fresh PostgreSQL database + Redis), each with the rate limits on (every
+# check made, none refusing) and off. Prints requests/s, p50 and p99 per scenario, the time
+# to the first 200 on /health, and the server's RSS idle and after load.
 # Usage: scripts/load.sh [embedded|production|both]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +26,7 @@ bench() {
     workdir=$(mktemp -d)
     export CASTELLAN__SERVER__BIND="127.0.0.1:$port"
     export CASTELLAN__AUTH__SIGNING_KEY_PATH="$workdir/signing.key"
+    export CASTELLAN__API_KEYS__PEPPER_PATH="$workdir/api-key-pepper.key"
     export CASTELLAN__LOG__LEVEL=warn
     echo "== $name"
     (cd "$workdir" && "$OLDPWD/target/release/castellan" seed --demo >/dev/null)
@@ -43,22 +45,45 @@ bench() {
     rm -rf "$workdir"
 }
 
+# limits on|off: every rate limit checked but too high to refuse (what the checks cost), or
+# switched off (rate_limit.enabled = false). Exported for the bench that follows.
+limits() {
+    if [[ $1 == off ]]; then
+        export CASTELLAN__RATE_LIMIT__ENABLED=false
+        return
+    fi
+    export CASTELLAN__RATE_LIMIT__ENABLED=true
+    local key
+    for key in LOGIN_PER_IP_EMAIL_PER_MINUTE LOGIN_PER_IP_PER_MINUTE REGISTER_PER_HOUR \
+        TENANTS_PER_HOUR INVITATION_ACCEPTS_PER_HOUR PASSWORD_RESET_PER_HOUR \
+        AUTHENTICATED_PER_MINUTE ANONYMOUS_PER_MINUTE LOCKOUT_FAILURES_PER_IP \
+        LOCKOUT_FAILURES_PER_EMAIL; do
+        export "CASTELLAN__RATE_LIMIT__$key=1000000000"
+    done
+}
+
 if [[ $MODE == embedded || $MODE == both ]]; then
-    (
-        export CASTELLAN__DATABASE__URL="sqlite://data/castellan.db"
-        export CASTELLAN__REDIS__URL=""
-        bench "embedded (SQLite + in-process token store)"
-    )
+    for switch in on off; do
+        (
+            export CASTELLAN__DATABASE__URL="sqlite://data/castellan.db"
+            export CASTELLAN__REDIS__URL=""
+            limits "$switch"
+            bench "embedded (SQLite + in-process token store), rate limits $switch"
+        )
+    done
 fi
 
 if [[ $MODE == production || $MODE == both ]]; then
     db="castellan_t_bench_$(date +%s)"
     psql "$PG_ADMIN" -qc "CREATE DATABASE $db"
     trap 'psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true' EXIT
-    (
-        export CASTELLAN__DATABASE__URL="${PG_ADMIN%/*}/$db"
-        export CASTELLAN__REDIS__URL="$REDIS_URL"
-        export CASTELLAN__REDIS__KEY_PREFIX="bench:$db:"
-        bench "production (PostgreSQL + Redis)"
-    )
+    for switch in on off; do
+        (
+            export CASTELLAN__DATABASE__URL="${PG_ADMIN%/*}/$db"
+            export CASTELLAN__REDIS__URL="$REDIS_URL"
+            export CASTELLAN__REDIS__KEY_PREFIX="bench:$db:$switch:"
+            limits "$switch"
+            bench "production (PostgreSQL + Redis), rate limits $switch"
+        )
+    done
 fi

@@ -223,3 +223,66 @@ async fn without_redis_revocations_live_in_postgres() {
     );
     assert_eq!(replica.me_status(&second.access).await, StatusCode::OK);
 }
+
+/// Redis stopped under a running server: logins (and their lockout) fail closed, API-key
+/// reads go on with their limits open, bearer tokens fail closed on the revocation check;
+/// all recover without a restart.
+#[tokio::test]
+async fn redis_down_closes_logins_and_opens_the_other_limits() {
+    let mut redis = ThrowawayRedis::start();
+    let app = TestApp::spawn_with(Options {
+        backend: Backend::Production,
+        redis_url: Some(redis.url()),
+        ..Default::default()
+    })
+    .await;
+    let (email, tokens) = app.user().await;
+    let (status, created) = app
+        .call(
+            Method::POST,
+            "/api-keys",
+            &tokens.access,
+            Some(json!({"name": "k", "scopes": ["article:read"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let key = created["data"]["key"].as_str().unwrap().to_string();
+    let read_with_key = || {
+        app.api(Method::GET, "/articles", None)
+            .header("X-API-Key", key.as_str())
+            .send()
+    };
+
+    redis.kill();
+    let (status, body) = read(app.login_raw(&email, PASSWORD).await).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_error(&body, "service_unavailable", None);
+    let res = read_with_key().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "limits open");
+    assert!(res.headers().get("ratelimit-limit").is_none());
+    let res = app
+        .api(Method::GET, "/articles", None)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::UNAUTHORIZED,
+        "anonymous limit open"
+    );
+    assert_eq!(
+        app.me_status(&tokens.access).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "revocation fails closed"
+    );
+
+    redis.restart();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.login_raw(&email, PASSWORD).await.status() != StatusCode::OK {
+        assert!(Instant::now() < deadline, "logins did not recover");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let res = read_with_key().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers().get("ratelimit-limit").is_some());
+}

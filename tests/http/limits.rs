@@ -3,7 +3,7 @@
 
 use castellan_tests::{assert_error, read, Backend, Options, TestApp, PASSWORD};
 use reqwest::{Method, Response, StatusCode};
-use serde_json::json;
+use serde_json::{json, Value};
 
 fn header(res: &Response, name: &str) -> Option<u64> {
     res.headers()
@@ -179,7 +179,192 @@ async fn forwarded_for_counts_only_behind_a_trusted_proxy(backend: Backend) {
     );
 }
 
+/// A server with the given `[rate_limit]` keys (the others too high to meet).
+async fn with_limits(backend: Backend, limits: &[(&'static str, u64)]) -> TestApp {
+    TestApp::spawn_with(Options {
+        backend,
+        limits: limits.to_vec(),
+        trusted_proxies: vec!["127.0.0.0/8".into()],
+        ..Options::default()
+    })
+    .await
+}
+
+/// Sends `request` `allowed` times expecting `ok` and the headers of a `limit`, then once
+/// more expecting 429 `rate_limited` with `Retry-After`.
+async fn meets_limit<F>(request: F, limit: u64, ok: StatusCode)
+where
+    F: Fn() -> reqwest::RequestBuilder,
+{
+    for remaining in (0..limit).rev() {
+        let res = request().send().await.unwrap();
+        assert_eq!(res.status(), ok);
+        assert_eq!(header(&res, "ratelimit-limit"), Some(limit));
+        assert_eq!(header(&res, "ratelimit-remaining"), Some(remaining));
+        assert!(header(&res, "ratelimit-reset").is_some_and(|s| s > 0));
+        assert!(res.headers().get("retry-after").is_none());
+    }
+    let res = request().send().await.unwrap();
+    let retry = header(&res, "retry-after");
+    assert!(retry.is_some_and(|s| s >= 1), "{retry:?}");
+    assert_eq!(header(&res, "ratelimit-remaining"), Some(0));
+    let (status, body) = read(res).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_error(&body, "rate_limited", None);
+}
+
+async fn public_routes_are_limited(backend: Backend) {
+    let app = with_limits(
+        backend,
+        &[
+            ("login_per_ip_per_minute", 3),
+            ("register_per_hour", 2),
+            ("password_reset_per_hour", 2),
+            ("anonymous_per_minute", 1000),
+        ],
+    )
+    .await;
+    let from = |ip: &'static str, method: Method, path: &'static str, body: Value| {
+        let app = &app;
+        move || {
+            app.api(method.clone(), path, None)
+                .header("X-Forwarded-For", ip)
+                .json(&body)
+        }
+    };
+    // Login per IP, whatever the email; another IP has its own bucket.
+    let wrong = json!({"email": "nobody@example.com", "password": "wrong"});
+    meets_limit(
+        from("203.0.113.1", Method::POST, "/auth/login", wrong.clone()),
+        3,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    let res = from("203.0.113.2", Method::POST, "/auth/login", wrong)()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    // Register per IP, before the body is read.
+    meets_limit(
+        from("203.0.113.3", Method::POST, "/auth/register", json!({})),
+        2,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    // Password reset per IP + email.
+    let reset = json!({"email": "someone@example.com"});
+    meets_limit(
+        from("203.0.113.4", Method::POST, "/auth/password-reset", reset),
+        2,
+        StatusCode::ACCEPTED,
+    )
+    .await;
+    let other = json!({"email": "someone-else@example.com"});
+    let res = from("203.0.113.4", Method::POST, "/auth/password-reset", other)()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+}
+
+async fn logins_are_limited_per_ip_and_email(backend: Backend) {
+    let app = with_limits(backend, &[("login_per_ip_email_per_minute", 2)]).await;
+    let attempt = |email: &'static str| {
+        let app = &app;
+        move || {
+            app.api(Method::POST, "/auth/login", None)
+                .json(&json!({"email": email, "password": "wrong"}))
+        }
+    };
+    meets_limit(attempt("Alice@example.com"), 2, StatusCode::UNAUTHORIZED).await;
+    // The same email however it is written; another email is not limited by it.
+    let res = attempt("alice@example.com ")().send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let res = attempt("bob@example.com")().send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+async fn anonymous_requests_are_limited_per_ip(backend: Backend) {
+    let app = with_limits(backend, &[("anonymous_per_minute", 3)]).await;
+    let anonymous = || {
+        app.api(Method::GET, "/articles", None)
+            .header("X-Forwarded-For", "203.0.113.20")
+    };
+    meets_limit(anonymous, 3, StatusCode::UNAUTHORIZED).await;
+    // Health, readiness, the schema, the docs and the JWKS are never limited.
+    for path in [
+        "/api/v1/health",
+        "/api/v1/ready",
+        "/api/v1/schema",
+        "/api/v1/docs/",
+        "/.well-known/jwks.json",
+    ] {
+        for _ in 0..5 {
+            let res = app
+                .request(Method::GET, path)
+                .header("X-Forwarded-For", "203.0.113.20")
+                .send()
+                .await
+                .unwrap();
+            assert!(res.status().is_success(), "{path}: {}", res.status());
+            assert!(res.headers().get("ratelimit-limit").is_none(), "{path}");
+        }
+    }
+    // A caller with a token is limited per user instead.
+    let (_, tokens) = app.user().await;
+    let res = app
+        .api(Method::GET, "/auth/me", Some(&tokens.access))
+        .header("X-Forwarded-For", "203.0.113.20")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+async fn authenticated_requests_are_limited_per_user_and_per_key(backend: Backend) {
+    let app = with_limits(backend, &[("authenticated_per_minute", 3)]).await;
+    let (_, alice) = app.user().await;
+    let (_, bob) = app.user().await;
+    meets_limit(
+        || app.api(Method::GET, "/auth/me", Some(&alice.access)),
+        3,
+        StatusCode::OK,
+    )
+    .await;
+    // Per user: another user is not held to Alice's bucket, nor is Alice's key.
+    let res = app
+        .api(Method::GET, "/auth/me", Some(&bob.access))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let (status, created) = app
+        .call(
+            Method::POST,
+            "/api-keys",
+            &bob.access,
+            Some(json!({"name": "k", "scopes": ["article:read"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let key = created["data"]["key"].as_str().unwrap().to_string();
+    meets_limit(
+        || {
+            app.api(Method::GET, "/articles", None)
+                .header("X-API-Key", key.as_str())
+        },
+        3,
+        StatusCode::OK,
+    )
+    .await;
+}
+
 every_config!(
+    public_routes_are_limited,
+    logins_are_limited_per_ip_and_email,
+    anonymous_requests_are_limited_per_ip,
+    authenticated_requests_are_limited_per_user_and_per_key,
     forwarded_for_counts_only_behind_a_trusted_proxy,
     tenant_creation_is_limited_per_ip,
     invitation_accepts_are_limited_per_ip,

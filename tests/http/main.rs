@@ -24,6 +24,7 @@ macro_rules! every_config {
 }
 
 mod access;
+mod api_keys;
 mod articles;
 mod audit;
 mod auth;
@@ -34,7 +35,10 @@ mod faults;
 mod flowtrack;
 mod invitations;
 mod limits;
+mod lockout;
 mod pharma;
+mod replicas;
+mod reset;
 mod resources;
 mod sessions;
 mod tenants;

@@ -7,7 +7,7 @@
 use castellan_domain::resource::{Field, Kind, Presence, ResourceDef, CODE};
 use castellan_domain::resources::ALL;
 use castellan_testkit::resources::sample_scalar;
-use castellan_tests::{assert_error, read, Backend, TestApp, PASSWORD};
+use castellan_tests::{assert_error, read, Backend, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Map, Value};
 
@@ -115,25 +115,6 @@ async fn role(app: &TestApp, admin: &str, def: &ResourceDef, name: &str, flags: 
 }
 
 /// A user with `role`, logged in.
-async fn user_with(app: &TestApp, admin: &str, role: &str) -> (String, String) {
-    let email = format!(
-        "{}-{}@example.com",
-        role.to_lowercase(),
-        uuid::Uuid::new_v4().simple()
-    );
-    let (status, body) = app
-        .call(
-            Method::POST,
-            "/users",
-            admin,
-            Some(json!({"email": email, "password": PASSWORD, "roles": [role]})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let id = body["data"]["id"].as_str().unwrap().to_string();
-    (id, app.login(&email, PASSWORD).await.access)
-}
-
 async fn scenario(app: &TestApp, def: &'static ResourceDef) {
     let admin = app.demo_login("admin").await;
     let collection = format!("/{}", def.plural);
@@ -149,9 +130,9 @@ async fn scenario(app: &TestApp, def: &'static ResourceDef) {
         json!({"can_read_all": true}),
     )
     .await;
-    let (writer_id, writer) = user_with(app, &admin, &writer_role).await;
-    let (_, other_writer) = user_with(app, &admin, &writer_role).await;
-    let (_, reader) = user_with(app, &admin, &reader_role).await;
+    let (writer_id, writer) = app.member(&admin, &writer_role).await;
+    let (_, other_writer) = app.member(&admin, &writer_role).await;
+    let (_, reader) = app.member(&admin, &reader_role).await;
     let refs = Refs {
         admin: &admin,
         user: &writer_id,

@@ -108,8 +108,15 @@ pub struct Options {
     /// `[rate_limit]`: enabled, tenants per hour, invitation accepts per hour (default:
     /// on, but high enough that tests creating many tenants are not limited).
     pub rate_limit: Option<(bool, u32, u32)>,
+    /// Other `[rate_limit]` keys (each defaults to 100,000 here, so that only the tests of
+    /// a limit meet it), e.g. `("login_per_ip_per_minute", 3)`.
+    pub limits: Vec<(&'static str, u64)>,
     /// `server.trusted_proxies`.
     pub trusted_proxies: Vec<String>,
+    /// `redis.key_prefix` (default: one of its own, so that tests never share counters).
+    pub key_prefix: Option<String>,
+    /// `api_keys.pepper` (default: a file of its own).
+    pub pepper: Option<String>,
 }
 
 /// A running server.
@@ -151,6 +158,24 @@ impl TestApp {
         };
         let (limits_on, tenants_per_hour, accepts_per_hour) =
             options.rate_limit.unwrap_or((true, 1000, 1000));
+        let mut limits: std::collections::BTreeMap<&str, u64> = [
+            "login_per_ip_email_per_minute",
+            "login_per_ip_per_minute",
+            "register_per_hour",
+            "password_reset_per_hour",
+            "authenticated_per_minute",
+            "anonymous_per_minute",
+            "lockout_failures_per_ip",
+            "lockout_failures_per_email",
+        ]
+        .into_iter()
+        .map(|key| (key, 100_000))
+        .collect();
+        limits.extend(options.limits.iter().copied());
+        let limits: String = limits
+            .iter()
+            .map(|(key, value)| format!("{key} = {value}\n"))
+            .collect();
         let toml = format!(
             r#"
             [server]
@@ -163,17 +188,25 @@ impl TestApp {
             max_connections = 4
             [redis]
             url = "{redis_url}"
-            key_prefix = "test:{prefix}:"
+            key_prefix = "{prefix}"
             [rate_limit]
             enabled = {limits_on}
             tenants_per_hour = {tenants_per_hour}
             invitation_accepts_per_hour = {accepts_per_hour}
+            {limits}
+            [api_keys]
+            pepper_path = "{pepper_path}"
+            pepper = "{pepper}"
             [auth]
             signing_key_path = "{key}"
             {extra}
             "#,
-            prefix = uuid::Uuid::new_v4().simple(),
+            prefix = options
+                .key_prefix
+                .unwrap_or_else(|| format!("test:{}:", uuid::Uuid::new_v4().simple())),
+            pepper = options.pepper.unwrap_or_default(),
             key = dir.path().join("signing.key").display(),
+            pepper_path = dir.path().join("api-key-pepper.key").display(),
             extra = options.extra_toml,
             proxies = options.trusted_proxies,
         );
@@ -329,6 +362,49 @@ impl TestApp {
         self.register(&email, PASSWORD).await;
         let tokens = self.login(&email, PASSWORD).await;
         (email, tokens)
+    }
+
+    /// A second server on this one's database, Redis (same key prefix), signing key and
+    /// API-key pepper: a replica. `options` gives the rest (its limits, say).
+    pub async fn replica(&self, options: Options) -> TestApp {
+        let pepper = match self.settings.api_keys.pepper.trim() {
+            "" => std::fs::read_to_string(&self.settings.api_keys.pepper_path).unwrap(),
+            pepper => pepper.to_string(),
+        };
+        TestApp::spawn_with(Options {
+            database_url: Some(self.settings.database.url.clone()),
+            redis_url: Some(self.settings.redis.url.clone()),
+            key_prefix: Some(self.settings.redis.key_prefix.clone()),
+            pepper: Some(pepper.trim().to_string()),
+            extra_toml: format!("signing_key_pem = '''{}'''", self.signing_key_pem()),
+            ..options
+        })
+        .await
+    }
+
+    /// A new user of `admin`'s tenant with the role `role`, logged in: `(id, access)`.
+    pub async fn member(&self, admin: &str, role: &str) -> (String, String) {
+        let (id, email) = self.member_account(admin, role).await;
+        (id, self.login(&email, PASSWORD).await.access)
+    }
+
+    /// A new user of `admin`'s tenant with the role `role`: `(id, email)`.
+    pub async fn member_account(&self, admin: &str, role: &str) -> (String, String) {
+        let email = format!(
+            "{}-{}@example.com",
+            role.to_lowercase(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/users",
+                admin,
+                Some(json!({"email": email, "password": PASSWORD, "roles": [role]})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        (body["data"]["id"].as_str().unwrap().to_string(), email)
     }
 
     /// Creates a tenant named `name` through the public route (`tenants.self_service`);

@@ -10,4 +10,4 @@ mod signing_key;
 
 pub use hasher::{Argon2Hasher, HasherParams};
 pub use jwt::JwtCodec;
-pub use signing_key::{load_or_generate, KeyError, SigningKeyMaterial};
+pub use signing_key::{load_or_generate, load_or_generate_secret, KeyError, SigningKeyMaterial};

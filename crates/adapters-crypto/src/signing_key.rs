@@ -97,6 +97,29 @@ pub fn load_or_generate(path: &Path) -> Result<SigningKeyMaterial, KeyError> {
     }
 }
 
+/// A server secret (the API-key pepper) kept in the file at `path`: read when it exists,
+/// else 256 random bits generated and written there (mode 0600). Surrounding whitespace is
+/// not part of the secret.
+pub fn load_or_generate_secret(path: &Path) -> Result<String, std::io::Error> {
+    match std::fs::read_to_string(path) {
+        Ok(secret) => Ok(secret.trim().to_owned()),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            use base64::Engine;
+            use rand::RngCore;
+            let mut bytes = [0u8; 32];
+            rand::rngs::OsRng.fill_bytes(&mut bytes);
+            let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)?;
+            }
+            write_private(path, &secret)?;
+            tracing::info!(path = %path.display(), "generated a new server secret");
+            Ok(secret)
+        }
+        Err(err) => Err(err),
+    }
+}
+
 fn write_private(path: &Path, pem: &str) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
@@ -114,6 +137,21 @@ fn write_private(path: &Path, pem: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generated_secret_is_persisted_private_and_reloaded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/pepper.key");
+        let first = load_or_generate_secret(&path).unwrap();
+        assert_eq!(first.len(), 43);
+        assert_eq!(load_or_generate_secret(&path).unwrap(), first);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
 
     #[test]
     fn generated_key_is_persisted_and_reloaded() {

@@ -3,10 +3,16 @@
 //! [`InProcessTokenStore`]: the embedded default's token store. Every revocation is written
 //! through to a persistent log (the database, so that a logout survives a restart) and kept
 //! in memory; checks — one per authenticated request — are answered from memory alone.
-//! [`InProcessRateLimiter`]: token buckets in memory.
+//! [`InProcessRateLimiter`]: token buckets in memory. [`InProcessLockout`]: login lockout
+//! counters in memory. [`SplitAdmission`]: the hot path's revocation check and rate limit
+//! where they live apart (asked at once).
 
+mod admission;
+mod lockout;
 mod rate_limit;
 mod token_store;
 
+pub use admission::SplitAdmission;
+pub use lockout::InProcessLockout;
 pub use rate_limit::InProcessRateLimiter;
 pub use token_store::InProcessTokenStore;

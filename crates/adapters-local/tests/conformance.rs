@@ -85,3 +85,43 @@ async fn rate_limiter_buckets_refill() {
     let limiter = castellan_adapters_local::InProcessRateLimiter::default();
     castellan_testkit::rate_limit::buckets_refill(&limiter).await;
 }
+
+#[tokio::test]
+async fn rate_limiter_reset_times() {
+    let limiter = castellan_adapters_local::InProcessRateLimiter::default();
+    castellan_testkit::rate_limit::reset_times(&limiter).await;
+}
+
+#[tokio::test]
+async fn rate_limiter_is_atomic_under_concurrency() {
+    let limiter = castellan_adapters_local::InProcessRateLimiter::default();
+    castellan_testkit::rate_limit::atomic_under_concurrency(&limiter).await;
+}
+
+fn lockout() -> castellan_adapters_local::InProcessLockout {
+    castellan_adapters_local::InProcessLockout::new(castellan_testkit::lockout::POLICY)
+}
+
+#[tokio::test]
+async fn lockout_failures_in_a_row_lock_the_pair() {
+    castellan_testkit::lockout::failures_in_a_row_lock_the_pair(&lockout()).await;
+}
+
+#[tokio::test]
+async fn lockout_failures_everywhere_lock_the_email() {
+    castellan_testkit::lockout::failures_everywhere_lock_the_email(&lockout()).await;
+}
+
+#[tokio::test]
+async fn lockout_concurrent_attempts_are_counted_exactly() {
+    castellan_testkit::lockout::concurrent_attempts_are_counted_exactly(&lockout()).await;
+}
+
+#[tokio::test]
+async fn admission_checks_both_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = Arc::new(open(&config(&dir)).await);
+    let limiter = Arc::new(castellan_adapters_local::InProcessRateLimiter::default());
+    let admission = castellan_adapters_local::SplitAdmission::new(tokens.clone(), limiter);
+    castellan_testkit::rate_limit::admission_checks_both(&admission, tokens.as_ref()).await;
+}

@@ -1,10 +1,14 @@
 //! # castellan-adapters-redis
 //!
 //! [`RedisTokenStore`]: blocklisted access tokens and revoked sessions in Redis, shared by
-//! every replica. Every call is bounded by a timeout and fails closed.
+//! every replica. Every call is bounded by a timeout and fails closed. [`RedisRateLimiter`],
+//! [`RedisAdmission`] and [`RedisLockout`]: rate limits and login lockout on the same pool,
+//! each check one atomic script.
 
+mod lockout;
 mod rate_limit;
 mod token_store;
 
-pub use rate_limit::RedisRateLimiter;
+pub use lockout::RedisLockout;
+pub use rate_limit::{RedisAdmission, RedisRateLimiter};
 pub use token_store::{RedisConfig, RedisError, RedisTokenStore};

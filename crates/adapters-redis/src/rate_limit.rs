@@ -1,12 +1,18 @@
 use crate::RedisTokenStore;
 use async_trait::async_trait;
-use castellan_ports::rate_limit::{decision, Quota, RateDecision, RateLimiter};
+use castellan_domain::SessionId;
+use castellan_ports::rate_limit::{decision, Admission, Quota, RateDecision, RateLimiter};
 use castellan_ports::StoreError;
-use deadpool_redis::redis;
+use deadpool_redis::redis::{Script, ScriptInvocation};
+use std::sync::LazyLock;
+use uuid::Uuid;
 
-/// Refill and take one token atomically (a script runs alone); the same arithmetic as
-/// `castellan_ports::rate_limit::take`. Returns {allowed, tokens left}.
-const TAKE: &str = r"
+/// Refill and take one token of the bucket `KEYS[1]` (a script runs alone, so this is
+/// atomic); the same arithmetic as `castellan_ports::rate_limit::take`. Leaves `allowed`
+/// and `tokens` for the script that embeds it to return.
+macro_rules! take_one {
+    () => {
+        r"
         local capacity = tonumber(ARGV[1])
         local period_ms = tonumber(ARGV[2])
         local now = tonumber(ARGV[3])
@@ -24,8 +30,30 @@ const TAKE: &str = r"
         end
         redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', now)
         redis.call('PEXPIRE', KEYS[1], period_ms)
-        return {allowed, tostring(tokens)}
-        ";
+        "
+    };
+}
+
+/// One token of a bucket: {allowed, tokens left}.
+static TAKE: LazyLock<Script> =
+    LazyLock::new(|| Script::new(concat!(take_one!(), "return {allowed, tostring(tokens)}")));
+
+/// The hot path in one round trip: one token of the caller's bucket `KEYS[1]`, and
+/// whether the access token `KEYS[2]` or its session `KEYS[3]` is revoked:
+/// {allowed, tokens left, revoked keys}.
+static ADMIT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(concat!(
+        take_one!(),
+        "return {allowed, tostring(tokens), redis.call('EXISTS', KEYS[2], KEYS[3])}"
+    ))
+});
+
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
 
 /// Token buckets in Redis, shared by every replica.
 #[derive(Debug, Clone)]
@@ -43,27 +71,56 @@ impl RedisRateLimiter {
 #[async_trait]
 impl RateLimiter for RedisRateLimiter {
     async fn hit(&self, key: &str, quota: Quota) -> Result<RateDecision, StoreError> {
-        let key = self.store.key(&format!("rate:{key}"));
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0);
-        let period_ms = quota.period_secs.max(1) * 1000;
+        let mut call = TAKE.prepare_invoke();
+        call.key(self.store.key(&format!("rate:{key}")));
+        bucket_args(&mut call, quota);
         let (allowed, left): (u8, String) = self
             .store
-            .with_conn(|mut conn| async move {
-                redis::cmd("EVAL")
-                    .arg(TAKE)
-                    .arg(1)
-                    .arg(key)
-                    .arg(quota.limit.max(1))
-                    .arg(period_ms)
-                    .arg(now)
-                    .query_async(&mut conn)
-                    .await
-            })
+            .with_conn(|mut conn| async move { call.invoke_async(&mut conn).await })
             .await?;
-        let left: f64 = left.parse().unwrap_or(0.0);
-        Ok(decision(allowed == 1, left, quota))
+        Ok(decision(allowed == 1, left.parse().unwrap_or(0.0), quota))
+    }
+}
+
+fn bucket_args(call: &mut ScriptInvocation<'_>, quota: Quota) {
+    call.arg(quota.limit.max(1))
+        .arg(quota.period_secs.max(1) * 1000)
+        .arg(now_ms());
+}
+
+/// The revocation check and the caller's rate limit in one script: one round trip per
+/// authenticated request.
+#[derive(Debug, Clone)]
+pub struct RedisAdmission {
+    store: RedisTokenStore,
+}
+
+impl RedisAdmission {
+    /// Checks on the token store's pool, keys and prefix.
+    pub fn new(store: RedisTokenStore) -> Self {
+        Self { store }
+    }
+}
+
+#[async_trait]
+impl Admission for RedisAdmission {
+    async fn admit(
+        &self,
+        jti: Uuid,
+        sid: SessionId,
+        bucket: &str,
+        quota: Quota,
+    ) -> Result<(bool, Option<RateDecision>), StoreError> {
+        let mut call = ADMIT.prepare_invoke();
+        call.key(self.store.key(&format!("rate:{bucket}")))
+            .key(self.store.access_key(jti))
+            .key(self.store.session_key(sid));
+        bucket_args(&mut call, quota);
+        let (allowed, left, revoked): (u8, String, u32) = self
+            .store
+            .with_conn(|mut conn| async move { call.invoke_async(&mut conn).await })
+            .await?;
+        let decision = decision(allowed == 1, left.parse().unwrap_or(0.0), quota);
+        Ok((revoked > 0, Some(decision)))
     }
 }

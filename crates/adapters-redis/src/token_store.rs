@@ -61,11 +61,11 @@ impl RedisTokenStore {
         })
     }
 
-    fn access_key(&self, jti: Uuid) -> String {
+    pub(crate) fn access_key(&self, jti: Uuid) -> String {
         format!("{}revoked:access:{jti}", self.prefix)
     }
 
-    fn session_key(&self, sid: SessionId) -> String {
+    pub(crate) fn session_key(&self, sid: SessionId) -> String {
         format!("{}revoked:session:{sid}", self.prefix)
     }
 

@@ -55,3 +55,44 @@ async fn rate_limiter_buckets_refill() {
     let limiter = castellan_adapters_redis::RedisRateLimiter::new(store(&redis_url()));
     castellan_testkit::rate_limit::buckets_refill(&limiter).await;
 }
+
+#[tokio::test]
+async fn rate_limiter_reset_times() {
+    let limiter = castellan_adapters_redis::RedisRateLimiter::new(store(&redis_url()));
+    castellan_testkit::rate_limit::reset_times(&limiter).await;
+}
+
+#[tokio::test]
+async fn rate_limiter_is_atomic_under_concurrency() {
+    let limiter = castellan_adapters_redis::RedisRateLimiter::new(store(&redis_url()));
+    castellan_testkit::rate_limit::atomic_under_concurrency(&limiter).await;
+}
+
+#[tokio::test]
+async fn admission_checks_both_in_one_script() {
+    let tokens = store(&redis_url());
+    let admission = castellan_adapters_redis::RedisAdmission::new(tokens.clone());
+    castellan_testkit::rate_limit::admission_checks_both(&admission, &tokens).await;
+}
+
+fn lockout() -> castellan_adapters_redis::RedisLockout {
+    castellan_adapters_redis::RedisLockout::new(
+        store(&redis_url()),
+        castellan_testkit::lockout::POLICY,
+    )
+}
+
+#[tokio::test]
+async fn lockout_failures_in_a_row_lock_the_pair() {
+    castellan_testkit::lockout::failures_in_a_row_lock_the_pair(&lockout()).await;
+}
+
+#[tokio::test]
+async fn lockout_failures_everywhere_lock_the_email() {
+    castellan_testkit::lockout::failures_everywhere_lock_the_email(&lockout()).await;
+}
+
+#[tokio::test]
+async fn lockout_concurrent_attempts_are_counted_exactly() {
+    castellan_testkit::lockout::concurrent_attempts_are_counted_exactly(&lockout()).await;
+}

@@ -17,11 +17,13 @@ pub mod postgres;
 pub mod sqlite;
 
 mod access;
+mod api_keys;
 mod audit;
 mod error;
 mod figures;
 mod invitations;
 mod listing;
+mod password_resets;
 mod pool;
 mod resources;
 mod revocations;
@@ -35,10 +37,12 @@ mod tenants;
 mod users;
 
 pub use access::AccessStore;
+pub use api_keys::ApiKeyStore;
 pub use audit::AuditStore;
 pub use backend::Db;
 pub use figures::FigureStore;
 pub use invitations::{InvitationStore, OutboxStore};
+pub use password_resets::PasswordResetStore;
 pub use pool::{MigrationError, PoolError};
 pub use resources::ResourceStore;
 pub use revocations::RevocationStore;

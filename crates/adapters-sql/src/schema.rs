@@ -171,7 +171,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     access_rules,
     articles,
     invitations,
-    outbox
+    outbox,
+    api_keys,
+    password_resets
 );
 
 diesel::table! {
@@ -206,6 +208,39 @@ diesel::table! {
 }
 
 diesel::joinable!(invitations -> roles (role_id));
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Uuid, Moment};
+
+    api_keys (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        owner_id -> Uuid,
+        name -> Text,
+        prefix -> Text,
+        secret_hash -> Binary,
+        scopes -> Text,
+        created_at -> Moment,
+        expires_at -> Nullable<Moment>,
+        last_used_at -> Nullable<Moment>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Uuid, Moment};
+
+    password_resets (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        user_id -> Uuid,
+        token_hash -> Binary,
+        created_at -> Moment,
+        expires_at -> Moment,
+        spent_at -> Nullable<Moment>,
+    }
+}
 
 diesel::table! {
     use diesel::sql_types::*;

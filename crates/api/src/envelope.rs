@@ -103,6 +103,16 @@ pub struct ErrorEnvelope {
     pub errors: Vec<ErrorBody>,
 }
 
+/// An accepted request with nothing to return: `{"data": null, "errors": []}`.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct EmptyEnvelope {
+    /// Always null.
+    #[schema(value_type = Option<Object>)]
+    pub data: Option<()>,
+    /// Always empty.
+    pub errors: Vec<ErrorBody>,
+}
+
 /// `status` with `data` in the envelope.
 pub fn respond<T: Serialize>(status: StatusCode, data: T) -> HttpResponse {
     HttpResponse::build(status).json(Envelope {

@@ -53,6 +53,7 @@ impl ApiError {
                 AppError::NotFound(_) => "not_found",
                 AppError::Conflict { .. } => "conflict",
                 AppError::Unavailable(_) => "service_unavailable",
+                AppError::Locked { .. } => "rate_limited",
                 AppError::Internal(_) => "internal",
             },
             ApiError::MalformedJson(_) => "malformed_json",
@@ -111,6 +112,7 @@ impl ResponseError for ApiError {
                 AppError::NotFound(_) => StatusCode::NOT_FOUND,
                 AppError::Conflict { .. } => StatusCode::CONFLICT,
                 AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+                AppError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
                 AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },
             ApiError::MalformedJson(_) => StatusCode::BAD_REQUEST,
@@ -142,7 +144,13 @@ impl ResponseError for ApiError {
             errors: self.bodies(),
         });
         if let ApiError::RateLimited(applied) = self {
-            crate::rate_limit::annotate(&mut response, *applied);
+            crate::rate_limit::annotate(response.headers_mut(), Some(*applied));
+        }
+        if let ApiError::App(AppError::Locked { retry_after_secs }) = self {
+            if let Ok(value) = header::HeaderValue::from_str(&retry_after_secs.max(&1).to_string())
+            {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
         }
         if let ApiError::App(AppError::Forbidden(denial)) = self {
             // For the request middleware, which records every refusal in the audit trail.

@@ -2,11 +2,12 @@
 //! and client information.
 
 use crate::error::ApiError;
+use crate::rate_limit;
 use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
-use castellan_application::{AppError, ClientInfo, FieldError, Principal};
+use castellan_application::{AppError, Authenticated, ClientInfo, FieldError, Limited, Principal};
 use castellan_ports::scope::{self, DataScope};
 use futures::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
@@ -227,7 +228,43 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJsonBody<T> {
     }
 }
 
-/// The caller, authenticated by `Authorization: Bearer <access token>`.
+/// What the request presents to authenticate with.
+enum Presented {
+    /// `Authorization: Bearer <access token>`.
+    Token(String),
+    /// `Authorization: ApiKey <key>` or `X-API-Key: <key>`.
+    Key(String),
+}
+
+fn presented(req: &HttpRequest) -> Option<Presented> {
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    if let Some((scheme, value)) = authorization.and_then(|v| v.trim().split_once(' ')) {
+        let value = value.trim();
+        if value.is_empty() {
+            return None;
+        }
+        if scheme.eq_ignore_ascii_case("bearer") {
+            return Some(Presented::Token(value.to_string()));
+        }
+        if scheme.eq_ignore_ascii_case("apikey") {
+            return Some(Presented::Key(value.to_string()));
+        }
+        return None;
+    }
+    req.headers()
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|v| Presented::Key(v.to_string()))
+}
+
+/// The caller, authenticated by `Authorization: Bearer <access token>`, or by an API key
+/// (`Authorization: ApiKey <key>` or `X-API-Key: <key>`); then held to their per-user or
+/// per-key rate limit.
 #[derive(Debug, Clone)]
 pub struct Auth(pub Principal);
 
@@ -241,16 +278,22 @@ impl FromRequest for Auth {
             return Box::pin(async move { Ok(Auth(principal)) });
         }
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer_token(req);
+        let credential = presented(req);
         let req = req.clone();
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::Internal("state missing".into()))?;
-            let token = token.ok_or(AppError::Unauthenticated("missing bearer token"))?;
+            let credential =
+                credential.ok_or(AppError::Unauthenticated("missing bearer token or API key"))?;
             // Detached: actix drops the other extractors' futures when one fails (a bad path
             // parameter, say), and a storage call must never be cancelled halfway.
             let auth = state.auth.clone();
-            let lookup = async move { auth.authenticate(&token).await };
-            let principal = actix_web::rt::spawn(lookup.in_current_span())
+            let lookup = async move {
+                match credential {
+                    Presented::Token(token) => auth.authenticate(&token).await,
+                    Presented::Key(key) => auth.authenticate_key(&key).await,
+                }
+            };
+            let Authenticated { principal, limit } = actix_web::rt::spawn(lookup.in_current_span())
                 .await
                 .map_err(|e| AppError::Internal(e.to_string()))??;
             let span = tracing::Span::current();
@@ -262,12 +305,34 @@ impl FromRequest for Auth {
                 scope::narrow(DataScope::Tenant(principal.tenant_id().0));
             }
             req.extensions_mut().insert(principal.clone());
+            if let Some(Limited { quota, decision }) = limit {
+                rate_limit::admit(&req, rate_limit::Applied::new(quota, decision))?;
+            }
             Ok(Auth(principal))
         })
     }
 }
 
-/// The caller when a bearer token is sent (a bad one is still 401), `None` without one.
+/// [`Auth`] for the routes a person manages their account, sessions and keys on: an API
+/// key gets 403 before anything else (the body included) is looked at.
+#[derive(Debug, Clone)]
+pub struct PersonAuth(pub Principal);
+
+impl FromRequest for PersonAuth {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let auth = Auth::from_request(req, payload);
+        Box::pin(async move {
+            let Auth(principal) = auth.await?;
+            principal.token("account")?;
+            Ok(PersonAuth(principal))
+        })
+    }
+}
+
+/// The caller when a credential is sent (a bad one is still 401), `None` without one.
 #[derive(Debug, Clone)]
 pub struct OptionalAuth(pub Option<Principal>);
 
@@ -276,19 +341,13 @@ impl FromRequest for OptionalAuth {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        if !req.headers().contains_key(header::AUTHORIZATION) {
+        let headers = req.headers();
+        if !headers.contains_key(header::AUTHORIZATION) && !headers.contains_key("x-api-key") {
             return Box::pin(async { Ok(OptionalAuth(None)) });
         }
         let auth = Auth::from_request(req, payload);
         Box::pin(async move { auth.await.map(|Auth(p)| OptionalAuth(Some(p))) })
     }
-}
-
-fn bearer_token(req: &HttpRequest) -> Option<String> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.trim().split_once(' ')?;
-    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty())
-        .then(|| token.trim().to_string())
 }
 
 /// Where the request came from.

@@ -1,9 +1,9 @@
 //! The OpenAPI 3.1 document, generated from the handlers and DTOs.
 
-use crate::routes::{access, audit, auth, dashboard, invitations, meta, roles, tenants};
+use crate::routes::{access, api_keys, audit, auth, dashboard, invitations, meta, roles, tenants};
 use serde_json::Value;
 use std::sync::LazyLock;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 struct BearerAuth;
@@ -20,6 +20,13 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-API-Key",
+                "An API key `cst_<prefix>_<secret>` (or `Authorization: ApiKey <key>`)",
+            ))),
+        );
     }
 }
 
@@ -33,7 +40,8 @@ impl Modify for BearerAuth {
         meta::health, meta::ready, meta::jwks, meta::schema,
         auth::register, auth::login, auth::refresh, auth::logout, auth::logout_all,
         auth::me, auth::update_me, auth::delete_me, auth::change_password,
-        auth::sessions, auth::revoke_session,
+        auth::sessions, auth::revoke_session, auth::password_reset, auth::password_reset_confirm,
+        api_keys::create, api_keys::list, api_keys::get, api_keys::delete,
         access::elements, access::check,
         roles::list_roles, roles::create_role, roles::get_role, roles::update_role,
         roles::delete_role, roles::list_rules, roles::create_rule, roles::get_rule,
@@ -56,6 +64,7 @@ impl Modify for BearerAuth {
         (name = "meta", description = "Health, readiness, keys and documentation"),
         (name = "auth", description = "Users and tokens"),
         (name = "access", description = "The catalog and access checks"),
+        (name = "api_keys", description = "Keys for machines: `Authorization: ApiKey cst_...` or `X-API-Key: cst_...` on any route but `/api-keys` and `/auth/*` (except `GET /auth/me`); a key acts as its owner within its scopes"),
         (name = "tenants", description = "Tenants and their users"),
         (name = "audit", description = "The append-only, hash-chained audit trail"),
         (name = "dashboard", description = "A tenant's live figures"),
@@ -156,13 +165,13 @@ mod conventions {
                 if !matches!(method.as_str(), "get" | "post" | "put" | "patch" | "delete") {
                     continue;
                 }
-                apply_to(path, operation);
+                apply_to(path, method, operation);
             }
         }
         authz_check(doc);
     }
 
-    fn apply_to(path: &str, operation: &mut Value) {
+    fn apply_to(path: &str, method: &str, operation: &mut Value) {
         let secured = operation
             .get("security")
             .and_then(Value::as_array)
@@ -188,6 +197,15 @@ mod conventions {
                 "401",
                 "Not authenticated: no, invalid, expired or revoked token",
             );
+            // A person's own account, sessions and password are out of an API key's reach.
+            if path.starts_with("/api/v1/auth/") && !(path == "/api/v1/auth/me" && method == "get")
+            {
+                ensure(
+                    responses,
+                    "403",
+                    "The request was made with an API key: keys never manage accounts, sessions, passwords or keys",
+                );
+            }
             // Every guarded element's routes refuse a caller whose roles have no rule.
             if !path.starts_with("/api/v1/auth/") && path != "/api/v1/business-elements" {
                 ensure(
@@ -210,6 +228,13 @@ mod conventions {
                 responses,
                 "503",
                 "The database or the token store is unreachable",
+            );
+            // Every route but health, readiness, the schema and the JWKS is limited: per IP
+            // without credentials, per user or API key with them (`rate_limit.*`).
+            ensure(
+                responses,
+                "429",
+                "`rate_limited`: over a rate limit (`rate_limit.*`), with `Retry-After` in whole seconds; limited responses carry `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`",
             );
         }
     }

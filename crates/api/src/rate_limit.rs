@@ -1,100 +1,250 @@
-//! Per-IP limits on public routes: checked before anything else, reported in the
-//! `RateLimit-*` headers of every response of a limited route, 429 with `Retry-After` over.
+//! Rate limits at the HTTP edge: anonymous requests per IP before anything else (in the
+//! request middleware), the public routes' own per-IP and per-IP + email limits in their
+//! handlers, and the per-user / per-key limit right after authentication (in the `Auth`
+//! extractor). Every limit a request met is written down in its [`Ledger`]; the response
+//! then carries the `RateLimit-*` headers of the most restrictive one, and a refusal is a
+//! 429 with `Retry-After`.
+//!
+//! Failure of the limiter's store: login limits fail closed (503); every other limit lets
+//! the request through with a warning.
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiError;
 use crate::state::AppState;
-use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use actix_web::body::EitherBody;
+use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::{HttpMessage, HttpRequest, ResponseError};
 use castellan_application::AppError;
 use castellan_ports::{Quota, RateDecision, RateLimiter};
+use futures::future::{ready, LocalBoxFuture, Ready};
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::Arc;
 
-/// The limiter and the quotas of the limited routes.
+/// The limiter and the quotas of the limited routes (`rate_limit.*`).
 #[derive(Debug, Clone)]
 pub struct RateLimits {
     /// Where the buckets live.
     pub limiter: Arc<dyn RateLimiter>,
+    /// `POST /auth/login` per IP + email.
+    pub login_per_ip_email: Quota,
+    /// `POST /auth/login` per IP.
+    pub login_per_ip: Quota,
+    /// `POST /auth/register` per IP.
+    pub register: Quota,
     /// `POST /tenants` per IP.
     pub tenant_create: Quota,
     /// `POST /invitations/accept` per IP.
     pub invitation_accept: Quota,
+    /// `POST /auth/password-reset` per IP + email.
+    pub password_reset: Quota,
+    /// Requests without credentials, per IP.
+    pub anonymous: Quota,
 }
 
 /// A limit applied to this request: its quota and what taking a token decided.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Applied {
     quota: Quota,
     decision: RateDecision,
 }
 
 impl Applied {
+    /// A limit and its decision.
+    pub fn new(quota: Quota, decision: RateDecision) -> Self {
+        Self { quota, decision }
+    }
+
     /// Seconds until the next request would be allowed.
     pub fn decision_retry_after(&self) -> u64 {
         self.decision.retry_after_secs.max(1)
     }
+
+    /// Whether `self` binds harder than `other`: a refusal, else fewer requests left.
+    fn tighter_than(&self, other: &Applied) -> bool {
+        let key = |a: &Applied| (a.decision.allowed, a.decision.remaining);
+        key(self) < key(other)
+    }
 }
 
-/// Takes a token from `route`'s bucket for the client's IP; over the limit → 429.
+/// The limits one request met (kept in its extensions).
+#[derive(Debug, Clone, Default)]
+pub struct Ledger(Rc<RefCell<Option<Applied>>>);
+
+impl Ledger {
+    fn note(&self, applied: Applied) {
+        let mut tightest = self.0.borrow_mut();
+        if tightest.is_none_or(|t| applied.tighter_than(&t)) {
+            *tightest = Some(applied);
+        }
+    }
+
+    /// The most restrictive limit met.
+    pub fn tightest(&self) -> Option<Applied> {
+        *self.0.borrow()
+    }
+}
+
+/// Notes `applied` in the request's ledger; a refusal becomes a 429.
+pub fn admit(req: &HttpRequest, applied: Applied) -> Result<(), ApiError> {
+    if let Some(ledger) = req.extensions().get::<Ledger>() {
+        ledger.note(applied);
+    }
+    match applied.decision.allowed {
+        true => Ok(()),
+        false => Err(ApiError::RateLimited(applied)),
+    }
+}
+
+/// Whether a failing limiter refuses the request (503) or lets it through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnFailure {
+    /// 503 (login: brute force must not get through while the counters are down).
+    Closed,
+    /// Through, with a warning.
+    Open,
+}
+
+/// Takes a token from `route`'s bucket for `who` (the client's IP, or IP + email); over the
+/// limit → 429.
 pub async fn limit(
     state: &AppState,
     req: &HttpRequest,
-    route: &str,
+    bucket: &str,
+    on_failure: OnFailure,
     quota: impl Fn(&RateLimits) -> Quota,
-) -> Result<Option<Applied>, ApiError> {
+) -> Result<(), ApiError> {
     let Some(limits) = state.rate_limits.as_ref() else {
-        return Ok(None);
+        return Ok(());
     };
     let quota = quota(limits);
     let ip = crate::client_ip::of(req)
         .map(|ip| ip.to_string())
         .unwrap_or_default();
-    let decision = limits
+    match limits
         .limiter
-        .hit(&format!("{route}:ip:{ip}"), quota)
+        .hit(&format!("{bucket}:ip:{ip}"), quota)
         .await
-        .map_err(AppError::from)?;
-    let applied = Applied { quota, decision };
-    match decision.allowed {
-        true => Ok(Some(applied)),
-        false => Err(ApiError::RateLimited(applied)),
+    {
+        Ok(decision) => admit(req, Applied::new(quota, decision)),
+        Err(err) if on_failure == OnFailure::Open => {
+            tracing::warn!(error = %err, bucket, "rate limiter unavailable: request let through");
+            Ok(())
+        }
+        Err(err) => Err(AppError::from(err).into()),
     }
 }
 
-fn header(response: &mut HttpResponse, name: &'static str, value: u64) {
+/// Routes no limit ever applies to: health, readiness, the schema, the docs, the JWKS and
+/// the metrics.
+pub fn is_exempt(path: &str) -> bool {
+    matches!(
+        path,
+        "/api/v1/health"
+            | "/api/v1/ready"
+            | "/api/v1/schema"
+            | "/.well-known/jwks.json"
+            | "/metrics"
+    ) || path == "/api/v1/docs"
+        || path.starts_with("/api/v1/docs/")
+}
+
+/// Whether the request presents a credential (a bearer token or an API key).
+pub fn has_credential(req: &ServiceRequest) -> bool {
+    let headers = req.headers();
+    headers.contains_key(header::AUTHORIZATION) || headers.contains_key("x-api-key")
+}
+
+/// The middleware of the limits: opens each request's [`Ledger`]; takes a token of the
+/// anonymous per-IP bucket for a request without a credential on a limited route, before
+/// anything else (the body is not read yet); and puts the tightest limit's `RateLimit-*`
+/// headers on the response.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EdgeLimits;
+
+impl<S, B> Transform<S, ServiceRequest> for EdgeLimits
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = actix_web::Error;
+    type Transform = EdgeLimitsService<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, ()>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(EdgeLimitsService {
+            service: Rc::new(service),
+        }))
+    }
+}
+
+/// [`EdgeLimits`] around a service.
+#[derive(Debug)]
+pub struct EdgeLimitsService<S> {
+    service: Rc<S>,
+}
+
+impl<S, B> Service<ServiceRequest> for EdgeLimitsService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let service = Rc::clone(&self.service);
+        Box::pin(async move {
+            let ledger = Ledger::default();
+            req.extensions_mut().insert(ledger.clone());
+            let state = req.app_data::<actix_web::web::Data<AppState>>().cloned();
+            let anonymous = !is_exempt(req.path()) && !has_credential(&req);
+            if let (Some(state), true) = (state, anonymous) {
+                let checked = limit(&state, req.request(), "anonymous", OnFailure::Open, |l| {
+                    l.anonymous
+                })
+                .await;
+                if let Err(refused) = checked {
+                    let mut response = refused.error_response();
+                    annotate(response.headers_mut(), ledger.tightest());
+                    return Ok(req.into_response(response).map_into_right_body());
+                }
+            }
+            let mut res = service.call(req).await?;
+            annotate(res.headers_mut(), ledger.tightest());
+            Ok(res.map_into_left_body())
+        })
+    }
+}
+
+fn header(headers: &mut HeaderMap, name: &'static str, value: u64) {
     if let Ok(value) = HeaderValue::from_str(&value.to_string()) {
-        response
-            .headers_mut()
-            .insert(HeaderName::from_static(name), value);
+        headers.insert(HeaderName::from_static(name), value);
     }
 }
 
-/// Adds the `RateLimit-*` headers (and `Retry-After` when refused) to a response.
-pub fn annotate(response: &mut HttpResponse, applied: Applied) {
-    header(response, "ratelimit-limit", u64::from(applied.quota.limit));
+/// Adds the `RateLimit-*` headers of `applied` (and `Retry-After` when it refused).
+pub fn annotate(headers: &mut HeaderMap, applied: Option<Applied>) {
+    let Some(applied) = applied else {
+        return;
+    };
+    header(headers, "ratelimit-limit", u64::from(applied.quota.limit));
     header(
-        response,
+        headers,
         "ratelimit-remaining",
         u64::from(applied.decision.remaining),
     );
-    header(response, "ratelimit-reset", applied.decision.reset_secs);
+    header(headers, "ratelimit-reset", applied.decision.reset_secs);
     if !applied.decision.allowed {
         header(
-            response,
+            headers,
             "retry-after",
             applied.decision.retry_after_secs.max(1),
         );
     }
-}
-
-/// The handler's outcome, success or failure, with the limit's headers.
-pub fn finish(result: ApiResult, applied: Option<Applied>) -> ApiResult {
-    let Some(applied) = applied else {
-        return result;
-    };
-    let mut response = match result {
-        Ok(response) => response,
-        Err(err) => err.error_response(),
-    };
-    annotate(&mut response, applied);
-    Ok(response)
 }

@@ -1,8 +1,8 @@
 //! What every handler can reach.
 
 use castellan_application::{
-    AccessService, AuditService, AuthService, DashboardService, InvitationService, ResourceService,
-    RoleService, TenantService, UserAdminService,
+    AccessService, ApiKeyService, AuditService, AuthService, DashboardService, InvitationService,
+    ResourceService, RoleService, TenantService, UserAdminService,
 };
 use castellan_ports::Outbox;
 use std::sync::Arc;
@@ -12,6 +12,8 @@ use std::sync::Arc;
 pub struct AppState {
     /// Authentication use cases.
     pub auth: AuthService,
+    /// API keys.
+    pub api_keys: ApiKeyService,
     /// Access questions (catalog, permissions, checks).
     pub access: AccessService,
     /// Every declared business resource.

@@ -58,14 +58,22 @@ pub fn event(action: &str, actor: Actor, tenant: Option<Uuid>, now: DateTime<Utc
 }
 
 impl Principal {
-    /// Who the caller is, for the audit trail.
+    /// Who the caller is, for the audit trail: the user, or the API key acting for them.
     pub fn actor(&self) -> Actor {
-        Actor::user(self.user.id.0)
+        match self.api_key() {
+            Some(key) => Actor::api_key(key.id),
+            None => Actor::user(self.user.id.0),
+        }
     }
 
-    /// `action` by the caller on something of `tenant`.
+    /// `action` by the caller on something of `tenant` (a key's entries name its owner in
+    /// `metadata.owner_id`).
     pub fn event(&self, action: &str, tenant: Uuid, now: DateTime<Utc>) -> Event {
-        event(action, self.actor(), Some(tenant), now)
+        let event = event(action, self.actor(), Some(tenant), now);
+        match self.api_key() {
+            Some(key) => event.meta("owner_id", key.owner_id.to_string()),
+            None => event,
+        }
     }
 }
 
@@ -126,17 +134,17 @@ impl AuditService {
         denial: &Denial,
     ) -> Result<(), AppError> {
         let now = self.clock.now();
-        let (actor, tenant) = match caller {
-            Some(p) => (p.actor(), Some(p.tenant_id().0)),
-            None => (Actor::anonymous(), None),
-        };
         let element = denial.element.as_deref().unwrap_or("unknown");
         let verb = denial.action.as_deref().unwrap_or("access");
-        let mut event = event(&format!("{element}.{verb}"), actor, tenant, now)
-            .outcome(Outcome::Denied)
-            .meta("element", element)
-            .meta("action", verb)
-            .meta("reason", denial.message.as_str());
+        let action = format!("{element}.{verb}");
+        let mut event = match caller {
+            Some(p) => p.event(&action, p.tenant_id().0, now),
+            None => event(&action, Actor::anonymous(), None, now),
+        }
+        .outcome(Outcome::Denied)
+        .meta("element", element)
+        .meta("action", verb)
+        .meta("reason", denial.message.as_str());
         event.target_type = Some(element.to_string());
         event.target_id.clone_from(&denial.target_id);
         self.record(&event).await

@@ -106,6 +106,12 @@ pub enum AppError {
         /// What is wrong.
         message: &'static str,
     },
+    /// Too many failed logins: the email (from this address, or from everywhere) is locked.
+    #[error("too many failed logins: try again in {retry_after_secs} s")]
+    Locked {
+        /// Whole seconds until the lock ends (`Retry-After`).
+        retry_after_secs: u64,
+    },
     /// A backing service (database, token store) is unreachable.
     #[error("{0} unavailable")]
     Unavailable(&'static str),

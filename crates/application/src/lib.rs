@@ -4,6 +4,7 @@
 //! the `server` crate wires real adapters in.
 
 pub mod access;
+pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod chain_watch;
@@ -19,10 +20,12 @@ pub mod tenants;
 pub mod users;
 
 pub use access::{AccessService, CheckInput};
+pub use api_keys::{ApiKeyInput, ApiKeyPorts, ApiKeyService};
 pub use audit::{AuditFilter, AuditListPage, AuditService};
 pub use auth::{
-    AuthConfig, AuthPorts, AuthService, ClientInfo, LoginInput, PasswordChangeInput, Principal,
-    ProfilePatch, RegisterInput, SessionView, TokenPair, UserView,
+    AuthConfig, AuthPorts, AuthService, Authenticated, CallerLimits, ClientInfo, Credential,
+    Limited, LoginInput, PasswordChangeInput, Principal, ProfilePatch, RegisterInput,
+    ResetConfirmInput, SessionView, TokenPair, UserView,
 };
 pub use chain_watch::{ChainReport, ChainWatch};
 pub use dashboard::{Dashboard, DashboardService};

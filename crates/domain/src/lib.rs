@@ -14,11 +14,13 @@
 //! assert!(PasswordPolicy::default().check("correct horse battery", Some(&email)).is_ok());
 //! ```
 
+pub mod api_key;
 pub mod audit;
 pub mod claims;
 pub mod email;
 pub mod ids;
 pub mod invitation;
+pub mod lockout;
 pub mod password;
 pub mod rbac;
 pub mod resource;

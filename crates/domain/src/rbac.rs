@@ -62,6 +62,7 @@
 //! assert_eq!(subject.visibility("article", Action::Delete, me), Visibility::Allowed);
 //! ```
 
+use crate::api_key::KeyScopes;
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -251,6 +252,26 @@ impl AccessFlags {
             can_update_all: self.can_update_all || other.can_update_all,
             can_delete_own: self.can_delete_own || other.can_delete_own,
             can_delete_all: self.can_delete_all || other.can_delete_all,
+        }
+    }
+
+    /// The flags both `self` and `other` have.
+    ///
+    /// ```
+    /// use castellan_domain::rbac::AccessFlags;
+    /// let read = AccessFlags { can_read_own: true, can_read_all: true, ..AccessFlags::none() };
+    /// assert_eq!(AccessFlags::all().intersection(read), read);
+    /// assert!(read.intersection(AccessFlags { can_create: true, ..AccessFlags::none() }).is_empty());
+    /// ```
+    pub const fn intersection(self, other: Self) -> Self {
+        Self {
+            can_read_own: self.can_read_own && other.can_read_own,
+            can_read_all: self.can_read_all && other.can_read_all,
+            can_create: self.can_create && other.can_create,
+            can_update_own: self.can_update_own && other.can_update_own,
+            can_update_all: self.can_update_all && other.can_update_all,
+            can_delete_own: self.can_delete_own && other.can_delete_own,
+            can_delete_all: self.can_delete_all && other.can_delete_all,
         }
     }
 
@@ -690,6 +711,8 @@ impl From<Uuid> for Owner {
 pub struct Subject {
     user_id: Uuid,
     is_superuser: bool,
+    /// A superuser not narrowed by an API key's scopes: allowed everything.
+    all_powerful: bool,
     elements: HashMap<String, ElementRules>,
 }
 
@@ -713,8 +736,55 @@ impl Subject {
         Self {
             user_id,
             is_superuser,
+            all_powerful: is_superuser,
             elements,
         }
+    }
+
+    /// This subject seen through an API key's scopes: on each element, only the flags both
+    /// the rules and the scopes grant (a superuser: exactly what the scopes name). The
+    /// result never allows what `self` does not, and [`Subject::is_superuser`] still
+    /// tells the owner's tenant reach.
+    ///
+    /// ```
+    /// use castellan_domain::api_key::KeyScopes;
+    /// use castellan_domain::rbac::{AccessFlags, AccessRule, Action, Subject};
+    /// use uuid::Uuid;
+    ///
+    /// let me = Uuid::now_v7();
+    /// let editor = AccessRule { id: Uuid::now_v7(), role_id: Uuid::now_v7(), role: "Editor".into(),
+    ///     element: "article".into(), flags: AccessFlags { can_read_all: true, can_delete_all: true, ..AccessFlags::none() } };
+    /// let key = Subject::new(me, false, vec![editor]).limited_to(&KeyScopes::parse(["article:read", "task:*"]).unwrap());
+    /// assert!(key.allows("article", Action::Read, None));
+    /// assert!(!key.allows("article", Action::Delete, None)); // not in the scopes
+    /// assert!(!key.allows("task", Action::Read, None)); // not in the rules
+    ///
+    /// let root = Subject::new(me, true, vec![]).limited_to(&KeyScopes::parse(["task:read"]).unwrap());
+    /// assert!(root.allows("task", Action::Read, None) && !root.allows("task", Action::Create, None));
+    /// assert!(root.is_superuser());
+    /// ```
+    pub fn limited_to(mut self, scopes: &KeyScopes) -> Self {
+        if self.all_powerful {
+            self.all_powerful = false;
+            self.elements = scopes
+                .elements()
+                .map(|element| {
+                    let combined = scopes.mask(element);
+                    (
+                        element.to_owned(),
+                        ElementRules {
+                            combined,
+                            rules: Vec::new(),
+                        },
+                    )
+                })
+                .collect();
+            return self;
+        }
+        for (element, entry) in &mut self.elements {
+            entry.combined = entry.combined.intersection(scopes.mask(element));
+        }
+        self
     }
 
     /// The user's id (compared with an object's owner for `*_own` flags).
@@ -743,7 +813,7 @@ impl Subject {
     /// otherwise on "some object" of it (then `scope` tells how far)? See the module
     /// documentation for the table of outcomes.
     pub fn decide(&self, element: &str, action: Action, owner: Option<Uuid>) -> Decision {
-        if self.is_superuser {
+        if self.all_powerful {
             return Decision::superuser(action);
         }
         let Some(entry) = self.elements.get(element) else {
@@ -798,7 +868,7 @@ impl Subject {
     /// assert!(!subject.allows("task", Action::Delete, Some(Uuid::now_v7())));
     /// ```
     pub fn allows(&self, element: &str, action: Action, owner: Option<Uuid>) -> bool {
-        if self.is_superuser {
+        if self.all_powerful {
             return true;
         }
         let Some(entry) = self.elements.get(element) else {
@@ -814,7 +884,7 @@ impl Subject {
     /// The combined (normalized) flags of all the subject's rules for `element`; every flag
     /// for a superuser; `None` when there is no rule for it (and the subject is no superuser).
     pub fn flags(&self, element: &str) -> Option<AccessFlags> {
-        if self.is_superuser {
+        if self.all_powerful {
             return Some(AccessFlags::all());
         }
         self.elements.get(element).map(|entry| entry.combined)
@@ -822,7 +892,7 @@ impl Subject {
 
     /// The subject's permissions on `element`, as `/auth/me` lists them (a superuser: all).
     pub fn permissions(&self, element: &str) -> ElementPermissions {
-        if self.is_superuser {
+        if self.all_powerful {
             return ElementPermissions::all();
         }
         self.elements
@@ -849,7 +919,7 @@ impl Subject {
     /// assert_eq!(root.list_scope("article"), Ok(Scope::All));
     /// ```
     pub fn list_scope(&self, element: &str) -> Result<Scope, Decision> {
-        if self.is_superuser {
+        if self.all_powerful {
             return Ok(Scope::All);
         }
         match self
@@ -888,7 +958,7 @@ impl Subject {
     /// assert_eq!(guest.visibility("project", Action::Read, other), Visibility::Forbidden);
     /// ```
     pub fn visibility(&self, element: &str, action: Action, owner: impl Into<Owner>) -> Visibility {
-        if self.is_superuser {
+        if self.all_powerful {
             return Visibility::Allowed;
         }
         let Some(entry) = self.elements.get(element) else {
@@ -1847,6 +1917,76 @@ mod tests {
                     Err(denial) => prop_assert_eq!(denial, d),
                 }
                 prop_assert_eq!(s.permissions(e), s.flags(e).map_or(ElementPermissions::none(), ElementPermissions::from));
+            }
+        }
+    }
+    // ---- API keys: the owner's rules ∩ the key's scopes --------------------------------------
+
+    /// 1 to 6 scopes over the generated elements and one without rules.
+    fn scopes_strategy() -> impl Strategy<Value = crate::api_key::KeyScopes> {
+        let actions = ["read", "create", "update", "delete", "*"];
+        prop::collection::vec((0..=ELEMENTS.len(), 0..actions.len()), 1..6).prop_map(move |raw| {
+            let scopes: Vec<String> = raw
+                .into_iter()
+                .map(|(e, a)| {
+                    let element = ELEMENTS.get(e).copied().unwrap_or(UNKNOWN);
+                    format!("{element}:{}", actions[a])
+                })
+                .collect();
+            crate::api_key::KeyScopes::parse(scopes).unwrap()
+        })
+    }
+
+    /// Everything a subject answers about one question, as comparable facts.
+    fn grants(s: &Subject, e: &str, a: Action, o: Option<Uuid>) -> [bool; 3] {
+        [
+            s.allows(e, a, o),
+            s.decide(e, a, o).allowed,
+            s.visibility(e, a, o.unwrap_or(ME)) == Visibility::Allowed,
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn a_key_has_exactly_its_owners_access_within_its_scopes(
+            rules in rules_strategy(), scopes in scopes_strategy(), superuser in any::<bool>()
+        ) {
+            let owner = Subject::new(ME, superuser, rules);
+            let key = owner.clone().limited_to(&scopes);
+            prop_assert_eq!(key.is_superuser(), superuser);
+            for (e, a, o) in questions() {
+                let within = scopes.permits(e, a);
+                let (by_key, by_owner) = (grants(&key, e, a, o), grants(&owner, e, a, o));
+                for (k, w) in by_key.into_iter().zip(by_owner) {
+                    prop_assert!(!k || w, "a key never has more access than its owner");
+                }
+                prop_assert_eq!(by_key[0], by_owner[0] && within);
+                prop_assert_eq!(by_key[1], by_owner[1] && within);
+            }
+        }
+
+        #[test]
+        fn removing_a_scope_or_a_rule_never_adds_access(
+            rules in rules_strategy(), scopes in scopes_strategy(), superuser in any::<bool>()
+        ) {
+            let key = Subject::new(ME, superuser, rules.clone()).limited_to(&scopes);
+            let narrower_keys = scopes
+                .as_strings()
+                .iter()
+                .map(|scope| Subject::new(ME, superuser, rules.clone()).limited_to(&scopes.without(scope)))
+                .chain((0..rules.len()).map(|i| {
+                    let mut fewer = rules.clone();
+                    fewer.remove(i);
+                    Subject::new(ME, superuser, fewer).limited_to(&scopes)
+                }));
+            for narrower in narrower_keys {
+                for (e, a, o) in questions() {
+                    for (n, k) in grants(&narrower, e, a, o).into_iter().zip(grants(&key, e, a, o)) {
+                        prop_assert!(!n || k);
+                    }
+                }
             }
         }
     }

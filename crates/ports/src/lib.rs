@@ -5,6 +5,7 @@
 //! picks which.
 
 pub mod access;
+pub mod api_keys;
 pub mod audit;
 pub mod clock;
 pub mod crypto;
@@ -12,7 +13,9 @@ pub mod error;
 pub mod figures;
 pub mod invitations;
 pub mod list;
+pub mod lockout;
 pub mod mail;
+pub mod password_reset;
 pub mod rate_limit;
 pub mod repos;
 pub mod resources;
@@ -22,6 +25,7 @@ pub mod tenants;
 pub mod token_store;
 
 pub use access::{AccessRepository, BusinessElement};
+pub use api_keys::ApiKeyRepository;
 pub use audit::{AuditLog, AuditPage, AuditQuery, ChainHead, RequestFacts};
 pub use clock::{Clock, SystemClock};
 pub use crypto::{CryptoError, Jwk, JwkSet, PasswordHasher, TokenCodec, TokenError};
@@ -29,8 +33,10 @@ pub use error::{RepoError, StoreError};
 pub use figures::{SecurityCounts, TenantFigures, UserCounts};
 pub use invitations::InvitationRepository;
 pub use list::{ListQuery, Ordering, Page};
+pub use lockout::LoginLockout;
 pub use mail::{Mail, Mailer, Outbox};
-pub use rate_limit::{Quota, RateDecision, RateLimiter};
+pub use password_reset::{PasswordResetRepository, ResetTicket};
+pub use rate_limit::{Admission, Quota, RateDecision, RateLimiter};
 pub use repos::{NewSession, RefreshOutcome, SessionRepository, UserRepository};
 pub use resources::ResourceRepository;
 pub use roles::RoleRepository;

@@ -93,6 +93,17 @@ pub struct AuthSettings {
     pub argon2_parallelism: u32,
     /// Concurrent hashes (0 = per core).
     pub max_concurrent_hashes: usize,
+    /// Lifetime of a password-reset token.
+    pub password_reset_ttl_secs: i64,
+}
+
+/// `[api_keys]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApiKeySettings {
+    /// File of the server secret keying the hash of API-key secrets.
+    pub pepper_path: PathBuf,
+    /// The secret itself (wins over the path when non-empty).
+    pub pepper: String,
 }
 
 /// `[tenants]`.
@@ -125,10 +136,30 @@ pub struct MailSettings {
 pub struct RateLimitSettings {
     /// Rate limits on (off only for load tests).
     pub enabled: bool,
+    /// `POST /auth/login` per IP + email and minute.
+    pub login_per_ip_email_per_minute: u32,
+    /// `POST /auth/login` per IP and minute.
+    pub login_per_ip_per_minute: u32,
+    /// `POST /auth/register` per IP and hour.
+    pub register_per_hour: u32,
     /// `POST /tenants` per IP and hour.
     pub tenants_per_hour: u32,
     /// `POST /invitations/accept` per IP and hour.
     pub invitation_accepts_per_hour: u32,
+    /// `POST /auth/password-reset` per IP + email and hour.
+    pub password_reset_per_hour: u32,
+    /// Authenticated requests per user (or per API key) and minute.
+    pub authenticated_per_minute: u32,
+    /// Requests without credentials per IP and minute.
+    pub anonymous_per_minute: u32,
+    /// Failed logins in a row for one email from one IP that lock that pair.
+    pub lockout_failures_per_ip: u32,
+    /// Failed logins for one email from any IP within `lockout_window_secs` that lock it.
+    pub lockout_failures_per_email: u32,
+    /// The window of `lockout_failures_per_email`.
+    pub lockout_window_secs: u64,
+    /// How long a lock lasts.
+    pub lockout_secs: u64,
 }
 
 /// `[audit]`.
@@ -173,6 +204,8 @@ pub struct Settings {
     pub invitations: InvitationSettings,
     /// `[mail]`.
     pub mail: MailSettings,
+    /// `[api_keys]`.
+    pub api_keys: ApiKeySettings,
     /// `[rate_limit]`.
     pub rate_limit: RateLimitSettings,
     /// `[audit]`.
@@ -278,14 +311,55 @@ impl Settings {
         if self.auth.refresh_ttl_secs <= 0 {
             return invalid("auth.refresh_ttl_secs", "must be positive");
         }
-        if self.rate_limit.tenants_per_hour == 0 {
-            return invalid("rate_limit.tenants_per_hour", "must be at least 1");
-        }
-        if self.rate_limit.invitation_accepts_per_hour == 0 {
-            return invalid(
+        let r = &self.rate_limit;
+        let counts = [
+            (
+                "rate_limit.login_per_ip_email_per_minute",
+                r.login_per_ip_email_per_minute,
+            ),
+            (
+                "rate_limit.login_per_ip_per_minute",
+                r.login_per_ip_per_minute,
+            ),
+            ("rate_limit.register_per_hour", r.register_per_hour),
+            ("rate_limit.tenants_per_hour", r.tenants_per_hour),
+            (
                 "rate_limit.invitation_accepts_per_hour",
-                "must be at least 1",
-            );
+                r.invitation_accepts_per_hour,
+            ),
+            (
+                "rate_limit.password_reset_per_hour",
+                r.password_reset_per_hour,
+            ),
+            (
+                "rate_limit.authenticated_per_minute",
+                r.authenticated_per_minute,
+            ),
+            ("rate_limit.anonymous_per_minute", r.anonymous_per_minute),
+            (
+                "rate_limit.lockout_failures_per_ip",
+                r.lockout_failures_per_ip,
+            ),
+            (
+                "rate_limit.lockout_failures_per_email",
+                r.lockout_failures_per_email,
+            ),
+        ];
+        if let Some((key, _)) = counts.iter().find(|(_, count)| *count == 0) {
+            return invalid(*key, "must be at least 1");
+        }
+        if r.lockout_window_secs == 0 {
+            return invalid("rate_limit.lockout_window_secs", "must be at least 1");
+        }
+        if r.lockout_secs == 0 {
+            return invalid("rate_limit.lockout_secs", "must be at least 1");
+        }
+        if self.auth.password_reset_ttl_secs <= 0 {
+            return invalid("auth.password_reset_ttl_secs", "must be positive");
+        }
+        let pepper = self.api_keys.pepper.trim();
+        if !pepper.is_empty() && pepper.len() < 32 {
+            return invalid("api_keys.pepper", "must be at least 32 characters");
         }
         if self.invitations.ttl_secs <= 0 {
             return invalid("invitations.ttl_secs", "must be positive");

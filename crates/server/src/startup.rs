@@ -4,28 +4,37 @@ use crate::settings::{Settings, SettingsError};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::HttpServer;
 use castellan_adapters_crypto::{
-    load_or_generate, Argon2Hasher, HasherParams, JwtCodec, SigningKeyMaterial,
+    load_or_generate, load_or_generate_secret, Argon2Hasher, HasherParams, JwtCodec,
+    SigningKeyMaterial,
 };
-use castellan_adapters_local::{InProcessRateLimiter, InProcessTokenStore};
+use castellan_adapters_local::{
+    InProcessLockout, InProcessRateLimiter, InProcessTokenStore, SplitAdmission,
+};
 use castellan_adapters_mail::SmtpMailer;
-use castellan_adapters_redis::{RedisConfig, RedisRateLimiter, RedisTokenStore};
+use castellan_adapters_redis::{
+    RedisAdmission, RedisConfig, RedisLockout, RedisRateLimiter, RedisTokenStore,
+};
 use castellan_adapters_sql::postgres::PgConfig;
 use castellan_adapters_sql::sqlite::SqliteConfig;
 use castellan_adapters_sql::{
-    AccessStore, AuditStore, Db, FigureStore, InvitationStore, OutboxStore, ResourceStore,
-    RevocationStore, RoleStore, SessionStore, TenantStore, UserStore,
+    AccessStore, ApiKeyStore, AuditStore, Db, FigureStore, InvitationStore, OutboxStore,
+    PasswordResetStore, ResourceStore, RevocationStore, RoleStore, SessionStore, TenantStore,
+    UserStore,
 };
 use castellan_api::rate_limit::RateLimits;
 use castellan_api::AppState;
+use castellan_application::secrets::KeyHasher;
 use castellan_application::{
-    AccessService, AuditService, AuthConfig, AuthPorts, AuthService, ChainWatch, DashboardService,
-    DemoSeed, InvitationPorts, InvitationService, ResourceService, RoleService, TenantService,
-    UserAdminService,
+    AccessService, ApiKeyPorts, ApiKeyService, AuditService, AuthConfig, AuthPorts, AuthService,
+    CallerLimits, ChainWatch, DashboardService, DemoSeed, InvitationPorts, InvitationService,
+    ResourceService, RoleService, TenantService, UserAdminService,
 };
+use castellan_domain::lockout::LockoutPolicy;
 use castellan_ports::{
-    AccessRepository, AuditLog, Clock, InvitationRepository, Mailer, Outbox, Quota, RateLimiter,
-    ResourceRepository, RoleRepository, SessionRepository, SystemClock, TenantFigures,
-    TenantRepository, TokenStore, UserRepository,
+    AccessRepository, Admission, ApiKeyRepository, AuditLog, Clock, InvitationRepository,
+    LoginLockout, Mailer, Outbox, PasswordResetRepository, Quota, RateLimiter, ResourceRepository,
+    RoleRepository, SessionRepository, SystemClock, TenantFigures, TenantRepository, TokenStore,
+    UserRepository,
 };
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -105,8 +114,24 @@ pub struct Storage {
     outbox: Arc<dyn Outbox>,
     audit: Arc<dyn AuditLog>,
     figures: Arc<dyn TenantFigures>,
+    api_keys: Arc<dyn ApiKeyRepository>,
+    resets: Arc<dyn PasswordResetRepository>,
     limiter: Arc<dyn RateLimiter>,
     token_store: Arc<dyn TokenStore>,
+    /// The revocation check with a caller's bucket (one round trip on Redis).
+    admission: Arc<dyn Admission>,
+    lockout: Arc<dyn LoginLockout>,
+}
+
+/// The login lockout's thresholds from `[rate_limit]`.
+fn lockout_policy(settings: &Settings) -> LockoutPolicy {
+    let r = &settings.rate_limit;
+    LockoutPolicy {
+        address_failures: r.lockout_failures_per_ip,
+        email_failures: r.lockout_failures_per_email,
+        window_secs: r.lockout_window_secs,
+        lock_secs: r.lockout_secs,
+    }
 }
 
 /// Builds the repositories and token store `settings` select.
@@ -116,6 +141,13 @@ pub async fn storage(settings: &Settings) -> Result<Storage, StartupError> {
         Some(store) => Arc::new(RedisRateLimiter::new(store)),
         None => Arc::new(InProcessRateLimiter::default()),
     };
+    let lockout: Arc<dyn LoginLockout> = match redis_store.clone() {
+        Some(store) => Arc::new(RedisLockout::new(store, lockout_policy(settings))),
+        None => Arc::new(InProcessLockout::new(lockout_policy(settings))),
+    };
+    let redis_admission = redis_store
+        .clone()
+        .map(|store| Arc::new(RedisAdmission::new(store)) as Arc<dyn Admission>);
     let redis = redis_store.map(|s| Arc::new(s) as Arc<dyn TokenStore>);
     let db = match backend(settings) {
         Backend::Postgres(url) => Db::postgres(&PgConfig {
@@ -142,6 +174,8 @@ pub async fn storage(settings: &Settings) -> Result<Storage, StartupError> {
             Arc::new(InProcessTokenStore::new(Arc::new(log), active))
         }
     };
+    let admission = redis_admission
+        .unwrap_or_else(|| Arc::new(SplitAdmission::new(token_store.clone(), limiter.clone())));
     Ok(Storage {
         users: Arc::new(UserStore::new(db.clone())),
         sessions: Arc::new(SessionStore::new(db.clone())),
@@ -153,9 +187,13 @@ pub async fn storage(settings: &Settings) -> Result<Storage, StartupError> {
         mailer: Arc::new(OutboxStore::new(db.clone())),
         audit: Arc::new(AuditStore::new(db.clone())),
         figures: Arc::new(FigureStore::new(db.clone())),
+        api_keys: Arc::new(ApiKeyStore::new(db.clone())),
+        resets: Arc::new(PasswordResetStore::new(db.clone())),
         outbox: Arc::new(OutboxStore::new(db)),
         limiter,
         token_store,
+        admission,
+        lockout,
     })
 }
 
@@ -172,6 +210,23 @@ fn redis_store(settings: &Settings) -> Result<Option<RedisTokenStore>, StartupEr
     })
     .map_err(|e| StartupError::Redis(e.to_string()))?;
     Ok(Some(store))
+}
+
+/// The server secret keying API-key hashes: `api_keys.pepper`, else the file at
+/// `api_keys.pepper_path` (generated when absent).
+fn api_key_hasher(settings: &Settings) -> Result<KeyHasher, StartupError> {
+    let pepper = settings.api_keys.pepper.trim();
+    if !pepper.is_empty() {
+        return Ok(KeyHasher::new(pepper.as_bytes()));
+    }
+    let path = &settings.api_keys.pepper_path;
+    let pepper = load_or_generate_secret(path).map_err(|e| {
+        StartupError::Settings(SettingsError::Invalid {
+            key: "api_keys.pepper_path",
+            message: format!("{}: {e}", path.display()),
+        })
+    })?;
+    Ok(KeyHasher::new(pepper.into_bytes()))
 }
 
 fn signing_key(settings: &Settings) -> Result<SigningKeyMaterial, StartupError> {
@@ -209,6 +264,8 @@ pub struct Services {
     pub chain_watch: ChainWatch,
     /// The dev outbox, when its route is on.
     pub outbox: Option<Arc<dyn Outbox>>,
+    /// API keys.
+    pub api_keys: ApiKeyService,
     /// Rate limits, when on.
     pub rate_limits: Option<RateLimits>,
     /// The demo seed.
@@ -219,6 +276,28 @@ fn per_hour(limit: u32) -> Quota {
     Quota {
         limit,
         period_secs: 3600,
+    }
+}
+
+fn per_minute(limit: u32) -> Quota {
+    Quota {
+        limit,
+        period_secs: 60,
+    }
+}
+
+/// The quotas of `[rate_limit]` on `limiter`.
+fn rate_limits(settings: &Settings, limiter: Arc<dyn RateLimiter>) -> RateLimits {
+    let r = &settings.rate_limit;
+    RateLimits {
+        limiter,
+        login_per_ip_email: per_minute(r.login_per_ip_email_per_minute),
+        login_per_ip: per_minute(r.login_per_ip_per_minute),
+        register: per_hour(r.register_per_hour),
+        tenant_create: per_hour(r.tenants_per_hour),
+        invitation_accept: per_hour(r.invitation_accepts_per_hour),
+        password_reset: per_hour(r.password_reset_per_hour),
+        anonymous: per_minute(r.anonymous_per_minute),
     }
 }
 
@@ -254,6 +333,15 @@ pub async fn services(settings: &Settings) -> Result<Services, StartupError> {
         clock.clone(),
         settings.audit.verify_after_writes,
     );
+    let smtp = settings.mail.smtp_url.trim();
+    let mailer: Arc<dyn Mailer> = match smtp.is_empty() {
+        true => storage.mailer,
+        false => Arc::new(
+            SmtpMailer::new(smtp, &settings.mail.from)
+                .map_err(|e| StartupError::Mail(e.to_string()))?,
+        ),
+    };
+    let key_hasher = api_key_hasher(settings)?;
     let ports = AuthPorts {
         users: storage.users.clone(),
         sessions: storage.sessions,
@@ -263,6 +351,10 @@ pub async fn services(settings: &Settings) -> Result<Services, StartupError> {
         codec: Arc::new(codec),
         clock: clock.clone(),
         audit: storage.audit.clone(),
+        api_keys: storage.api_keys.clone(),
+        key_hasher: key_hasher.clone(),
+        resets: storage.resets,
+        mailer: mailer.clone(),
     };
     let config = AuthConfig {
         issuer: auth.issuer.clone(),
@@ -270,16 +362,18 @@ pub async fn services(settings: &Settings) -> Result<Services, StartupError> {
         access_ttl_secs: auth.access_ttl_secs,
         refresh_ttl_secs: auth.refresh_ttl_secs,
         allow_registration: auth.allow_registration,
+        reset_ttl_secs: auth.password_reset_ttl_secs,
     };
-    let auth = AuthService::new(ports, config);
-    let smtp = settings.mail.smtp_url.trim();
-    let mailer: Arc<dyn Mailer> = match smtp.is_empty() {
-        true => storage.mailer,
-        false => Arc::new(
-            SmtpMailer::new(smtp, &settings.mail.from)
-                .map_err(|e| StartupError::Mail(e.to_string()))?,
-        ),
-    };
+    let mut auth = AuthService::new(ports, config);
+    if settings.rate_limit.enabled {
+        auth = auth
+            .with_caller_limits(CallerLimits {
+                admission: storage.admission,
+                limiter: storage.limiter.clone(),
+                quota: per_minute(settings.rate_limit.authenticated_per_minute),
+            })
+            .with_lockout(storage.lockout);
+    }
     let invitation_ports = InvitationPorts {
         invitations: storage.invitations,
         tenants: storage.tenants.clone(),
@@ -294,11 +388,18 @@ pub async fn services(settings: &Settings) -> Result<Services, StartupError> {
             auth.clone(),
             settings.invitations.ttl_secs,
         ),
-        rate_limits: settings.rate_limit.enabled.then(|| RateLimits {
-            limiter: storage.limiter,
-            tenant_create: per_hour(settings.rate_limit.tenants_per_hour),
-            invitation_accept: per_hour(settings.rate_limit.invitation_accepts_per_hour),
-        }),
+        rate_limits: settings
+            .rate_limit
+            .enabled
+            .then(|| rate_limits(settings, storage.limiter)),
+        api_keys: ApiKeyService::new(
+            ApiKeyPorts {
+                keys: storage.api_keys,
+                access: storage.access.clone(),
+                clock: clock.clone(),
+            },
+            key_hasher,
+        ),
         // The outbox only fills while the dev mailer is in use.
         outbox: (settings.mail.dev_outbox_route && smtp.is_empty()).then_some(storage.outbox),
         tenants: TenantService::new(
@@ -373,6 +474,7 @@ impl Application {
         let services = services(settings).await?;
         let state = AppState {
             auth: services.auth,
+            api_keys: services.api_keys,
             access: services.access,
             resources: services.resources,
             roles: services.roles,

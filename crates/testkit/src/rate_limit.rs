@@ -1,6 +1,7 @@
-//! Conformance suite of [`RateLimiter`].
+//! Conformance suite of [`RateLimiter`] and [`Admission`].
 
-use castellan_ports::{Quota, RateLimiter};
+use castellan_domain::SessionId;
+use castellan_ports::{Admission, Quota, RateLimiter, TokenStore};
 use std::time::Duration;
 
 fn key(name: &str) -> String {
@@ -46,4 +47,65 @@ pub async fn buckets_refill(limiter: &dyn RateLimiter) {
     assert!(!limiter.hit(&bucket, quota).await.unwrap().allowed);
     tokio::time::sleep(Duration::from_millis(700)).await;
     assert!(limiter.hit(&bucket, quota).await.unwrap().allowed);
+}
+
+/// `RateLimit-Reset` counts the seconds until the bucket is full again; a refusal's
+/// `Retry-After` the seconds until one token is back.
+pub async fn reset_times(limiter: &dyn RateLimiter) {
+    let quota = Quota {
+        limit: 60,
+        period_secs: 60,
+    };
+    let bucket = key("reset");
+    let d = limiter.hit(&bucket, quota).await.unwrap();
+    assert_eq!(
+        (d.remaining, d.reset_secs),
+        (59, 1),
+        "one token a second: {d:?}"
+    );
+    for _ in 0..59 {
+        assert!(limiter.hit(&bucket, quota).await.unwrap().allowed);
+    }
+    let refused = limiter.hit(&bucket, quota).await.unwrap();
+    assert!(!refused.allowed);
+    assert!((1..=2).contains(&refused.retry_after_secs), "{refused:?}");
+    assert!((58..=60).contains(&refused.reset_secs), "{refused:?}");
+}
+
+/// Concurrent requests on one bucket take exactly its burst: the check and the take are
+/// one step.
+pub async fn atomic_under_concurrency(limiter: &dyn RateLimiter) {
+    let quota = Quota {
+        limit: 10,
+        period_secs: 3600,
+    };
+    let bucket = key("atomic");
+    let hits = (0..40).map(|_| limiter.hit(&bucket, quota));
+    let decisions = futures::future::join_all(hits).await;
+    let allowed = decisions
+        .iter()
+        .filter(|d| d.as_ref().unwrap().allowed)
+        .count();
+    assert_eq!(allowed, 10);
+}
+
+/// [`Admission`]: the revocation state and the caller's bucket, in one call.
+pub async fn admission_checks_both(admission: &dyn Admission, tokens: &dyn TokenStore) {
+    let quota = Quota {
+        limit: 2,
+        period_secs: 60,
+    };
+    let (jti, sid, bucket) = (uuid::Uuid::now_v7(), SessionId::new(), key("admit"));
+    let (revoked, decision) = admission.admit(jti, sid, &bucket, quota).await.unwrap();
+    assert!(!revoked);
+    assert_eq!(decision.map(|d| (d.allowed, d.remaining)), Some((true, 1)));
+    tokens.revoke_access(jti, 60).await.unwrap();
+    let (revoked, decision) = admission.admit(jti, sid, &bucket, quota).await.unwrap();
+    assert!(revoked);
+    assert_eq!(decision.map(|d| d.remaining), Some(0));
+    let other = uuid::Uuid::now_v7();
+    tokens.revoke_sessions(&[sid], 60).await.unwrap();
+    let (revoked, decision) = admission.admit(other, sid, &bucket, quota).await.unwrap();
+    assert!(revoked, "the session's revocation covers every token of it");
+    assert_eq!(decision.map(|d| d.allowed), Some(false));
 }

@@ -1,6 +1,7 @@
 //! Routes and the application factory.
 
 pub(crate) mod access;
+pub(crate) mod api_keys;
 pub(crate) mod audit;
 pub(crate) mod auth;
 pub(crate) mod dashboard;
@@ -108,10 +109,13 @@ pub fn app(
                 .configure(roles::configure)
                 .configure(tenants::configure)
                 .configure(invitations::configure)
+                .configure(api_keys::configure)
                 .configure(audit::configure)
                 .configure(dashboard::configure)
                 .configure(meta::configure_v1),
         )
         .default_service(web::to(route_not_found))
+        // Innermost first: the limits run inside the request's context (id, span, IP).
+        .wrap(crate::rate_limit::EdgeLimits)
         .wrap_fn(request_context)
 }

@@ -11,23 +11,32 @@ mod principal;
 mod profile;
 mod readiness;
 mod registration;
+mod reset;
 mod sessions;
 mod tokens;
 
 pub use accounts::{created_user_changes, user_snapshot};
+pub use authenticate::{Authenticated, CallerLimits, Limited};
 pub use inputs::{
     name_field, parse_email, ClientInfo, LoginInput, PasswordChangeInput, ProfilePatch,
     RegisterInput,
 };
 pub(crate) use inputs::{patch_name, required};
-pub use principal::{Principal, SessionView, TokenPair, UserView};
+pub use principal::{Credential, Principal, SessionView, TokenPair, UserView};
+pub use reset::ResetConfirmInput;
 
+use crate::secrets::KeyHasher;
 use castellan_domain::PasswordPolicy;
 use castellan_ports::{
-    AccessRepository, AuditLog, Clock, PasswordHasher, SessionRepository, TokenCodec, TokenStore,
-    UserRepository,
+    AccessRepository, ApiKeyRepository, AuditLog, Clock, LoginLockout, Mailer, PasswordHasher,
+    PasswordResetRepository, SessionRepository, TokenCodec, TokenStore, UserRepository,
 };
 use std::sync::Arc;
+
+/// What an API key may never manage: the caller's account and password, named in its 403.
+pub(crate) const ACCOUNT: &str = "account";
+/// ... and sessions.
+pub(crate) const SESSIONS: &str = "session";
 
 /// The role every self-registered user gets.
 pub const DEFAULT_ROLE: &str = "User";
@@ -48,6 +57,8 @@ pub struct AuthConfig {
     pub refresh_ttl_secs: i64,
     /// Whether `register` is open.
     pub allow_registration: bool,
+    /// Password-reset token lifetime.
+    pub reset_ttl_secs: i64,
 }
 
 /// The ports the authentication use cases need.
@@ -69,6 +80,14 @@ pub struct AuthPorts {
     pub clock: Arc<dyn Clock>,
     /// The audit trail (for events without a change of their own: failed logins).
     pub audit: Arc<dyn AuditLog>,
+    /// API keys (authentication by key).
+    pub api_keys: Arc<dyn ApiKeyRepository>,
+    /// The keyed hash of API-key secrets.
+    pub key_hasher: KeyHasher,
+    /// Password-reset tokens.
+    pub resets: Arc<dyn PasswordResetRepository>,
+    /// Outgoing mail (reset tokens).
+    pub mailer: Arc<dyn Mailer>,
 }
 
 /// The authentication use cases.
@@ -77,6 +96,8 @@ pub struct AuthService {
     ports: AuthPorts,
     config: AuthConfig,
     policy: PasswordPolicy,
+    limits: Option<CallerLimits>,
+    lockout: Option<Arc<dyn LoginLockout>>,
 }
 
 impl AuthService {
@@ -86,7 +107,21 @@ impl AuthService {
             ports,
             config,
             policy: PasswordPolicy::default(),
+            limits: None,
+            lockout: None,
         }
+    }
+
+    /// The same service holding authenticated requests to `limits` (per user, per key).
+    pub fn with_caller_limits(mut self, limits: CallerLimits) -> Self {
+        self.limits = Some(limits);
+        self
+    }
+
+    /// The same service locking logins out after repeated failures.
+    pub fn with_lockout(mut self, lockout: Arc<dyn LoginLockout>) -> Self {
+        self.lockout = Some(lockout);
+        self
     }
 
     /// The settings in force.

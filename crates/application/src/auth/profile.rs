@@ -2,7 +2,7 @@
 
 use super::{
     patch_name, required, user_snapshot, AuthService, ClientInfo, PasswordChangeInput, Principal,
-    ProfilePatch, TokenPair, UserView,
+    ProfilePatch, TokenPair, UserView, ACCOUNT,
 };
 use crate::error::{AppError, FieldError};
 use castellan_domain::audit::diff;
@@ -26,6 +26,7 @@ impl AuthService {
         principal: &Principal,
         patch: ProfilePatch,
     ) -> Result<UserView, AppError> {
+        principal.token(ACCOUNT)?;
         let mut errors = Vec::new();
         let current = &principal.user.profile;
         let profile = Profile {
@@ -90,6 +91,7 @@ impl AuthService {
         input: PasswordChangeInput,
         client: ClientInfo,
     ) -> Result<TokenPair, AppError> {
+        principal.token(ACCOUNT)?;
         let mut errors = Vec::new();
         let current = required(
             input.current_password.as_deref(),

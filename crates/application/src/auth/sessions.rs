@@ -1,7 +1,7 @@
 //! Sessions and revocation: the caller's sessions, revoking one, and revoking everything a user
 //! holds.
 
-use super::{AuthService, Principal, SessionView};
+use super::{AuthService, Principal, SessionView, SESSIONS};
 use crate::error::AppError;
 use castellan_domain::{SessionId, UserId};
 
@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 impl AuthService {
     /// The caller's active sessions, newest first.
     pub async fn sessions(&self, principal: &Principal) -> Result<Vec<SessionView>, AppError> {
+        let current = principal.token(SESSIONS)?.sid;
         let now = self.ports.clock.now();
         let sessions = self
             .ports
@@ -19,7 +20,7 @@ impl AuthService {
         Ok(sessions
             .into_iter()
             .map(|session| SessionView {
-                current: session.id == principal.claims.sid,
+                current: session.id == current,
                 session,
             })
             .collect())
@@ -31,6 +32,7 @@ impl AuthService {
         principal: &Principal,
         id: SessionId,
     ) -> Result<(), AppError> {
+        principal.token(SESSIONS)?;
         let now = self.ports.clock.now();
         let session = self.ports.sessions.by_id(id).await?;
         match session {
@@ -46,11 +48,12 @@ impl AuthService {
     }
 
     pub(super) async fn revoke_current_token(&self, principal: &Principal) -> Result<(), AppError> {
+        let claims = principal.token(SESSIONS)?;
         let now = self.ports.clock.now().timestamp();
-        let ttl = principal.claims.remaining_secs(now).max(1);
+        let ttl = claims.remaining_secs(now).max(1);
         self.ports
             .token_store
-            .revoke_access(principal.claims.jti, ttl)
+            .revoke_access(claims.jti, ttl)
             .await?;
         Ok(())
     }

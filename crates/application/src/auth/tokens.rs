@@ -1,11 +1,14 @@
 //! Signing in and the token pair's lifecycle: login, refresh (rotation and reuse detection),
 //! logout, logout everywhere.
 
-use super::{required, AuthService, ClientInfo, LoginInput, Principal, TokenPair, UserView};
+use super::{
+    required, AuthService, ClientInfo, LoginInput, Principal, TokenPair, UserView, SESSIONS,
+};
 use crate::audit::event;
 use crate::error::AppError;
 use crate::secrets::{hash_secret, new_secret};
 use castellan_domain::audit::{Actor, Event, Outcome};
+use castellan_domain::lockout::Attempt;
 use castellan_domain::{AccessClaims, Email, Session, SessionId, TenantId, TokenType, User};
 use castellan_ports::{NewSession, RefreshOutcome};
 use chrono::{DateTime, Duration, Utc};
@@ -25,6 +28,16 @@ impl AuthService {
         let (Some(email), Some(password)) = (email, password) else {
             return Err(AppError::Validation(errors));
         };
+        // Lockout counts by the email as typed (normalized), known or not.
+        let email_key = email.trim().to_lowercase();
+        let address = client.ip.clone().unwrap_or_default();
+        if let Some(lockout) = &self.lockout {
+            if let Attempt::Locked { retry_after_secs } =
+                lockout.begin(&email_key, &address).await?
+            {
+                return Err(AppError::Locked { retry_after_secs });
+            }
+        }
         let user = match Email::parse(email) {
             Ok(email) => self.ports.users.by_email(&email).await?,
             Err(_) => None,
@@ -39,6 +52,7 @@ impl AuthService {
         let Some(user) = user else {
             self.ports.hasher.verify_dummy(password.to_string()).await?;
             self.ports.audit.append(&failure(None)).await?;
+            self.login_failed(&email_key, &address, None).await?;
             return Err(AppError::InvalidCredentials);
         };
         let matches = self
@@ -55,7 +69,11 @@ impl AuthService {
                 .target("user", user.id.0)
                 .meta("reason", reason);
             self.ports.audit.append(&failed).await?;
+            self.login_failed(&email_key, &address, Some(&user)).await?;
             return Err(AppError::InvalidCredentials);
+        }
+        if let Some(lockout) = &self.lockout {
+            lockout.succeeded(&email_key, &address).await?;
         }
         let roles = self.ports.users.role_names(user.id).await?;
         let audit = event(
@@ -69,6 +87,41 @@ impl AuthService {
             .open_session(&user, &roles, client, Some(audit))
             .await?;
         Ok((pair, UserView { user, roles }))
+    }
+
+    /// Counts a failed login; the failure that sets a lock records `auth.lockout` (once
+    /// per lock).
+    async fn login_failed(
+        &self,
+        email: &str,
+        address: &str,
+        user: Option<&User>,
+    ) -> Result<(), AppError> {
+        let Some(lockout) = &self.lockout else {
+            return Ok(());
+        };
+        let Some(kind) = lockout.failed(email, address).await? else {
+            return Ok(());
+        };
+        tracing::warn!(
+            lock = kind.as_str(),
+            "login lockout: too many failed logins"
+        );
+        let now = self.ports.clock.now();
+        let mut locked = event(
+            "auth.lockout",
+            Actor::anonymous(),
+            user.map(|u| u.tenant_id.0),
+            now,
+        )
+        .outcome(Outcome::Failure)
+        .meta("email", email)
+        .meta("lock", kind.as_str());
+        if let Some(user) = user {
+            locked = locked.target("user", user.id.0);
+        }
+        self.ports.audit.append(&locked).await?;
+        Ok(())
     }
 
     /// Rotates a refresh token. Presenting an already-rotated token revokes its session.
@@ -129,21 +182,20 @@ impl AuthService {
 
     /// Ends the current session and blocklists the current access token.
     pub async fn logout(&self, principal: &Principal) -> Result<(), AppError> {
+        let sid = principal.token(SESSIONS)?.sid;
         self.revoke_current_token(principal).await?;
-        self.revoke_sessions(&[principal.claims.sid]).await?;
+        self.revoke_sessions(&[sid]).await?;
         let now = self.ports.clock.now();
         let audit = principal
             .event("auth.logout", principal.tenant_id().0, now)
-            .target("session", principal.claims.sid.0);
-        self.ports
-            .sessions
-            .revoke(principal.claims.sid, now, &audit)
-            .await?;
+            .target("session", sid.0);
+        self.ports.sessions.revoke(sid, now, &audit).await?;
         Ok(())
     }
 
     /// Revokes every access and refresh token the user holds.
     pub async fn logout_all(&self, principal: &Principal) -> Result<(), AppError> {
+        principal.token(SESSIONS)?;
         let now = self.ports.clock.now();
         self.revoke_everything(principal.user_id(), now).await?;
         let audit = principal

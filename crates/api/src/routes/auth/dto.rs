@@ -84,6 +84,30 @@ pub struct PasswordChangeRequest {
     pub repeat_password: Option<String>,
 }
 
+/// `POST /auth/password-reset`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    /// The account's email.
+    #[schema(required = true, nullable = false, format = "email")]
+    pub email: Option<String>,
+}
+
+/// `POST /auth/password-reset/confirm`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetConfirmRequest {
+    /// The token from the reset mail.
+    #[schema(required = true, nullable = false, min_length = 1)]
+    pub token: Option<String>,
+    /// The new password (password policy applies).
+    #[schema(required = true, nullable = false, min_length = 8, max_length = 128)]
+    pub new_password: Option<String>,
+    /// Must equal `new_password`.
+    #[schema(required = true, nullable = false)]
+    pub repeat_password: Option<String>,
+}
+
 /// A user.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserDto {

@@ -4,17 +4,23 @@
 pub(crate) mod dto;
 
 use super::{endpoint, on};
-use crate::envelope::{ok, ok_list, respond, Envelope, ErrorEnvelope, ListEnvelope, TotalMeta};
+use crate::envelope::{
+    ok, ok_list, respond, EmptyEnvelope, Envelope, ErrorEnvelope, ListEnvelope, TotalMeta,
+};
 use crate::error::ApiResult;
-use crate::extract::{client_info, Auth, JsonBody, OptionalJsonBody};
+use crate::extract::{client_info, from_body, Auth, Body, JsonBody, OptionalJsonBody, PersonAuth};
+use crate::rate_limit::{limit, OnFailure};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use castellan_application::{LoginInput, PasswordChangeInput, ProfilePatch, RegisterInput};
+use castellan_application::{
+    LoginInput, PasswordChangeInput, ProfilePatch, RegisterInput, ResetConfirmInput,
+};
 use castellan_domain::SessionId;
 use dto::{
-    LoginDto, LoginRequest, MeDto, PasswordChangeRequest, ProfilePatchRequest, RefreshRequest,
-    RegisterRequest, SessionDto, TokenPairDto, UserDto,
+    LoginDto, LoginRequest, MeDto, PasswordChangeRequest, PasswordResetConfirmRequest,
+    PasswordResetRequest, ProfilePatchRequest, RefreshRequest, RegisterRequest, SessionDto,
+    TokenPairDto, UserDto,
 };
 use uuid::Uuid;
 
@@ -32,6 +38,11 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
             "/auth/password/change",
             [on::post(change_password)],
         ))
+        .service(endpoint("/auth/password-reset", [on::post(password_reset)]))
+        .service(endpoint(
+            "/auth/password-reset/confirm",
+            [on::post(password_reset_confirm)],
+        ))
         .service(endpoint("/auth/sessions", [on::get(sessions)]))
         .service(endpoint(
             "/auth/sessions/{id}",
@@ -46,11 +57,16 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         (status = 400, description = "Invalid field (one error per field)", body = ErrorEnvelope),
         (status = 403, description = "Registration disabled", body = ErrorEnvelope),
         (status = 409, description = "Email taken", body = ErrorEnvelope),
+        (status = 429, description = "Over `rate_limit.register_per_hour` per IP, with `Retry-After`; every response carries the `RateLimit-*` headers", body = ErrorEnvelope),
     ))]
 pub(crate) async fn register(
     state: web::Data<AppState>,
-    JsonBody(body): JsonBody<RegisterRequest>,
+    req: HttpRequest,
+    body: Body,
 ) -> ApiResult {
+    // The per-IP limit comes before anything else, the body included.
+    limit(&state, &req, "register", OnFailure::Open, |l| l.register).await?;
+    let body: RegisterRequest = from_body(body.object()?)?;
     let user = state
         .auth
         .register(RegisterInput {
@@ -71,12 +87,21 @@ pub(crate) async fn register(
         (status = 200, description = "Logged in", body = Envelope<LoginDto>),
         (status = 400, description = "Missing field", body = ErrorEnvelope),
         (status = 401, description = "`invalid_credentials`: wrong password, unknown email or inactive user alike", body = ErrorEnvelope),
+        (status = 429, description = "`rate_limited`: over `rate_limit.login_per_ip_per_minute` or `rate_limit.login_per_ip_email_per_minute`, or the email is locked out after repeated failures (from this address, or from everywhere); `Retry-After` gives the seconds to wait. Every response carries the `RateLimit-*` headers", body = ErrorEnvelope),
+        (status = 503, description = "The rate-limit and lockout counters are unreachable: logins fail closed", body = ErrorEnvelope),
     ))]
-pub(crate) async fn login(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    JsonBody(body): JsonBody<LoginRequest>,
-) -> ApiResult {
+pub(crate) async fn login(state: web::Data<AppState>, req: HttpRequest, body: Body) -> ApiResult {
+    // Per IP before anything else, then per IP + email once the body names one; both fail
+    // closed (so does the lockout behind them).
+    limit(&state, &req, "login", OnFailure::Closed, |l| l.login_per_ip).await?;
+    let body: LoginRequest = from_body(body.object()?)?;
+    if let Some(email) = &body.email {
+        let bucket = format!("login:{}", email.trim().to_lowercase());
+        limit(&state, &req, &bucket, OnFailure::Closed, |l| {
+            l.login_per_ip_email
+        })
+        .await?;
+    }
     let input = LoginInput {
         email: body.email,
         password: body.password,
@@ -114,7 +139,7 @@ pub(crate) async fn refresh(
     ))]
 pub(crate) async fn logout(
     state: web::Data<AppState>,
-    Auth(principal): Auth,
+    PersonAuth(principal): PersonAuth,
     OptionalJsonBody(_body): OptionalJsonBody<RefreshRequest>,
 ) -> ApiResult {
     state.auth.logout(&principal).await?;
@@ -127,7 +152,10 @@ pub(crate) async fn logout(
         (status = 204, description = "Every token revoked"),
         (status = 401, description = "Not authenticated", body = ErrorEnvelope),
     ))]
-pub(crate) async fn logout_all(state: web::Data<AppState>, Auth(principal): Auth) -> ApiResult {
+pub(crate) async fn logout_all(
+    state: web::Data<AppState>,
+    PersonAuth(principal): PersonAuth,
+) -> ApiResult {
     state.auth.logout_all(&principal).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -162,9 +190,11 @@ pub(crate) async fn me(state: web::Data<AppState>, Auth(principal): Auth) -> Api
     ))]
 pub(crate) async fn update_me(
     state: web::Data<AppState>,
-    Auth(principal): Auth,
-    JsonBody(patch): JsonBody<ProfilePatchRequest>,
+    PersonAuth(principal): PersonAuth,
+    body: Body,
 ) -> ApiResult {
+    // Read after the caller is known: a key gets its 403 whatever the body.
+    let patch: ProfilePatchRequest = from_body(body.object()?)?;
     let user = state
         .auth
         .update_me(
@@ -185,7 +215,10 @@ pub(crate) async fn update_me(
         (status = 204, description = "Deactivated"),
         (status = 401, description = "Not authenticated", body = ErrorEnvelope),
     ))]
-pub(crate) async fn delete_me(state: web::Data<AppState>, Auth(principal): Auth) -> ApiResult {
+pub(crate) async fn delete_me(
+    state: web::Data<AppState>,
+    PersonAuth(principal): PersonAuth,
+) -> ApiResult {
     state.auth.delete_me(&principal).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -201,9 +234,10 @@ pub(crate) async fn delete_me(state: web::Data<AppState>, Auth(principal): Auth)
 pub(crate) async fn change_password(
     state: web::Data<AppState>,
     req: HttpRequest,
-    Auth(principal): Auth,
-    JsonBody(body): JsonBody<PasswordChangeRequest>,
+    PersonAuth(principal): PersonAuth,
+    body: Body,
 ) -> ApiResult {
+    let body: PasswordChangeRequest = from_body(body.object()?)?;
     let input = PasswordChangeInput {
         current_password: body.current_password,
         new_password: body.new_password,
@@ -222,7 +256,10 @@ pub(crate) async fn change_password(
         (status = 200, description = "Active sessions", body = ListEnvelope<SessionDto, TotalMeta>),
         (status = 401, description = "Not authenticated", body = ErrorEnvelope),
     ))]
-pub(crate) async fn sessions(state: web::Data<AppState>, Auth(principal): Auth) -> ApiResult {
+pub(crate) async fn sessions(
+    state: web::Data<AppState>,
+    PersonAuth(principal): PersonAuth,
+) -> ApiResult {
     let sessions = state.auth.sessions(&principal).await?;
     Ok(ok_list(
         sessions.into_iter().map(SessionDto::from).collect(),
@@ -239,12 +276,55 @@ pub(crate) async fn sessions(state: web::Data<AppState>, Auth(principal): Auth) 
     ))]
 pub(crate) async fn revoke_session(
     state: web::Data<AppState>,
-    Auth(principal): Auth,
+    PersonAuth(principal): PersonAuth,
     path: web::Path<Uuid>,
 ) -> ApiResult {
     state
         .auth
         .revoke_session(&principal, SessionId(path.into_inner()))
         .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Ask for a password-reset token by mail. The answer is the same, in about the same time,
+/// whatever the email; only an active account is mailed a token (valid 1 h; a newer request
+/// voids the older).
+#[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "auth", request_body = PasswordResetRequest,
+    responses(
+        (status = 202, description = "Accepted (`data` is null), whether or not the email has an account", body = EmptyEnvelope),
+        (status = 400, description = "`email` missing or not an address", body = ErrorEnvelope),
+        (status = 429, description = "Over `rate_limit.password_reset_per_hour` per IP + email, with `Retry-After`", body = ErrorEnvelope),
+    ))]
+pub(crate) async fn password_reset(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Body,
+) -> ApiResult {
+    let body: PasswordResetRequest = from_body(body.object()?)?;
+    if let Some(email) = &body.email {
+        let bucket = format!("password_reset:{}", email.trim().to_lowercase());
+        limit(&state, &req, &bucket, OnFailure::Open, |l| l.password_reset).await?;
+    }
+    state.auth.request_password_reset(body.email).await?;
+    Ok(HttpResponse::Accepted().json(EmptyEnvelope::default()))
+}
+
+/// Set a new password with a mailed token. Every session and token of the user is revoked
+/// and the login lockout cleared; API keys stay.
+#[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "auth", request_body = PasswordResetConfirmRequest,
+    responses(
+        (status = 204, description = "Password set"),
+        (status = 400, description = "`invalid_token` on `token` (unknown, used, voided or expired; checked first), else `validation_error` on `new_password` / `repeat_password` (the token stays usable)", body = ErrorEnvelope),
+    ))]
+pub(crate) async fn password_reset_confirm(
+    state: web::Data<AppState>,
+    JsonBody(body): JsonBody<PasswordResetConfirmRequest>,
+) -> ApiResult {
+    let input = ResetConfirmInput {
+        token: body.token,
+        new_password: body.new_password,
+        repeat_password: body.repeat_password,
+    };
+    state.auth.confirm_password_reset(input).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -9,7 +9,7 @@ use crate::envelope::{
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{client_info, from_body, Auth, Body};
 use crate::list::{list_request, QueryMap};
-use crate::rate_limit::{finish, limit};
+use crate::rate_limit::{limit, OnFailure};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -111,8 +111,11 @@ pub(crate) async fn revoke(
     ))]
 pub(crate) async fn accept(state: web::Data<AppState>, req: HttpRequest, body: Body) -> ApiResult {
     // The per-IP limit comes before anything else, the body included.
-    let applied = limit(&state, &req, "invitation_accept", |l| l.invitation_accept).await?;
-    finish(accept_within_limit(state, req, body).await, applied)
+    limit(&state, &req, "invitation_accept", OnFailure::Open, |l| {
+        l.invitation_accept
+    })
+    .await?;
+    accept_within_limit(state, req, body).await
 }
 
 async fn accept_within_limit(

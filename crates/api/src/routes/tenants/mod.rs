@@ -8,7 +8,7 @@ use crate::envelope::{ok, ok_page, respond, Envelope, ErrorEnvelope, ListEnvelop
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{from_body, only_fields_in, struct_fields, Auth, Body, OptionalAuth};
 use crate::list::{list_request, QueryMap};
-use crate::rate_limit::{finish, limit};
+use crate::rate_limit::{limit, OnFailure};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -62,8 +62,11 @@ pub(crate) async fn create_tenant(
     body: Body,
 ) -> ApiResult {
     // The per-IP limit comes before anything else.
-    let applied = limit(&state, &req, "tenant_create", |l| l.tenant_create).await?;
-    finish(create_tenant_within_limit(state, auth, body).await, applied)
+    limit(&state, &req, "tenant_create", OnFailure::Open, |l| {
+        l.tenant_create
+    })
+    .await?;
+    create_tenant_within_limit(state, auth, body).await
 }
 
 /// `POST /tenants`'s body (the nested `admin` object's keys are checked too).

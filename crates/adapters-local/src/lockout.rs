@@ -1,0 +1,71 @@
+use async_trait::async_trait;
+use castellan_domain::lockout::{Attempt, EmailCounters, LockKind, LockoutPolicy};
+use castellan_ports::{LoginLockout, StoreError};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+/// Emails tracked at most before idle ones are dropped.
+const SWEEP_AT: usize = 10_000;
+
+/// Login lockout counters in process memory (the embedded default: one process). Each
+/// step runs under one lock, so concurrent attempts are counted exactly.
+#[derive(Debug, Clone)]
+pub struct InProcessLockout {
+    policy: LockoutPolicy,
+    started: Instant,
+    emails: Arc<Mutex<HashMap<String, EmailCounters>>>,
+}
+
+impl InProcessLockout {
+    /// Counters under `policy`.
+    pub fn new(policy: LockoutPolicy) -> Self {
+        Self {
+            policy,
+            started: Instant::now(),
+            emails: Arc::default(),
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn emails(&self) -> Result<MutexGuard<'_, HashMap<String, EmailCounters>>, StoreError> {
+        self.emails
+            .lock()
+            .map_err(|_| StoreError::Unavailable("lockout counters poisoned".into()))
+    }
+}
+
+#[async_trait]
+impl LoginLockout for InProcessLockout {
+    async fn begin(&self, email: &str, address: &str) -> Result<Attempt, StoreError> {
+        let now = self.now_ms();
+        let mut emails = self.emails()?;
+        if emails.len() > SWEEP_AT {
+            emails.retain(|_, counters| !self.policy.is_idle(counters, now));
+        }
+        let counters = emails.entry(email.to_owned()).or_default();
+        Ok(self.policy.begin(counters, address, now))
+    }
+
+    async fn failed(&self, email: &str, address: &str) -> Result<Option<LockKind>, StoreError> {
+        let now = self.now_ms();
+        let mut emails = self.emails()?;
+        let counters = emails.entry(email.to_owned()).or_default();
+        Ok(self.policy.fail(counters, address, now))
+    }
+
+    async fn succeeded(&self, email: &str, address: &str) -> Result<(), StoreError> {
+        if let Some(counters) = self.emails()?.get_mut(email) {
+            self.policy.succeed(counters, address);
+        }
+        Ok(())
+    }
+
+    async fn clear(&self, email: &str) -> Result<(), StoreError> {
+        self.emails()?.remove(email);
+        Ok(())
+    }
+}

@@ -2,7 +2,7 @@
 # HTTP load benchmark: a release build of castellan, driven by castellan-load over loopback
 # for a bounded time, in each configuration: `embedded` (SQLite + in-process token store)
 # and `production` (a fresh PostgreSQL database + Redis), each with the rate limits on (every
-# check made, none refusing) and off. Prints requests/s, p50 and p99 per scenario, the time
+# check made, none refusing), off, and on with the metrics off. Prints requests/s, p50 and p99 per scenario, the time
 # to the first 200 on /health, and the server's RSS idle and after load.
 # Usage: scripts/load.sh [embedded|production|both]
 set -euo pipefail
@@ -45,12 +45,17 @@ bench() {
     rm -rf "$workdir"
 }
 
-# limits on|off: every rate limit checked but too high to refuse (what the checks cost), or
-# switched off (rate_limit.enabled = false). Exported for the bench that follows.
+# limits on|off|metrics-off: every rate limit checked but too high to refuse (what the checks
+# cost), or switched off (rate_limit.enabled = false), or on with the Prometheus metrics off
+# (metrics.enabled = false: what recording costs). Exported for the bench that follows.
 limits() {
+    export CASTELLAN__METRICS__ENABLED=true
     if [[ $1 == off ]]; then
         export CASTELLAN__RATE_LIMIT__ENABLED=false
         return
+    fi
+    if [[ $1 == metrics-off ]]; then
+        export CASTELLAN__METRICS__ENABLED=false
     fi
     export CASTELLAN__RATE_LIMIT__ENABLED=true
     local key
@@ -63,7 +68,7 @@ limits() {
 }
 
 if [[ $MODE == embedded || $MODE == both ]]; then
-    for switch in on off; do
+    for switch in on off metrics-off; do
         (
             export CASTELLAN__DATABASE__URL="sqlite://data/castellan.db"
             export CASTELLAN__REDIS__URL=""
@@ -77,7 +82,7 @@ if [[ $MODE == production || $MODE == both ]]; then
     db="castellan_t_bench_$(date +%s)"
     psql "$PG_ADMIN" -qc "CREATE DATABASE $db"
     trap 'psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true' EXIT
-    for switch in on off; do
+    for switch in on off metrics-off; do
         (
             export CASTELLAN__DATABASE__URL="${PG_ADMIN%/*}/$db"
             export CASTELLAN__REDIS__URL="$REDIS_URL"

@@ -376,7 +376,11 @@ impl TestApp {
             redis_url: Some(self.settings.redis.url.clone()),
             key_prefix: Some(self.settings.redis.key_prefix.clone()),
             pepper: Some(pepper.trim().to_string()),
-            extra_toml: format!("signing_key_pem = '''{}'''", self.signing_key_pem()),
+            extra_toml: format!(
+                "signing_key_pem = '''{}'''\n{}",
+                self.signing_key_pem(),
+                options.extra_toml
+            ),
             ..options
         })
         .await

@@ -69,6 +69,15 @@ impl RedisTokenStore {
         format!("{}revoked:session:{sid}", self.prefix)
     }
 
+    /// The pool's connections: `(idle, busy)`.
+    pub fn usage(&self) -> (usize, usize) {
+        let status = self.pool.status();
+        (
+            status.available,
+            status.size.saturating_sub(status.available),
+        )
+    }
+
     /// `name` under this store's key prefix.
     pub(crate) fn key(&self, name: &str) -> String {
         format!("{}{name}", self.prefix)

@@ -70,6 +70,14 @@ impl Db {
         matches!(self.0, Inner::Postgres(_))
     }
 
+    /// The pool's connections by state.
+    pub fn usage(&self) -> crate::pool::PoolUsage {
+        match &self.0 {
+            Inner::Postgres(pool) => pool.usage(),
+            Inner::Sqlite(pool) => pool.usage(),
+        }
+    }
+
     /// A connection, readied for the current data scope.
     pub(crate) async fn get(&self) -> Result<Pooled, RepoError> {
         Ok(match &self.0 {

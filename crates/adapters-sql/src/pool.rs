@@ -24,6 +24,15 @@ pub(crate) fn manager_config<B: Backend>() -> ManagerConfig<B::Connection> {
 
 /// A shared pool of one backend's connections with bounded waits, so that an unreachable
 /// database answers quickly (503) instead of hanging requests.
+/// A pool's connections by state (the `db_pool_connections` gauge).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolUsage {
+    /// Open and waiting to be used.
+    pub idle: usize,
+    /// Handed out to a request.
+    pub busy: usize,
+}
+
 pub(crate) struct Pool<B: Backend> {
     pool: Deadpool<B::Manager>,
     /// What [`Backend::on_checkout`] last prepared on each connection, so that it only
@@ -68,6 +77,15 @@ impl<B: Backend> Pool<B> {
             pool,
             prepared: Default::default(),
         })
+    }
+
+    /// How many of its connections are idle and how many are handed out.
+    pub(crate) fn usage(&self) -> PoolUsage {
+        let status = self.pool.status();
+        PoolUsage {
+            idle: status.available,
+            busy: status.size.saturating_sub(status.available),
+        }
     }
 
     /// A connection from the pool, prepared for the current data scope.

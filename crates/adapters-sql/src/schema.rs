@@ -229,6 +229,16 @@ diesel::table! {
 
 diesel::table! {
     use diesel::sql_types::*;
+    use crate::sql_types::Moment;
+
+    job_runs (name) {
+        name -> Text,
+        started_at -> Moment,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
     use crate::sql_types::{Uuid, Moment};
 
     password_resets (id) {

@@ -306,7 +306,11 @@ impl FromRequest for Auth {
             }
             req.extensions_mut().insert(principal.clone());
             if let Some(Limited { quota, decision }) = limit {
-                rate_limit::admit(&req, rate_limit::Applied::new(quota, decision))?;
+                let name = match principal.api_key() {
+                    Some(_) => "key",
+                    None => "user",
+                };
+                rate_limit::admit(&req, rate_limit::Applied::new(name, quota, decision))?;
             }
             Ok(Auth(principal))
         })

@@ -10,6 +10,7 @@ pub mod envelope;
 pub mod error;
 pub mod extract;
 pub mod list;
+pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod rate_limit;

@@ -78,6 +78,7 @@ where
         tenant_id = tracing::field::Empty,
     );
     let state = req.app_data::<web::Data<AppState>>().cloned();
+    let metrics = state.as_ref().and_then(|s| s.metrics.clone());
     let client = match &state {
         Some(state) => client_ip::resolve(&req, &state.trusted_proxies),
         None => client_ip::resolve(&req, &client_ip::TrustedProxies::default()),
@@ -112,6 +113,16 @@ where
             .map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()))??;
         if let Ok(value) = HeaderValue::from_str(&request_id) {
             res.headers_mut().insert(REQUEST_ID.clone(), value);
+        }
+        if let Some(metrics) = &metrics {
+            // The route template, never the raw path: bounded cardinality.
+            let route = res.request().match_pattern();
+            metrics.request(
+                route.as_deref().unwrap_or(crate::metrics::UNMATCHED),
+                res.request().method().as_str(),
+                res.status().as_u16(),
+                started.elapsed(),
+            );
         }
         tracing::info!(
             status = res.status().as_u16(),

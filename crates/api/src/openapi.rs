@@ -37,7 +37,7 @@ impl Modify for BearerAuth {
         description = "Identity and access control: authentication with revocable JWTs, RBAC, tenants, audit.\n\nEvery response but 204 and the raw documents (`/schema`, `/.well-known/jwks.json`) is the envelope `{data, errors, meta?}`. Every route also answers with a trailing slash. Bodies are `application/json` (415 otherwise), at most 64 KiB (413); a body that is not JSON → 400 `malformed_json`; every response carries `X-Request-ID`; unknown routes → 404 `not_found`, wrong methods → 405 `method_not_allowed` with `Allow`. A body key the operation does not take → 400 on that key. `?ordering=` names each column once at most (a repeat is ignored). A connection that sends no request head within `server.request_head_timeout_secs` (30 s) → 408 and closed.",
     ),
     paths(
-        meta::health, meta::ready, meta::jwks, meta::schema,
+        meta::health, meta::ready, meta::jwks, meta::schema, meta::metrics,
         auth::register, auth::login, auth::refresh, auth::logout, auth::logout_all,
         auth::me, auth::update_me, auth::delete_me, auth::change_password,
         auth::sessions, auth::revoke_session, auth::password_reset, auth::password_reset_confirm,
@@ -98,11 +98,12 @@ mod conventions {
     use serde_json::{json, Value};
 
     /// Routes that answer without touching storage (no 503).
-    const STORAGE_FREE: [&str; 4] = [
+    const STORAGE_FREE: [&str; 5] = [
         "/api/v1/health",
         "/api/v1/schema",
         "/api/v1/ready",
         "/.well-known/jwks.json",
+        "/metrics",
     ];
 
     /// The columns each list orders by, where a handler's list takes `?ordering=`.

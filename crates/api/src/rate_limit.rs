@@ -45,14 +45,19 @@ pub struct RateLimits {
 /// A limit applied to this request: its quota and what taking a token decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Applied {
+    name: &'static str,
     quota: Quota,
     decision: RateDecision,
 }
 
 impl Applied {
-    /// A limit and its decision.
-    pub fn new(quota: Quota, decision: RateDecision) -> Self {
-        Self { quota, decision }
+    /// The limit `name` (the `limit` label of `rate_limited_total`) and its decision.
+    pub fn new(name: &'static str, quota: Quota, decision: RateDecision) -> Self {
+        Self {
+            name,
+            quota,
+            decision,
+        }
     }
 
     /// Seconds until the next request would be allowed.
@@ -90,10 +95,14 @@ pub fn admit(req: &HttpRequest, applied: Applied) -> Result<(), ApiError> {
     if let Some(ledger) = req.extensions().get::<Ledger>() {
         ledger.note(applied);
     }
-    match applied.decision.allowed {
-        true => Ok(()),
-        false => Err(ApiError::RateLimited(applied)),
+    if applied.decision.allowed {
+        return Ok(());
     }
+    let state = req.app_data::<actix_web::web::Data<AppState>>();
+    if let Some(metrics) = state.and_then(|s| s.metrics.as_ref()) {
+        metrics.rate_limited(applied.name);
+    }
+    Err(ApiError::RateLimited(applied))
 }
 
 /// Whether a failing limiter refuses the request (503) or lets it through.
@@ -105,12 +114,12 @@ pub enum OnFailure {
     Open,
 }
 
-/// Takes a token from `route`'s bucket for `who` (the client's IP, or IP + email); over the
-/// limit → 429.
+/// Takes a token of the limit `name` from the bucket of the client's IP (and of `who`, an
+/// email say, when given); over the limit → 429.
 pub async fn limit(
     state: &AppState,
     req: &HttpRequest,
-    bucket: &str,
+    (name, who): (&'static str, Option<&str>),
     on_failure: OnFailure,
     quota: impl Fn(&RateLimits) -> Quota,
 ) -> Result<(), ApiError> {
@@ -121,14 +130,14 @@ pub async fn limit(
     let ip = crate::client_ip::of(req)
         .map(|ip| ip.to_string())
         .unwrap_or_default();
-    match limits
-        .limiter
-        .hit(&format!("{bucket}:ip:{ip}"), quota)
-        .await
-    {
-        Ok(decision) => admit(req, Applied::new(quota, decision)),
+    let bucket = match who {
+        Some(who) => format!("{name}:{who}:ip:{ip}"),
+        None => format!("{name}:ip:{ip}"),
+    };
+    match limits.limiter.hit(&bucket, quota).await {
+        Ok(decision) => admit(req, Applied::new(name, quota, decision)),
         Err(err) if on_failure == OnFailure::Open => {
-            tracing::warn!(error = %err, bucket, "rate limiter unavailable: request let through");
+            tracing::warn!(error = %err, limit = name, "rate limiter unavailable: request let through");
             Ok(())
         }
         Err(err) => Err(AppError::from(err).into()),
@@ -205,9 +214,13 @@ where
             let state = req.app_data::<actix_web::web::Data<AppState>>().cloned();
             let anonymous = !is_exempt(req.path()) && !has_credential(&req);
             if let (Some(state), true) = (state, anonymous) {
-                let checked = limit(&state, req.request(), "anonymous", OnFailure::Open, |l| {
-                    l.anonymous
-                })
+                let checked = limit(
+                    &state,
+                    req.request(),
+                    ("anonymous", None),
+                    OnFailure::Open,
+                    |l| l.anonymous,
+                )
                 .await;
                 if let Err(refused) = checked {
                     let mut response = refused.error_response();

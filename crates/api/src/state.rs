@@ -7,6 +7,15 @@ use castellan_application::{
 use castellan_ports::Outbox;
 use std::sync::Arc;
 
+impl AppState {
+    /// Records something in the metrics, when they are on.
+    pub fn record(&self, what: impl FnOnce(&crate::metrics::Metrics)) {
+        if let Some(metrics) = &self.metrics {
+            what(metrics);
+        }
+    }
+}
+
 /// Shared application state, cloned into every worker.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -36,6 +45,11 @@ pub struct AppState {
     pub rate_limits: Option<crate::rate_limit::RateLimits>,
     /// Proxies whose `X-Forwarded-For` hop names the client (`server.trusted_proxies`).
     pub trusted_proxies: crate::client_ip::TrustedProxies,
+    /// Prometheus metrics (`None` when `metrics.enabled` is off).
+    pub metrics: Option<crate::metrics::Metrics>,
+    /// Whether `/metrics` is served on this (the main) port; false when `metrics.bind` names
+    /// a port of its own.
+    pub metrics_on_main_port: bool,
     /// Version string reported by `/health`.
     pub version: &'static str,
 }

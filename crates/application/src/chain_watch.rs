@@ -77,6 +77,17 @@ impl ChainWatch {
         }
     }
 
+    /// The latest verification of every chain verified so far (`None`: the entries outside
+    /// any tenant).
+    pub fn reports(&self) -> Vec<(Option<Uuid>, ChainReport)> {
+        let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
+        state
+            .chains
+            .iter()
+            .map(|(tenant, watched)| (*tenant, watched.report))
+            .collect()
+    }
+
     /// One pass: verifies every chain never verified or grown by `every` entries since;
     /// returns how many chains it verified.
     pub async fn pass(&self) -> Result<usize, AppError> {

@@ -12,6 +12,7 @@ pub mod dashboard;
 pub mod error;
 pub mod guard;
 pub mod invitations;
+pub mod jobs;
 pub mod resources;
 pub mod roles;
 pub mod secrets;

@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod error;
 pub mod figures;
 pub mod invitations;
+pub mod jobs;
 pub mod list;
 pub mod lockout;
 pub mod mail;
@@ -32,6 +33,7 @@ pub use crypto::{CryptoError, Jwk, JwkSet, PasswordHasher, TokenCodec, TokenErro
 pub use error::{RepoError, StoreError};
 pub use figures::{SecurityCounts, TenantFigures, UserCounts};
 pub use invitations::InvitationRepository;
+pub use jobs::{Housekeeping, JobLeases};
 pub use list::{ListQuery, Ordering, Page};
 pub use lockout::LoginLockout;
 pub use mail::{Mail, Mailer, Outbox};

@@ -48,6 +48,12 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Background jobs.
+    Jobs {
+        /// What to do.
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
     /// Load data (idempotent).
     Seed {
         /// The demo users (admin, user, guest) and their articles.
@@ -69,6 +75,22 @@ pub enum Command {
 pub enum RlsCommand {
     /// Print every table with its row-level-security state and policies.
     Status,
+}
+
+/// `castellan jobs ...`.
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// Run a job once now (every job without NAME): sessions, invitations, audit_chains.
+    Run {
+        /// The job.
+        #[arg(value_parser = parse_job)]
+        name: Option<castellan_application::jobs::Job>,
+    },
+}
+
+fn parse_job(raw: &str) -> Result<castellan_application::jobs::Job, String> {
+    castellan_application::jobs::Job::parse(raw)
+        .ok_or_else(|| format!("{raw:?} is not a job (sessions, invitations, audit_chains)"))
 }
 
 /// `castellan audit ...`.

@@ -5,6 +5,7 @@
 //! [`startup::Application::build`] directly.
 
 pub mod cli;
+pub mod gauges;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;

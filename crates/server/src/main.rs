@@ -1,7 +1,8 @@
 //! The `castellan` binary.
 
+use castellan_application::jobs::Job;
 use castellan_application::{SeedOptions, SeedReport};
-use castellan_server::cli::{AuditCommand, Cli, Command, RlsCommand};
+use castellan_server::cli::{AuditCommand, Cli, Command, JobsCommand, RlsCommand};
 use castellan_server::settings::Settings;
 use castellan_server::startup::{self, Application};
 use castellan_server::telemetry;
@@ -107,6 +108,16 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
         Command::Audit {
             command: AuditCommand::Verify { tenant },
         } => verify_audit(&settings, tenant.map(|chain| chain.0)).await?,
+        Command::Jobs {
+            command: JobsCommand::Run { name },
+        } => {
+            startup::migrate(&settings).await?;
+            let jobs = startup::services(&settings).await?.jobs;
+            let chosen = name.map_or_else(|| Job::ALL.to_vec(), |job| vec![job]);
+            for job in chosen {
+                println!("{}", jobs.run(job).await?);
+            }
+        }
         Command::Openapi => {}
     }
     Ok(())

@@ -162,6 +162,28 @@ pub struct RateLimitSettings {
     pub lockout_secs: u64,
 }
 
+/// `[jobs]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct JobSettings {
+    /// Run the background jobs inside `serve`.
+    pub enabled: bool,
+    /// Seconds between two runs of `sessions` (across every replica).
+    pub sessions_period_secs: u64,
+    /// Seconds between two runs of `invitations` (across every replica).
+    pub invitations_period_secs: u64,
+    /// Seconds an expired invitation is kept before `invitations` removes it.
+    pub invitation_retention_secs: i64,
+}
+
+/// `[metrics]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MetricsSettings {
+    /// Record and serve Prometheus metrics.
+    pub enabled: bool,
+    /// Serve `/metrics` on this address instead of the main port (empty: the main port).
+    pub bind: String,
+}
+
 /// `[audit]`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct AuditSettings {
@@ -210,6 +232,10 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     /// `[audit]`.
     pub audit: AuditSettings,
+    /// `[metrics]`.
+    pub metrics: MetricsSettings,
+    /// `[jobs]`.
+    pub jobs: JobSettings,
     /// `[log]`.
     pub log: LogSettings,
     /// `[migrations]`.
@@ -265,6 +291,18 @@ impl Settings {
             })
     }
 
+    /// The parsed `metrics.bind`: `None` when empty (metrics on the main port).
+    pub fn metrics_addr(&self) -> Result<Option<SocketAddr>, SettingsError> {
+        let bind = self.metrics.bind.trim();
+        if bind.is_empty() {
+            return Ok(None);
+        }
+        bind.parse().map(Some).map_err(|e| SettingsError::Invalid {
+            key: "metrics.bind",
+            message: format!("{e} (expected host:port, e.g. 127.0.0.1:9100, or empty)"),
+        })
+    }
+
     /// The parsed `server.trusted_proxies`.
     pub fn trusted_proxies(&self) -> Result<TrustedProxies, SettingsError> {
         TrustedProxies::parse(&self.server.trusted_proxies).map_err(|message| {
@@ -283,6 +321,7 @@ impl Settings {
             })
         };
         self.bind_addr()?;
+        self.metrics_addr()?;
         self.trusted_proxies()?;
         let database = self.database.url.trim();
         let known = ["sqlite://", "postgres://", "postgresql://"];
@@ -295,6 +334,15 @@ impl Settings {
         let redis = self.redis.url.trim();
         if !redis.is_empty() && !redis.starts_with("redis://") && !redis.starts_with("rediss://") {
             return invalid("redis.url", "must be empty or a redis:// URL");
+        }
+        if self.jobs.sessions_period_secs == 0 {
+            return invalid("jobs.sessions_period_secs", "must be at least 1");
+        }
+        if self.jobs.invitations_period_secs == 0 {
+            return invalid("jobs.invitations_period_secs", "must be at least 1");
+        }
+        if self.jobs.invitation_retention_secs < 0 {
+            return invalid("jobs.invitation_retention_secs", "must not be negative");
         }
         if self.audit.verify_after_writes == 0 {
             return invalid("audit.verify_after_writes", "must be at least 1");

@@ -1,5 +1,6 @@
 //! Building the application: adapters chosen by configuration, use cases wired, server bound.
 
+use crate::gauges::ServerGauges;
 use crate::settings::{Settings, SettingsError};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::HttpServer;
@@ -17,12 +18,14 @@ use castellan_adapters_redis::{
 use castellan_adapters_sql::postgres::PgConfig;
 use castellan_adapters_sql::sqlite::SqliteConfig;
 use castellan_adapters_sql::{
-    AccessStore, ApiKeyStore, AuditStore, Db, FigureStore, InvitationStore, OutboxStore,
+    AccessStore, ApiKeyStore, AuditStore, Db, FigureStore, InvitationStore, JobStore, OutboxStore,
     PasswordResetStore, ResourceStore, RevocationStore, RoleStore, SessionStore, TenantStore,
     UserStore,
 };
+use castellan_api::metrics::Metrics;
 use castellan_api::rate_limit::RateLimits;
 use castellan_api::AppState;
+use castellan_application::jobs::{Job, JobPorts, JobRunner};
 use castellan_application::secrets::KeyHasher;
 use castellan_application::{
     AccessService, ApiKeyPorts, ApiKeyService, AuditService, AuthConfig, AuthPorts, AuthService,
@@ -118,6 +121,11 @@ pub struct Storage {
     resets: Arc<dyn PasswordResetRepository>,
     limiter: Arc<dyn RateLimiter>,
     token_store: Arc<dyn TokenStore>,
+    /// Job leases and housekeeping.
+    jobs: Arc<JobStore>,
+    /// The pools, for the metrics' gauges.
+    db: Db,
+    redis: Option<RedisTokenStore>,
     /// The revocation check with a caller's bucket (one round trip on Redis).
     admission: Arc<dyn Admission>,
     lockout: Arc<dyn LoginLockout>,
@@ -148,7 +156,9 @@ pub async fn storage(settings: &Settings) -> Result<Storage, StartupError> {
     let redis_admission = redis_store
         .clone()
         .map(|store| Arc::new(RedisAdmission::new(store)) as Arc<dyn Admission>);
-    let redis = redis_store.map(|s| Arc::new(s) as Arc<dyn TokenStore>);
+    let redis = redis_store
+        .clone()
+        .map(|s| Arc::new(s) as Arc<dyn TokenStore>);
     let db = match backend(settings) {
         Backend::Postgres(url) => Db::postgres(&PgConfig {
             url,
@@ -189,7 +199,10 @@ pub async fn storage(settings: &Settings) -> Result<Storage, StartupError> {
         figures: Arc::new(FigureStore::new(db.clone())),
         api_keys: Arc::new(ApiKeyStore::new(db.clone())),
         resets: Arc::new(PasswordResetStore::new(db.clone())),
-        outbox: Arc::new(OutboxStore::new(db)),
+        outbox: Arc::new(OutboxStore::new(db.clone())),
+        jobs: Arc::new(JobStore::new(db.clone())),
+        db,
+        redis: redis_store,
         limiter,
         token_store,
         admission,
@@ -266,8 +279,12 @@ pub struct Services {
     pub outbox: Option<Arc<dyn Outbox>>,
     /// API keys.
     pub api_keys: ApiKeyService,
+    /// Prometheus metrics, when on.
+    pub metrics: Option<Metrics>,
     /// Rate limits, when on.
     pub rate_limits: Option<RateLimits>,
+    /// The background jobs.
+    pub jobs: JobRunner,
     /// The demo seed.
     pub seed: DemoSeed,
 }
@@ -333,6 +350,23 @@ pub async fn services(settings: &Settings) -> Result<Services, StartupError> {
         clock.clone(),
         settings.audit.verify_after_writes,
     );
+    let metrics = match settings.metrics.enabled {
+        true => {
+            let gauges = ServerGauges {
+                db: storage.db.clone(),
+                redis: storage.redis.clone(),
+                chains: chain_watch.clone(),
+            };
+            let metrics = Metrics::new(Some(Arc::new(gauges))).map_err(|e| {
+                StartupError::Settings(SettingsError::Invalid {
+                    key: "metrics.enabled",
+                    message: e.to_string(),
+                })
+            })?;
+            Some(metrics)
+        }
+        false => None,
+    };
     let smtp = settings.mail.smtp_url.trim();
     let mailer: Arc<dyn Mailer> = match smtp.is_empty() {
         true => storage.mailer,
@@ -388,6 +422,7 @@ pub async fn services(settings: &Settings) -> Result<Services, StartupError> {
             auth.clone(),
             settings.invitations.ttl_secs,
         ),
+        metrics,
         rate_limits: settings
             .rate_limit
             .enabled
@@ -436,6 +471,15 @@ pub async fn services(settings: &Settings) -> Result<Services, StartupError> {
             chain_watch.clone(),
             clock.clone(),
         ),
+        jobs: JobRunner::new(
+            JobPorts {
+                leases: storage.jobs.clone(),
+                housekeeping: storage.jobs,
+                chains: chain_watch.clone(),
+                clock: clock.clone(),
+            },
+            settings.jobs.invitation_retention_secs,
+        ),
         chain_watch,
         seed: DemoSeed {
             users: storage.users,
@@ -451,8 +495,10 @@ pub async fn services(settings: &Settings) -> Result<Services, StartupError> {
 pub struct Application {
     port: u16,
     server: Server,
-    /// The background verification of the audit chains, stopped with the server.
-    chain_watch: tokio::task::JoinHandle<()>,
+    /// `/metrics` on `metrics.bind`, when set: its bound port and the server.
+    metrics_server: Option<(u16, Server)>,
+    /// The background jobs, stopped with the server.
+    jobs: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Application {
@@ -484,6 +530,8 @@ impl Application {
             audit: services.audit,
             dashboard: services.dashboard,
             outbox: services.outbox,
+            metrics: services.metrics.clone(),
+            metrics_on_main_port: settings.metrics_addr()?.is_none(),
             rate_limits: services.rate_limits,
             trusted_proxies: settings.trusted_proxies()?,
             version: env!("CARGO_PKG_VERSION"),
@@ -504,20 +552,27 @@ impl Application {
             .map_err(StartupError::Bind)?
             .run();
         tracing::info!(port, "listening");
-        let chain_watch = tokio::spawn(watch_chains(
-            services.chain_watch,
-            Duration::from_secs(settings.audit.verify_poll_secs),
-        ));
+        let metrics_server = match (services.metrics.clone(), settings.metrics_addr()?) {
+            (Some(metrics), Some(addr)) => Some(metrics_server(metrics, addr)?),
+            _ => None,
+        };
+        let jobs = schedule_jobs(settings, &services.jobs, services.metrics.as_ref());
         Ok(Self {
             port,
             server,
-            chain_watch,
+            metrics_server,
+            jobs,
         })
     }
 
     /// The bound port.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of `/metrics` when `metrics.bind` gives it one of its own.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_server.as_ref().map(|(port, _)| *port)
     }
 
     /// A handle to stop the server (gracefully with `stop(true)`).
@@ -527,23 +582,97 @@ impl Application {
 
     /// Serves until stopped (SIGTERM/SIGINT stop gracefully: in-flight requests finish).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let metrics = self.metrics_server.map(|(_, server)| {
+            let handle = server.handle();
+            (handle, tokio::spawn(server))
+        });
         let served = self.server.await;
-        self.chain_watch.abort();
+        for job in self.jobs {
+            job.abort();
+        }
+        if let Some((handle, task)) = metrics {
+            handle.stop(true).await;
+            let _ = task.await;
+        }
         served
     }
 }
 
-/// Verifies the audit chains now, then every `interval` those that grew by
-/// `audit.verify_after_writes` entries; a failed pass is logged and retried.
-async fn watch_chains(watch: ChainWatch, interval: Duration) {
-    let mut ticks = tokio::time::interval(interval);
+/// `/metrics` alone on `addr` (one worker: a scrape is cheap).
+fn metrics_server(
+    metrics: Metrics,
+    addr: std::net::SocketAddr,
+) -> Result<(u16, Server), StartupError> {
+    let listener = TcpListener::bind(addr).map_err(StartupError::Bind)?;
+    let port = listener.local_addr().map_err(StartupError::Bind)?.port();
+    let server = HttpServer::new(move || castellan_api::routes::metrics_app(metrics.clone()))
+        .workers(1)
+        .disable_signals()
+        .listen(listener)
+        .map_err(StartupError::Bind)?
+        .run();
+    tracing::info!(port, "metrics listening");
+    Ok((port, server))
+}
+
+/// Starts the background jobs: `audit_chains` every `audit.verify_poll_secs` in this
+/// replica (at once, then incrementally), and, when `jobs.enabled`, the leased jobs, each
+/// looking four times a period whether its period is due (so that across replicas a job runs
+/// once per period, give or take a quarter).
+fn schedule_jobs(
+    settings: &Settings,
+    jobs: &JobRunner,
+    metrics: Option<&Metrics>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut scheduled = vec![(
+        Job::AuditChains,
+        settings.audit.verify_poll_secs,
+        settings.audit.verify_poll_secs,
+    )];
+    if settings.jobs.enabled {
+        for (job, period) in [
+            (Job::Sessions, settings.jobs.sessions_period_secs),
+            (Job::Invitations, settings.jobs.invitations_period_secs),
+        ] {
+            scheduled.push((job, period, (period / 4).clamp(1, 60)));
+        }
+    }
+    scheduled
+        .into_iter()
+        .map(|(job, period, look_every)| {
+            let (jobs, metrics) = (jobs.clone(), metrics.cloned());
+            tokio::spawn(run_periodically(jobs, metrics, job, period, look_every))
+        })
+        .collect()
+}
+
+/// Runs `job` when due, looking every `look_every` seconds; a failed run is logged and
+/// tried again at the next look.
+async fn run_periodically(
+    jobs: JobRunner,
+    metrics: Option<Metrics>,
+    job: Job,
+    period: u64,
+    look_every: u64,
+) {
+    let mut ticks = tokio::time::interval(Duration::from_secs(look_every.max(1)));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        match watch.pass().await {
-            Ok(0) => {}
-            Ok(chains) => tracing::debug!(chains, "audit chains verified"),
-            Err(err) => tracing::warn!(error = %err, "audit chain verification failed; retrying"),
+        match jobs.run_if_due(job, period).await {
+            Ok(None) => {}
+            Ok(Some(report)) => {
+                if let Some(metrics) = &metrics {
+                    metrics.job_run(job.name());
+                }
+                match (job, report.done) {
+                    (Job::AuditChains, 0) => {}
+                    _ => tracing::info!(job = job.name(), done = report.done, "{report}"),
+                }
+            }
+            Err(err) => {
+                tracing::warn!(job = job.name(), error = %err, "background job failed; retrying")
+            }
         }
     }
 }

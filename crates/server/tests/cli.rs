@@ -31,6 +31,11 @@ fn castellan() -> Command {
             cmd.env_remove(key);
         }
     }
+    // A pepper of its own: no run writes a pepper file into the working directory.
+    cmd.env(
+        "CASTELLAN__API_KEYS__PEPPER",
+        "cli-tests-pepper-0123456789abcdef0123",
+    );
     cmd.env_remove("RUST_LOG").stdin(Stdio::null());
     cmd
 }
@@ -135,6 +140,11 @@ fn openapi_document_is_version_3_1_and_lists_every_served_path() {
         ("/api/v1/auth/password/change", &["post"]),
         ("/api/v1/auth/sessions", &["get"]),
         ("/api/v1/auth/sessions/{id}", &["delete"]),
+        ("/api/v1/auth/password-reset", &["post"]),
+        ("/api/v1/auth/password-reset/confirm", &["post"]),
+        ("/api/v1/api-keys", &["get", "post"]),
+        ("/api/v1/api-keys/{id}", &["get", "delete"]),
+        ("/metrics", &["get"]),
     ];
     let listed: Vec<&String> = paths.keys().collect();
     for (path, methods) in served {
@@ -578,4 +588,49 @@ fn audit_verify_reports_the_first_broken_link() {
     let stdout = text(&out.stdout);
     assert!(!out.status.success(), "{stdout}");
     assert!(stdout.contains("BROKEN at seq 1"), "{stdout}");
+}
+
+// ---------------------------------------------------------------------------------------
+// jobs
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn jobs_run_once_and_say_what_they_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let embedded = |cmd: &mut Command| {
+        cmd.env(
+            "CASTELLAN__DATABASE__URL",
+            format!("sqlite://{}/castellan.db", dir.path().display()),
+        )
+        .env(
+            "CASTELLAN__AUTH__SIGNING_KEY_PATH",
+            dir.path().join("signing.key"),
+        )
+        .env("CASTELLAN__LOG__FORMAT", "pretty");
+    };
+    let mut every = castellan();
+    every.args(["jobs", "run"]);
+    embedded(&mut every);
+    let out = run(&mut every);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    for line in [
+        "sessions: 0 row(s) removed",
+        "invitations: 0 row(s) removed",
+        "audit_chains: ",
+    ] {
+        assert!(stdout.contains(line), "{line:?} missing:\n{stdout}");
+    }
+    let mut one = castellan();
+    one.args(["jobs", "run", "sessions"]);
+    embedded(&mut one);
+    let stdout = text(&run(&mut one).stdout);
+    assert_eq!(stdout.trim(), "sessions: 0 row(s) removed");
+    let out = run(castellan().args(["jobs", "run", "coffee"]));
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("sessions, invitations, audit_chains"),
+        "{}",
+        text(&out.stderr)
+    );
 }

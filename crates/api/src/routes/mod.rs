@@ -74,6 +74,27 @@ async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::RouteNotFound(req.path().to_string()))
 }
 
+/// The application of the metrics port (`metrics.bind`): `GET /metrics` and nothing else.
+pub fn metrics_app(
+    metrics: crate::metrics::Metrics,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new().route(
+        "/metrics",
+        web::get().to(move || {
+            let metrics = metrics.clone();
+            async move { meta::render(&metrics) }
+        }),
+    )
+}
+
 /// The whole HTTP application over `state`.
 pub fn app(
     state: AppState,

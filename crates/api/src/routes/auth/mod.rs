@@ -9,12 +9,12 @@ use crate::envelope::{
 };
 use crate::error::ApiResult;
 use crate::extract::{client_info, from_body, Auth, Body, JsonBody, OptionalJsonBody, PersonAuth};
-use crate::rate_limit::{limit, OnFailure};
+use crate::rate_limit::{limit, OnFailure, RateLimits};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use castellan_application::{
-    LoginInput, PasswordChangeInput, ProfilePatch, RegisterInput, ResetConfirmInput,
+    AppError, LoginInput, PasswordChangeInput, ProfilePatch, RegisterInput, ResetConfirmInput,
 };
 use castellan_domain::SessionId;
 use dto::{
@@ -65,7 +65,10 @@ pub(crate) async fn register(
     body: Body,
 ) -> ApiResult {
     // The per-IP limit comes before anything else, the body included.
-    limit(&state, &req, "register", OnFailure::Open, |l| l.register).await?;
+    limit(&state, &req, ("register", None), OnFailure::Open, |l| {
+        l.register
+    })
+    .await?;
     let body: RegisterRequest = from_body(body.object()?)?;
     let user = state
         .auth
@@ -93,20 +96,38 @@ pub(crate) async fn register(
 pub(crate) async fn login(state: web::Data<AppState>, req: HttpRequest, body: Body) -> ApiResult {
     // Per IP before anything else, then per IP + email once the body names one; both fail
     // closed (so does the lockout behind them).
-    limit(&state, &req, "login", OnFailure::Closed, |l| l.login_per_ip).await?;
+    limit(&state, &req, ("login", None), OnFailure::Closed, |l| {
+        l.login_per_ip
+    })
+    .await?;
     let body: LoginRequest = from_body(body.object()?)?;
     if let Some(email) = &body.email {
-        let bucket = format!("login:{}", email.trim().to_lowercase());
-        limit(&state, &req, &bucket, OnFailure::Closed, |l| {
-            l.login_per_ip_email
-        })
+        let email = Some(email.trim().to_lowercase());
+        let quota = |l: &RateLimits| l.login_per_ip_email;
+        limit(
+            &state,
+            &req,
+            ("login_email", email.as_deref()),
+            OnFailure::Closed,
+            quota,
+        )
         .await?;
     }
     let input = LoginInput {
         email: body.email,
         password: body.password,
     };
-    let (tokens, user) = state.auth.login(input, client_info(&req)).await?;
+    let result = state.auth.login(input, client_info(&req)).await;
+    let outcome = match &result {
+        Ok(_) => Some("success"),
+        Err(AppError::InvalidCredentials) => Some("failure"),
+        Err(AppError::Locked { .. }) => Some("locked"),
+        Err(_) => None,
+    };
+    if let Some(outcome) = outcome {
+        state.record(|m| m.login(outcome));
+    }
+    let (tokens, user) = result?;
     Ok(ok(LoginDto {
         tokens: tokens.into(),
         user: user.into(),
@@ -143,6 +164,10 @@ pub(crate) async fn logout(
     OptionalJsonBody(_body): OptionalJsonBody<RefreshRequest>,
 ) -> ApiResult {
     state.auth.logout(&principal).await?;
+    state.record(|m| {
+        m.revoked("access");
+        m.revoked("session");
+    });
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -157,6 +182,7 @@ pub(crate) async fn logout_all(
     PersonAuth(principal): PersonAuth,
 ) -> ApiResult {
     state.auth.logout_all(&principal).await?;
+    state.record(|m| m.revoked("all"));
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -220,6 +246,7 @@ pub(crate) async fn delete_me(
     PersonAuth(principal): PersonAuth,
 ) -> ApiResult {
     state.auth.delete_me(&principal).await?;
+    state.record(|m| m.revoked("all"));
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -247,6 +274,7 @@ pub(crate) async fn change_password(
         .auth
         .change_password(&principal, input, client_info(&req))
         .await?;
+    state.record(|m| m.revoked("all"));
     Ok(ok(TokenPairDto::from(pair)))
 }
 
@@ -283,6 +311,7 @@ pub(crate) async fn revoke_session(
         .auth
         .revoke_session(&principal, SessionId(path.into_inner()))
         .await?;
+    state.record(|m| m.revoked("session"));
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -302,8 +331,16 @@ pub(crate) async fn password_reset(
 ) -> ApiResult {
     let body: PasswordResetRequest = from_body(body.object()?)?;
     if let Some(email) = &body.email {
-        let bucket = format!("password_reset:{}", email.trim().to_lowercase());
-        limit(&state, &req, &bucket, OnFailure::Open, |l| l.password_reset).await?;
+        let email = Some(email.trim().to_lowercase());
+        let quota = |l: &RateLimits| l.password_reset;
+        limit(
+            &state,
+            &req,
+            ("password_reset", email.as_deref()),
+            OnFailure::Open,
+            quota,
+        )
+        .await?;
     }
     state.auth.request_password_reset(body.email).await?;
     Ok(HttpResponse::Accepted().json(EmptyEnvelope::default()))
@@ -326,5 +363,6 @@ pub(crate) async fn password_reset_confirm(
         repeat_password: body.repeat_password,
     };
     state.auth.confirm_password_reset(input).await?;
+    state.record(|m| m.revoked("all"));
     Ok(HttpResponse::NoContent().finish())
 }

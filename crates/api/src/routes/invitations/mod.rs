@@ -111,9 +111,13 @@ pub(crate) async fn revoke(
     ))]
 pub(crate) async fn accept(state: web::Data<AppState>, req: HttpRequest, body: Body) -> ApiResult {
     // The per-IP limit comes before anything else, the body included.
-    limit(&state, &req, "invitation_accept", OnFailure::Open, |l| {
-        l.invitation_accept
-    })
+    limit(
+        &state,
+        &req,
+        ("invitation_accept", None),
+        OnFailure::Open,
+        |l| l.invitation_accept,
+    )
     .await?;
     accept_within_limit(state, req, body).await
 }

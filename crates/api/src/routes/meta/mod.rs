@@ -13,6 +13,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(endpoint("/.well-known/jwks.json", [on::get(jwks)]))
+        .service(endpoint("/metrics", [on::get(metrics)]))
         .service(endpoint(DOCS, [on::get(docs)]));
 }
 
@@ -116,6 +117,32 @@ pub(crate) async fn jwks(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=300"))
         .json(state.auth.codec().jwks())
+}
+
+/// Prometheus metrics (text format 0.0.4; no auth, never rate-limited). 404 when
+/// `metrics.enabled` is off or when they are served on `metrics.bind` instead.
+#[utoipa::path(get, path = "/metrics", tag = "meta",
+    responses(
+        (status = 200, description = "The metrics (raw text, no envelope)", body = String, content_type = "text/plain; version=0.0.4"),
+        (status = 404, description = "Metrics are off, or served on `metrics.bind`", body = crate::envelope::ErrorEnvelope),
+    ))]
+pub(crate) async fn metrics(
+    state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
+) -> Result<HttpResponse, crate::error::ApiError> {
+    match (&state.metrics, state.metrics_on_main_port) {
+        (Some(metrics), true) => Ok(render(metrics)),
+        _ => Err(crate::error::ApiError::RouteNotFound(
+            req.path().to_string(),
+        )),
+    }
+}
+
+/// The exposition of `metrics` as a response.
+pub(crate) fn render(metrics: &crate::metrics::Metrics) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(metrics.render())
 }
 
 /// The OpenAPI 3.1 document (raw JSON).

@@ -62,9 +62,13 @@ pub(crate) async fn create_tenant(
     body: Body,
 ) -> ApiResult {
     // The per-IP limit comes before anything else.
-    limit(&state, &req, "tenant_create", OnFailure::Open, |l| {
-        l.tenant_create
-    })
+    limit(
+        &state,
+        &req,
+        ("tenant_create", None),
+        OnFailure::Open,
+        |l| l.tenant_create,
+    )
     .await?;
     create_tenant_within_limit(state, auth, body).await
 }

@@ -257,6 +257,28 @@ async fn keys_never_manage_keys_sessions_or_passwords(backend: Backend) {
             Some(json!({"email": "x@example.com"})),
         ),
         (Method::DELETE, "/auth/me".to_string(), None),
+        // The public ones too: they are a person's.
+        (
+            Method::POST,
+            "/auth/login".to_string(),
+            Some(json!({"email": "a@example.com", "password": "x"})),
+        ),
+        (Method::POST, "/auth/register".to_string(), Some(json!({}))),
+        (
+            Method::POST,
+            "/auth/refresh".to_string(),
+            Some(json!({"refresh": "x"})),
+        ),
+        (
+            Method::POST,
+            "/auth/password-reset".to_string(),
+            Some(json!({"email": "a@example.com"})),
+        ),
+        (
+            Method::POST,
+            "/auth/password-reset/confirm".to_string(),
+            Some(json!({"token": "x"})),
+        ),
     ];
     for (method, path, body) in refused {
         let (status, answer) = as_key(&app, method.clone(), &path, &key, body).await;
@@ -432,9 +454,37 @@ async fn lists_follow_the_rules(backend: Backend) {
     assert_eq!(me["data"]["permissions"]["article"]["read"], "all");
 }
 
+/// A superuser's key holds its scopes only: none of what superusers may do outside the
+/// rules (the dev outbox, with its one-time tokens).
+async fn a_superusers_key_is_no_superuser(backend: Backend) {
+    let app = TestApp::spawn_with(Options {
+        backend,
+        extra_toml: "[mail]\ndev_outbox_route = true".into(),
+        ..Options::default()
+    })
+    .await;
+    app.seed_demo().await;
+    let admin = app.demo_login("admin").await;
+    let (status, _) = app
+        .call(Method::GET, "/dev/outbox?to=user@example.com", &admin, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, key) = create_key(&app, &admin, json!(["article:*", "user:*"])).await;
+    let (status, body) = as_key(
+        &app,
+        Method::GET,
+        "/dev/outbox?to=user@example.com",
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+}
+
 every_config!(
     keys_act_as_their_owner_within_their_scopes,
     keys_never_manage_keys_sessions_or_passwords,
     dead_keys_are_refused_at_once,
     lists_follow_the_rules,
+    a_superusers_key_is_no_superuser,
 );

@@ -360,7 +360,80 @@ async fn authenticated_requests_are_limited_per_user_and_per_key(backend: Backen
     .await;
 }
 
+async fn bad_credentials_count_as_anonymous(backend: Backend) {
+    let app = with_limits(backend, &[("anonymous_per_minute", 4)]).await;
+    let bad = |path: &'static str, header: &'static str| {
+        app.api(Method::POST, path, None)
+            .header("Authorization", header)
+            .json(&json!({}))
+    };
+    // A bad token on a guarded route, any header on a public one: one anonymous bucket.
+    let statuses = [
+        bad("/articles", "Bearer junk")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        bad("/articles", "ApiKey cst_nonsense")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        bad("/auth/refresh", "Bearer junk")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        bad("/auth/refresh", "whatever")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+    ];
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::BAD_REQUEST,
+            StatusCode::BAD_REQUEST
+        ]
+    );
+    let res = bad("/articles", "Bearer junk").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let res = bad("/auth/refresh", "Bearer junk").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+async fn a_revoked_token_takes_nothing_from_its_users_bucket(backend: Backend) {
+    let app = with_limits(backend, &[("authenticated_per_minute", 3)]).await;
+    let (email, revoked) = app.user().await;
+    let res = app
+        .api(Method::POST, "/auth/logout", Some(&revoked.access))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    for _ in 0..5 {
+        assert_eq!(
+            app.me_status(&revoked.access).await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let fresh = app.login(&email, PASSWORD).await;
+    // The logout took one token of the three; the refused requests none.
+    for _ in 0..2 {
+        assert_eq!(app.me_status(&fresh.access).await, StatusCode::OK);
+    }
+    assert_eq!(
+        app.me_status(&fresh.access).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
 every_config!(
+    bad_credentials_count_as_anonymous,
+    a_revoked_token_takes_nothing_from_its_users_bucket,
     public_routes_are_limited,
     logins_are_limited_per_ip_and_email,
     anonymous_requests_are_limited_per_ip,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 /// [`Admission`] from a token store and a rate limiter that live apart (the embedded
-/// default; PostgreSQL without Redis): both asked at once. A failing limiter lets the
+/// default; PostgreSQL without Redis): the revocation, then the bucket. A failing limiter lets the
 /// request through (limits fail open); a failing token store fails it (closed).
 #[derive(Debug, Clone)]
 pub struct SplitAdmission {
@@ -29,17 +29,17 @@ impl Admission for SplitAdmission {
         bucket: &str,
         quota: Quota,
     ) -> Result<(bool, Option<RateDecision>), StoreError> {
-        let (revoked, decision) = futures::join!(
-            self.tokens.is_revoked(jti, sid),
-            self.limiter.hit(bucket, quota)
-        );
-        let decision = match decision {
+        // The revocation first: a revoked token's requests take nothing from the bucket.
+        if self.tokens.is_revoked(jti, sid).await? {
+            return Ok((true, None));
+        }
+        let decision = match self.limiter.hit(bucket, quota).await {
             Ok(decision) => Some(decision),
             Err(err) => {
                 tracing::warn!(error = %err, "rate limiter unavailable: request let through");
                 None
             }
         };
-        Ok((revoked?, decision))
+        Ok((false, decision))
     }
 }

@@ -15,6 +15,8 @@ pub struct InProcessLockout {
     policy: LockoutPolicy,
     started: Instant,
     emails: Arc<Mutex<HashMap<String, EmailCounters>>>,
+    /// The size at which idle emails are next swept out (doubles with the live ones).
+    sweep_at: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl InProcessLockout {
@@ -24,6 +26,7 @@ impl InProcessLockout {
             policy,
             started: Instant::now(),
             emails: Arc::default(),
+            sweep_at: Arc::new(std::sync::atomic::AtomicUsize::new(SWEEP_AT)),
         }
     }
 
@@ -43,8 +46,12 @@ impl LoginLockout for InProcessLockout {
     async fn begin(&self, email: &str, address: &str) -> Result<Attempt, StoreError> {
         let now = self.now_ms();
         let mut emails = self.emails()?;
-        if emails.len() > SWEEP_AT {
+        let sweep_at = &self.sweep_at;
+        if emails.len() > sweep_at.load(std::sync::atomic::Ordering::Relaxed) {
+            // Under the lock: the threshold moves with the map it guards.
             emails.retain(|_, counters| !self.policy.is_idle(counters, now));
+            let next = (emails.len() * 2).max(SWEEP_AT);
+            sweep_at.store(next, std::sync::atomic::Ordering::Relaxed);
         }
         let counters = emails.entry(email.to_owned()).or_default();
         Ok(self.policy.begin(counters, address, now))

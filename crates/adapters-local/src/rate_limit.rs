@@ -15,7 +15,14 @@ type Bucket = (f64, u64, Quota);
 #[derive(Debug, Clone)]
 pub struct InProcessRateLimiter {
     started: Instant,
-    buckets: Arc<Mutex<HashMap<String, Bucket>>>,
+    buckets: Arc<Mutex<Buckets>>,
+}
+
+/// The buckets, and the size at which idle ones are next swept out.
+#[derive(Debug, Default)]
+struct Buckets {
+    map: HashMap<String, Bucket>,
+    sweep_at: usize,
 }
 
 impl Default for InProcessRateLimiter {
@@ -35,14 +42,17 @@ impl RateLimiter for InProcessRateLimiter {
             .buckets
             .lock()
             .map_err(|_| StoreError::Unavailable("rate limiter poisoned".into()))?;
-        let current = buckets.get(key).map(|(tokens, at, _)| (*tokens, *at));
+        let current = buckets.map.get(key).map(|(tokens, at, _)| (*tokens, *at));
         let (left, decision) = take(current, now, quota);
-        buckets.insert(key.to_string(), (left, now, quota));
-        if buckets.len() > SWEEP_AT {
-            // A bucket that has refilled completely holds no information.
-            buckets.retain(|_, (tokens, at, q)| {
+        buckets.map.insert(key.to_string(), (left, now, quota));
+        if buckets.map.len() > buckets.sweep_at.max(SWEEP_AT) {
+            // A bucket that has refilled completely holds no information. The next sweep
+            // waits until the map has doubled: many live buckets cost a sweep now and then,
+            // never one per request.
+            buckets.map.retain(|_, (tokens, at, q)| {
                 take(Some((*tokens, *at)), now, *q).1.remaining + 1 < q.limit
             });
+            buckets.sweep_at = buckets.map.len() * 2;
         }
         Ok(decision)
     }

@@ -293,9 +293,16 @@ impl FromRequest for Auth {
                     Presented::Key(key) => auth.authenticate_key(&key).await,
                 }
             };
-            let Authenticated { principal, limit } = actix_web::rt::spawn(lookup.in_current_span())
+            let authenticated = actix_web::rt::spawn(lookup.in_current_span())
                 .await
-                .map_err(|e| AppError::Internal(e.to_string()))??;
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            let Authenticated { principal, limit } = match authenticated {
+                Ok(authenticated) => authenticated,
+                Err(err) => {
+                    rate_limit::charge_failed_credential(&state, &req).await?;
+                    return Err(err.into());
+                }
+            };
             let span = tracing::Span::current();
             span.record("user_id", tracing::field::display(principal.user_id()));
             span.record("tenant_id", tracing::field::display(principal.tenant_id()));
@@ -314,6 +321,19 @@ impl FromRequest for Auth {
             }
             Ok(Auth(principal))
         })
+    }
+}
+
+/// 403 when the request presents an API key: the public `/auth/*` routes (login,
+/// registration, refresh, password reset) are a person's, never a key's.
+pub fn refuse_api_key(req: &HttpRequest) -> Result<(), ApiError> {
+    match presented(req) {
+        Some(Presented::Key(_)) => Err(AppError::Forbidden(
+            castellan_application::Denial::new("account", "manage")
+                .because("an API key cannot manage accounts, sessions or passwords"),
+        )
+        .into()),
+        _ => Ok(()),
     }
 }
 

@@ -158,6 +158,28 @@ pub fn is_exempt(path: &str) -> bool {
         || path.starts_with("/api/v1/docs/")
 }
 
+/// The public routes, which never look at a credential.
+pub fn never_authenticates(path: &str) -> bool {
+    matches!(
+        path,
+        "/api/v1/auth/login"
+            | "/api/v1/auth/register"
+            | "/api/v1/auth/refresh"
+            | "/api/v1/auth/password-reset"
+            | "/api/v1/auth/password-reset/confirm"
+            | "/api/v1/invitations/accept"
+    )
+}
+
+/// Charges a request whose credential failed to the anonymous per-IP bucket: a flood of
+/// bad tokens or guessed keys is held to the anonymous limit (429 once it is spent).
+pub async fn charge_failed_credential(state: &AppState, req: &HttpRequest) -> Result<(), ApiError> {
+    limit(state, req, ("anonymous", None), OnFailure::Open, |l| {
+        l.anonymous
+    })
+    .await
+}
+
 /// Whether the request presents a credential (a bearer token or an API key).
 pub fn has_credential(req: &ServiceRequest) -> bool {
     let headers = req.headers();
@@ -212,7 +234,11 @@ where
             let ledger = Ledger::default();
             req.extensions_mut().insert(ledger.clone());
             let state = req.app_data::<actix_web::web::Data<AppState>>().cloned();
-            let anonymous = !is_exempt(req.path()) && !has_credential(&req);
+            // A credential header buys no way around the limit on routes that never
+            // authenticate; elsewhere a failed authentication is charged by `Auth`.
+            let path = req.path();
+            let anonymous =
+                !is_exempt(path) && (!has_credential(&req) || never_authenticates(path));
             if let (Some(state), true) = (state, anonymous) {
                 let checked = limit(
                     &state,

@@ -189,7 +189,10 @@ impl TenantService {
 
     /// Whether `caller` may create a tenant: anyone with self-service on, else superusers.
     pub fn ensure_may_create(&self, caller: Option<&Principal>) -> Result<(), AppError> {
-        if self.self_service || caller.is_some_and(|p| p.subject.is_superuser()) {
+        let superuser = caller.is_some_and(|p| {
+            p.subject.is_superuser() && p.subject.allows(ELEMENT, Action::Create, None)
+        });
+        if self.self_service || superuser {
             return Ok(());
         }
         Err(match caller {

@@ -797,6 +797,13 @@ impl Subject {
         self.is_superuser
     }
 
+    /// Whether this is a superuser allowed everything: false for a superuser's API key
+    /// (see [`Subject::limited_to`]). What only superusers may do, outside any element's
+    /// rules, needs this.
+    pub fn has_every_right(&self) -> bool {
+        self.all_powerful
+    }
+
     /// The elements the subject has at least one rule for, in no particular order.
     pub fn elements(&self) -> impl Iterator<Item = &str> + '_ {
         self.elements.keys().map(String::as_str)

@@ -233,12 +233,16 @@ fn api_key_hasher(settings: &Settings) -> Result<KeyHasher, StartupError> {
         return Ok(KeyHasher::new(pepper.as_bytes()));
     }
     let path = &settings.api_keys.pepper_path;
-    let pepper = load_or_generate_secret(path).map_err(|e| {
+    let invalid = |message: String| {
         StartupError::Settings(SettingsError::Invalid {
             key: "api_keys.pepper_path",
-            message: format!("{}: {e}", path.display()),
+            message: format!("{}: {message}", path.display()),
         })
-    })?;
+    };
+    let pepper = load_or_generate_secret(path).map_err(|e| invalid(e.to_string()))?;
+    if pepper.len() < 32 {
+        return Err(invalid("holds fewer than 32 characters".into()));
+    }
     Ok(KeyHasher::new(pepper.into_bytes()))
 }
 

@@ -89,7 +89,8 @@ pub async fn atomic_under_concurrency(limiter: &dyn RateLimiter) {
     assert_eq!(allowed, 10);
 }
 
-/// [`Admission`]: the revocation state and the caller's bucket, in one call.
+/// [`Admission`]: the revocation state and the caller's bucket, in one call; a revoked
+/// token's request takes nothing from the bucket.
 pub async fn admission_checks_both(admission: &dyn Admission, tokens: &dyn TokenStore) {
     let quota = Quota {
         limit: 2,
@@ -100,12 +101,32 @@ pub async fn admission_checks_both(admission: &dyn Admission, tokens: &dyn Token
     assert!(!revoked);
     assert_eq!(decision.map(|d| (d.allowed, d.remaining)), Some((true, 1)));
     tokens.revoke_access(jti, 60).await.unwrap();
-    let (revoked, decision) = admission.admit(jti, sid, &bucket, quota).await.unwrap();
-    assert!(revoked);
-    assert_eq!(decision.map(|d| d.remaining), Some(0));
-    let other = uuid::Uuid::now_v7();
-    tokens.revoke_sessions(&[sid], 60).await.unwrap();
-    let (revoked, decision) = admission.admit(other, sid, &bucket, quota).await.unwrap();
+    for _ in 0..3 {
+        let (revoked, decision) = admission.admit(jti, sid, &bucket, quota).await.unwrap();
+        assert!(revoked);
+        assert_eq!(decision, None, "nothing taken for a revoked token");
+    }
+    let (other, other_sid) = (uuid::Uuid::now_v7(), SessionId::new());
+    let (revoked, decision) = admission
+        .admit(other, other_sid, &bucket, quota)
+        .await
+        .unwrap();
+    assert!(!revoked);
+    assert_eq!(decision.map(|d| (d.allowed, d.remaining)), Some((true, 0)));
+    tokens.revoke_sessions(&[other_sid], 60).await.unwrap();
+    let fresh = uuid::Uuid::now_v7();
+    let (revoked, _) = admission
+        .admit(fresh, other_sid, &bucket, quota)
+        .await
+        .unwrap();
     assert!(revoked, "the session's revocation covers every token of it");
-    assert_eq!(decision.map(|d| d.allowed), Some(false));
+    let (_, decision) = admission
+        .admit(uuid::Uuid::now_v7(), SessionId::new(), &bucket, quota)
+        .await
+        .unwrap();
+    assert_eq!(
+        decision.map(|d| d.allowed),
+        Some(false),
+        "the bucket is spent"
+    );
 }

@@ -8,7 +8,9 @@ use crate::envelope::{
     ok, ok_list, respond, EmptyEnvelope, Envelope, ErrorEnvelope, ListEnvelope, TotalMeta,
 };
 use crate::error::ApiResult;
-use crate::extract::{client_info, from_body, Auth, Body, JsonBody, OptionalJsonBody, PersonAuth};
+use crate::extract::{
+    client_info, from_body, refuse_api_key, Auth, Body, OptionalJsonBody, PersonAuth,
+};
 use crate::rate_limit::{limit, OnFailure, RateLimits};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -50,6 +52,12 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         ));
 }
 
+/// An email as a rate-limit bucket names it: normalized, and at most as long as an address
+/// can be (a longer one is no address; its bucket must not grow with the body).
+fn bucket_email(email: &str) -> String {
+    email.trim().to_lowercase().chars().take(254).collect()
+}
+
 /// Create an account in the default tenant.
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterRequest,
     responses(
@@ -69,6 +77,7 @@ pub(crate) async fn register(
         l.register
     })
     .await?;
+    refuse_api_key(&req)?;
     let body: RegisterRequest = from_body(body.object()?)?;
     let user = state
         .auth
@@ -100,9 +109,10 @@ pub(crate) async fn login(state: web::Data<AppState>, req: HttpRequest, body: Bo
         l.login_per_ip
     })
     .await?;
+    refuse_api_key(&req)?;
     let body: LoginRequest = from_body(body.object()?)?;
     if let Some(email) = &body.email {
-        let email = Some(email.trim().to_lowercase());
+        let email = Some(bucket_email(email));
         let quota = |l: &RateLimits| l.login_per_ip_email;
         limit(
             &state,
@@ -141,10 +151,9 @@ pub(crate) async fn login(state: web::Data<AppState>, req: HttpRequest, body: Bo
         (status = 400, description = "`refresh` missing", body = ErrorEnvelope),
         (status = 401, description = "Unknown, expired, rotated (session revoked) or access token", body = ErrorEnvelope),
     ))]
-pub(crate) async fn refresh(
-    state: web::Data<AppState>,
-    JsonBody(body): JsonBody<RefreshRequest>,
-) -> ApiResult {
+pub(crate) async fn refresh(state: web::Data<AppState>, req: HttpRequest, body: Body) -> ApiResult {
+    refuse_api_key(&req)?;
+    let body: RefreshRequest = from_body(body.object()?)?;
     let pair = state.auth.refresh(body.refresh).await?;
     Ok(ok(TokenPairDto::from(pair)))
 }
@@ -329,9 +338,10 @@ pub(crate) async fn password_reset(
     req: HttpRequest,
     body: Body,
 ) -> ApiResult {
+    refuse_api_key(&req)?;
     let body: PasswordResetRequest = from_body(body.object()?)?;
     if let Some(email) = &body.email {
-        let email = Some(email.trim().to_lowercase());
+        let email = Some(bucket_email(email));
         let quota = |l: &RateLimits| l.password_reset;
         limit(
             &state,
@@ -355,8 +365,11 @@ pub(crate) async fn password_reset(
     ))]
 pub(crate) async fn password_reset_confirm(
     state: web::Data<AppState>,
-    JsonBody(body): JsonBody<PasswordResetConfirmRequest>,
+    req: HttpRequest,
+    body: Body,
 ) -> ApiResult {
+    refuse_api_key(&req)?;
+    let body: PasswordResetConfirmRequest = from_body(body.object()?)?;
     let input = ResetConfirmInput {
         token: body.token,
         new_password: body.new_password,

@@ -164,7 +164,7 @@ pub(crate) async fn outbox(
     let Some(outbox) = state.outbox.as_ref() else {
         return Err(ApiError::RouteNotFound(req.path().to_string()));
     };
-    if !p.subject.is_superuser() {
+    if !p.subject.has_every_right() {
         let denial = Denial::new("outbox", "read").because("the outbox is for superusers");
         return Err(AppError::Forbidden(denial).into());
     }

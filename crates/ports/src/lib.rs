@@ -24,6 +24,7 @@ pub mod roles;
 pub mod scope;
 pub mod tenants;
 pub mod token_store;
+pub mod vault;
 
 pub use access::{AccessRepository, BusinessElement};
 pub use api_keys::ApiKeyRepository;
@@ -44,3 +45,4 @@ pub use resources::ResourceRepository;
 pub use roles::RoleRepository;
 pub use tenants::{TenantBootstrap, TenantRepository};
 pub use token_store::TokenStore;
+pub use vault::{DataKey, KeyProvider, VaultError, WrappedKey};

@@ -61,6 +61,11 @@ fn server_going_away(message: &str) -> bool {
         "the database system is shutting down",
         "the database system is starting up",
         "server closed the connection",
+        // tokio-postgres, when the socket goes before the server's goodbye is read.
+        "connection closed",
+        "error communicating with the server",
+        "Connection reset",
+        "Broken pipe",
     ]
     .iter()
     .any(|sign| message.contains(sign))
@@ -118,6 +123,8 @@ mod tests {
     fn a_server_going_down_is_unavailable_not_a_fault() {
         for message in [
             "terminating connection due to administrator command",
+            "connection closed",
+            "error communicating with the server: Connection reset by peer (os error 104)",
             "FATAL: the database system is shutting down",
             "the database system is starting up",
         ] {

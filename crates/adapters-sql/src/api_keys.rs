@@ -27,9 +27,10 @@ type KeyColumns = (
     Option<DbTime>,
 );
 
-macro_rules! key_query {
+/// The columns of a key (never its secret's hash), in [`KeyColumns`] order.
+macro_rules! key_columns {
     () => {
-        api_keys::table.select((
+        (
             api_keys::id,
             api_keys::tenant_id,
             api_keys::owner_id,
@@ -39,7 +40,7 @@ macro_rules! key_query {
             api_keys::created_at,
             api_keys::expires_at,
             api_keys::last_used_at,
-        ))
+        )
     };
 }
 
@@ -121,17 +122,7 @@ impl ApiKeyRepository for ApiKeyStore {
         let (items, total): (Vec<KeyColumns>, u64) = on!(db.conn(), |c| {
             let rows = listed!(query)
                 .order((api_keys::created_at.desc(), api_keys::id.desc()))
-                .select((
-                    api_keys::id,
-                    api_keys::tenant_id,
-                    api_keys::owner_id,
-                    api_keys::name,
-                    api_keys::prefix,
-                    api_keys::scopes,
-                    api_keys::created_at,
-                    api_keys::expires_at,
-                    api_keys::last_used_at,
-                ));
+                .select(key_columns!());
             count_and_page!(c, query, listed!(query), rows)
         });
         Ok(Page {
@@ -142,7 +133,8 @@ impl ApiKeyRepository for ApiKeyStore {
 
     async fn get(&self, id: Uuid) -> Result<Option<ApiKey>, RepoError> {
         let mut db = self.db.get().await?;
-        on!(db.conn(), |c| key_query!()
+        on!(db.conn(), |c| api_keys::table
+            .select(key_columns!())
             .filter(api_keys::id.eq(uid(id)))
             .first::<KeyColumns>(c)
             .await)
@@ -155,20 +147,7 @@ impl ApiKeyRepository for ApiKeyStore {
         let mut db = self.db.get().await?;
         let row: Option<(KeyColumns, Vec<u8>)> = on!(db.conn(), |c| api_keys::table
             .filter(api_keys::prefix.eq(prefix))
-            .select((
-                (
-                    api_keys::id,
-                    api_keys::tenant_id,
-                    api_keys::owner_id,
-                    api_keys::name,
-                    api_keys::prefix,
-                    api_keys::scopes,
-                    api_keys::created_at,
-                    api_keys::expires_at,
-                    api_keys::last_used_at,
-                ),
-                api_keys::secret_hash,
-            ))
+            .select((key_columns!(), api_keys::secret_hash))
             .first(c)
             .await)
         .optional()

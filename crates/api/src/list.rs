@@ -21,7 +21,8 @@ fn number(query: &QueryMap, name: &str, default: u32, range: (u32, u32)) -> Resu
     let Some(raw) = query.get(name) else {
         return Ok(default);
     };
-    match raw.trim().parse::<u32>() {
+    // Exactly digits: " 4" or "\n4" is no integer (the document says integer).
+    match raw.parse::<u32>() {
         Ok(n) if n >= range.0 && n <= range.1 => Ok(n),
         _ => Err(ApiError::field(
             name,

@@ -20,6 +20,7 @@ workdir=$(mktemp -d)
 port=$(free_port)
 export CASTELLAN__SERVER__BIND="127.0.0.1:$port"
 export CASTELLAN__AUTH__SIGNING_KEY_PATH="$workdir/signing.key"
+export CASTELLAN__VAULT__KEK_PATH="$workdir/vault.kek"
 export CASTELLAN__API_KEYS__PEPPER_PATH="$workdir/api-key-pepper.key"
 export CASTELLAN__LOG__LEVEL=warn
 export CASTELLAN__RATE_LIMIT__ENABLED=false

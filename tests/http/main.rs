@@ -29,6 +29,7 @@ mod articles;
 mod audit;
 mod auth;
 mod conventions;
+mod credentials;
 mod dashboard;
 mod embedded;
 mod faults;

@@ -117,6 +117,8 @@ pub struct Options {
     pub key_prefix: Option<String>,
     /// `api_keys.pepper` (default: a file of its own).
     pub pepper: Option<String>,
+    /// `vault.kek_path` (default: a file of its own).
+    pub kek_path: Option<std::path::PathBuf>,
 }
 
 /// A running server.
@@ -197,6 +199,8 @@ impl TestApp {
             [api_keys]
             pepper_path = "{pepper_path}"
             pepper = "{pepper}"
+            [vault]
+            kek_path = "{kek_path}"
             [auth]
             signing_key_path = "{key}"
             {extra}
@@ -207,6 +211,10 @@ impl TestApp {
             pepper = options.pepper.unwrap_or_default(),
             key = dir.path().join("signing.key").display(),
             pepper_path = dir.path().join("api-key-pepper.key").display(),
+            kek_path = options
+                .kek_path
+                .unwrap_or_else(|| dir.path().join("vault.kek"))
+                .display(),
             extra = options.extra_toml,
             proxies = options.trusted_proxies,
         );
@@ -285,6 +293,62 @@ impl TestApp {
                 conn.batch_execute(sql).await.map_err(|e| e.to_string())
             }
         }
+    }
+
+    /// The binary `bin` (a build of `castellan`) as a process on this server's database,
+    /// Redis, signing key, API-key pepper and vault key file; nothing inherited from the
+    /// caller's `CASTELLAN*` variables.
+    pub fn command(&self, bin: &str) -> std::process::Command {
+        let mut cmd = std::process::Command::new(bin);
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("CASTELLAN") {
+                cmd.env_remove(key);
+            }
+        }
+        let s = &self.settings;
+        cmd.env("CASTELLAN__DATABASE__URL", &s.database.url)
+            .env("CASTELLAN__REDIS__URL", &s.redis.url)
+            .env("CASTELLAN__REDIS__KEY_PREFIX", &s.redis.key_prefix)
+            .env("CASTELLAN__VAULT__KEK_PATH", &s.vault.kek_path)
+            .env(
+                "CASTELLAN__AUTH__SIGNING_KEY_PATH",
+                &s.auth.signing_key_path,
+            )
+            .env("CASTELLAN__AUTH__SIGNING_KEY_PEM", &s.auth.signing_key_pem)
+            .env("CASTELLAN__API_KEYS__PEPPER", &s.api_keys.pepper)
+            .env("CASTELLAN__API_KEYS__PEPPER_PATH", &s.api_keys.pepper_path)
+            .env("CASTELLAN__LOG__LEVEL", "warn")
+            .env_remove("RUST_LOG")
+            .stdin(std::process::Stdio::null());
+        cmd
+    }
+
+    /// The `value` column (bytes) of every row `sql` selects, read as the login role (for
+    /// tests that look at what is stored).
+    pub async fn sql_bytes(&self, sql: &str) -> Vec<Vec<u8>> {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Binary)]
+            value: Vec<u8>,
+        }
+        let url = self.settings.database.url.clone();
+        let rows: Vec<Row> = match url.strip_prefix("sqlite://") {
+            Some(path) => {
+                let (path, sql) = (path.to_string(), sql.to_string());
+                tokio::task::spawn_blocking(move || {
+                    let mut conn =
+                        <diesel::SqliteConnection as diesel::Connection>::establish(&path).unwrap();
+                    diesel::RunQueryDsl::load(diesel::sql_query(sql), &mut conn).unwrap()
+                })
+                .await
+                .unwrap()
+            }
+            None => {
+                let mut conn = AsyncPgConnection::establish(&url).await.unwrap();
+                diesel::sql_query(sql).load(&mut conn).await.unwrap()
+            }
+        };
+        rows.into_iter().map(|row| row.value).collect()
     }
 
     /// Stops the server gracefully.
@@ -376,6 +440,7 @@ impl TestApp {
             redis_url: Some(self.settings.redis.url.clone()),
             key_prefix: Some(self.settings.redis.key_prefix.clone()),
             pepper: Some(pepper.trim().to_string()),
+            kek_path: Some(self.settings.vault.kek_path.clone()),
             extra_toml: format!(
                 "signing_key_pem = '''{}'''\n{}",
                 self.signing_key_pem(),

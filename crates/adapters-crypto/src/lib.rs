@@ -13,4 +13,4 @@ pub mod vault;
 pub use hasher::{Argon2Hasher, HasherParams};
 pub use jwt::JwtCodec;
 pub use signing_key::{load_or_generate, load_or_generate_secret, KeyError, SigningKeyMaterial};
-pub use vault::LocalKeyProvider;
+pub use vault::{EnvelopeCipher, LocalKeyProvider};

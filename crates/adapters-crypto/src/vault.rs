@@ -11,25 +11,15 @@ use aes_gcm::{Aes256Gcm, Nonce};
 use async_trait::async_trait;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use castellan_ports::{DataKey, KeyProvider, VaultError, WrappedKey};
+use castellan_ports::{DataKey, KeyProvider, SealedSecret, SecretCipher, VaultError, WrappedKey};
 use rand::RngCore;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
 const NONCE_LEN: usize = 12;
-
-/// A secret as stored: its wrapped data key, and the nonce and ciphertext.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sealed {
-    /// The data key, wrapped by the provider.
-    pub key: WrappedKey,
-    /// AES-GCM nonce (fresh per write).
-    pub nonce: Vec<u8>,
-    /// Ciphertext with its tag.
-    pub ciphertext: Vec<u8>,
-}
 
 fn fresh<const N: usize>() -> Zeroizing<[u8; N]> {
     let mut bytes = Zeroizing::new([0u8; N]);
@@ -77,41 +67,72 @@ fn decrypt(
         .map_err(|_| VaultError::Undecryptable)
 }
 
-/// Encrypts `plaintext` for the row named by `aad` with a fresh data key, wrapped by
-/// `provider`'s current KEK.
-pub async fn seal(
-    provider: &dyn KeyProvider,
-    plaintext: &[u8],
-    aad: &[u8],
-) -> Result<Sealed, VaultError> {
-    let data_key: DataKey = fresh::<32>();
-    let (nonce, ciphertext) = encrypt(&data_key, plaintext, aad)?;
-    let key = provider.wrap(&data_key).await?;
-    Ok(Sealed {
-        key,
-        nonce,
-        ciphertext,
-    })
+/// Envelope encryption over a [`KeyProvider`]: AES-256-GCM with a fresh data key and
+/// nonce per secret, the data key wrapped by the provider's current KEK.
+#[derive(Debug, Clone)]
+pub struct EnvelopeCipher {
+    provider: Arc<dyn KeyProvider>,
 }
 
-/// Decrypts what [`seal`] made for the row named by `aad`.
-pub async fn open(
-    provider: &dyn KeyProvider,
-    sealed: &Sealed,
-    aad: &[u8],
-) -> Result<Zeroizing<Vec<u8>>, VaultError> {
-    let data_key = provider.unwrap(&sealed.key).await?;
-    decrypt(&data_key, &sealed.nonce, &sealed.ciphertext, aad)
+impl EnvelopeCipher {
+    /// A cipher whose data keys `provider` wraps.
+    pub fn new(provider: Arc<dyn KeyProvider>) -> Self {
+        Self { provider }
+    }
+}
+
+#[async_trait]
+impl SecretCipher for EnvelopeCipher {
+    async fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Result<SealedSecret, VaultError> {
+        let data_key: DataKey = fresh::<32>();
+        let (nonce, ciphertext) = encrypt(&data_key, plaintext, aad)?;
+        let key = self.provider.wrap(&data_key).await?;
+        Ok(SealedSecret {
+            key,
+            nonce,
+            ciphertext,
+        })
+    }
+
+    async fn open(
+        &self,
+        sealed: &SealedSecret,
+        aad: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+        let data_key = self.provider.unwrap(&sealed.key).await?;
+        decrypt(&data_key, &sealed.nonce, &sealed.ciphertext, aad)
+    }
+
+    async fn rewrap(&self, key: &WrappedKey) -> Result<WrappedKey, VaultError> {
+        let data_key = self.provider.unwrap(key).await?;
+        self.provider.wrap(&data_key).await
+    }
+
+    fn provider(&self) -> &dyn KeyProvider {
+        self.provider.as_ref()
+    }
 }
 
 /// Versioned KEKs in a local file (`vault.kek_path`): one `version:base64(key)` line per
 /// version, the highest current. Created with mode 0600 when absent; a file others may read
 /// is refused.
+///
+/// Another process (`castellan keys rotate-kek`) may add a version while servers run: a
+/// version it does not hold makes the provider read the file again, and it looks for a
+/// newer current version at most once per [`RECHECK`], so that running servers wrap new
+/// data keys with the new version soon after it appears.
 #[derive(Clone)]
 pub struct LocalKeyProvider {
     path: PathBuf,
-    keks: Arc<RwLock<BTreeMap<u32, Zeroizing<[u8; 32]>>>>,
+    keks: Arc<RwLock<Keks>>,
+    checked: Arc<Mutex<Instant>>,
 }
+
+type Kek = Zeroizing<[u8; 32]>;
+type Keks = BTreeMap<u32, Kek>;
+
+/// How often the key file is looked at for a new current version.
+pub const RECHECK: Duration = Duration::from_secs(1);
 
 impl std::fmt::Debug for LocalKeyProvider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -125,7 +146,7 @@ fn unavailable(path: &Path, what: impl std::fmt::Display) -> VaultError {
     VaultError::Unavailable(format!("{}: {what}", path.display()))
 }
 
-fn parse(path: &Path, text: &str) -> Result<BTreeMap<u32, Zeroizing<[u8; 32]>>, VaultError> {
+fn parse(path: &Path, text: &str) -> Result<Keks, VaultError> {
     let mut keks = BTreeMap::new();
     for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
         let (version, encoded) = line
@@ -151,7 +172,7 @@ fn parse(path: &Path, text: &str) -> Result<BTreeMap<u32, Zeroizing<[u8; 32]>>, 
     }
 }
 
-fn render(keks: &BTreeMap<u32, Zeroizing<[u8; 32]>>) -> Zeroizing<String> {
+fn render(keks: &Keks) -> Zeroizing<String> {
     let mut text = Zeroizing::new(String::new());
     for (version, key) in keks {
         text.push_str(&format!("{version}:{}\n", STANDARD.encode(key.as_ref())));
@@ -180,12 +201,9 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 impl LocalKeyProvider {
     /// The key file at `path`: read, or created with one KEK (version 1) when absent.
     pub fn open(path: &Path) -> Result<Self, VaultError> {
-        let keks = match std::fs::read_to_string(path) {
-            Ok(text) => {
-                refuse_shared(path)?;
-                parse(path, &text)?
-            }
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+        let keks = match read(path)? {
+            Some(keks) => keks,
+            None => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir).map_err(|e| unavailable(path, e))?;
                 }
@@ -194,20 +212,70 @@ impl LocalKeyProvider {
                 tracing::info!(path = %path.display(), "generated the vault's key-encryption key");
                 keks
             }
-            Err(err) => return Err(unavailable(path, err)),
         };
         Ok(Self {
             path: path.to_path_buf(),
             keks: Arc::new(RwLock::new(keks)),
+            checked: Arc::new(Mutex::new(Instant::now())),
         })
     }
 
-    /// Adds a new KEK version, written to the file before it is used; returns it.
-    pub fn add_version(&self) -> Result<u32, VaultError> {
-        let mut keks = self
-            .keks
-            .write()
-            .map_err(|_| unavailable(&self.path, "poisoned"))?;
+    fn poisoned(&self) -> VaultError {
+        unavailable(&self.path, "poisoned")
+    }
+
+    /// Reads the file again; versions it no longer holds are kept (a key once used is
+    /// never forgotten by a running process).
+    fn reload(&self) -> Result<(), VaultError> {
+        let Some(found) = read(&self.path)? else {
+            return Err(unavailable(&self.path, "the key file is gone"));
+        };
+        let mut keks = self.keks.write().map_err(|_| self.poisoned())?;
+        keks.extend(found);
+        Ok(())
+    }
+
+    /// Reloads when the last look at the file is older than [`RECHECK`].
+    fn recheck(&self) {
+        let due = match self.checked.lock() {
+            Ok(mut checked) if checked.elapsed() >= RECHECK => {
+                *checked = Instant::now();
+                true
+            }
+            _ => false,
+        };
+        if due {
+            if let Err(err) = self.reload() {
+                tracing::warn!(error = %err, "could not re-read the vault key file");
+            }
+        }
+    }
+
+    fn lookup(&self, version: Option<u32>) -> Result<Option<(u32, Kek)>, VaultError> {
+        let keks = self.keks.read().map_err(|_| self.poisoned())?;
+        let found = match version {
+            Some(v) => keks.get_key_value(&v),
+            None => keks.iter().next_back(),
+        };
+        Ok(found.map(|(v, key)| (*v, key.clone())))
+    }
+
+    fn kek(&self, version: Option<u32>) -> Result<(u32, Kek), VaultError> {
+        if version.is_none() {
+            self.recheck();
+        }
+        if let Some(found) = self.lookup(version)? {
+            return Ok(found);
+        }
+        // A version written by another process since this one last looked.
+        self.reload()?;
+        self.lookup(version)?
+            .ok_or(VaultError::UnknownVersion(version.unwrap_or(0)))
+    }
+
+    fn grow(&self) -> Result<u32, VaultError> {
+        self.reload()?;
+        let mut keks = self.keks.write().map_err(|_| self.poisoned())?;
         let next = keks.keys().next_back().copied().unwrap_or(0) + 1;
         let mut grown = keks.clone();
         grown.insert(next, fresh::<32>());
@@ -215,20 +283,17 @@ impl LocalKeyProvider {
         *keks = grown;
         Ok(next)
     }
+}
 
-    fn kek(&self, version: Option<u32>) -> Result<(u32, Zeroizing<[u8; 32]>), VaultError> {
-        let keks = self
-            .keks
-            .read()
-            .map_err(|_| unavailable(&self.path, "poisoned"))?;
-        let found = match version {
-            Some(v) => keks.get_key_value(&v),
-            None => keks.iter().next_back(),
-        };
-        match found {
-            Some((v, key)) => Ok((*v, key.clone())),
-            None => Err(VaultError::UnknownVersion(version.unwrap_or(0))),
+/// The KEKs in the file at `path` (`None`: no such file).
+fn read(path: &Path) -> Result<Option<Keks>, VaultError> {
+    match std::fs::read_to_string(path).map(Zeroizing::new) {
+        Ok(text) => {
+            refuse_shared(path)?;
+            parse(path, &text).map(Some)
         }
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(unavailable(path, err)),
     }
 }
 
@@ -290,6 +355,10 @@ impl KeyProvider for LocalKeyProvider {
             .map_err(|_| VaultError::Undecryptable)?;
         Ok(Zeroizing::new(key))
     }
+
+    async fn add_version(&self) -> Result<u32, VaultError> {
+        self.grow()
+    }
 }
 
 #[cfg(test)]
@@ -300,39 +369,36 @@ mod tests {
         format!("{tenant}/{credential}").into_bytes()
     }
 
+    fn envelope(provider: &LocalKeyProvider) -> EnvelopeCipher {
+        EnvelopeCipher::new(Arc::new(provider.clone()))
+    }
+
     #[tokio::test]
     async fn secrets_round_trip_bound_to_their_row() {
         let dir = tempfile::tempdir().unwrap();
-        let provider = LocalKeyProvider::open(&dir.path().join("vault/kek")).unwrap();
-        let a = seal(&provider, b"s3cret token", &row("t1", "c1"))
-            .await
-            .unwrap();
-        let b = seal(&provider, b"s3cret token", &row("t1", "c2"))
-            .await
-            .unwrap();
+        let vault = envelope(&LocalKeyProvider::open(&dir.path().join("vault/kek")).unwrap());
+        let a = vault.seal(b"s3cret token", &row("t1", "c1")).await.unwrap();
+        let b = vault.seal(b"s3cret token", &row("t1", "c2")).await.unwrap();
         assert_ne!(a.ciphertext, b.ciphertext, "fresh key and nonce per write");
         assert_ne!(a.key, b.key);
         assert!(!a.ciphertext.windows(6).any(|w| w == b"s3cret"));
         assert_eq!(
-            open(&provider, &a, &row("t1", "c1"))
-                .await
-                .unwrap()
-                .as_slice(),
+            vault.open(&a, &row("t1", "c1")).await.unwrap().as_slice(),
             b"s3cret token"
         );
         // Moved to another row or tenant, or swapped with another row's: no plaintext.
         for (sealed, aad) in [(&a, row("t1", "c2")), (&a, row("t2", "c1"))] {
             assert!(matches!(
-                open(&provider, sealed, &aad).await,
+                vault.open(sealed, &aad).await,
                 Err(VaultError::Undecryptable)
             ));
         }
-        let swapped = Sealed {
+        let swapped = SealedSecret {
             ciphertext: b.ciphertext.clone(),
             nonce: b.nonce.clone(),
             key: a.key.clone(),
         };
-        assert!(open(&provider, &swapped, &row("t1", "c1")).await.is_err());
+        assert!(vault.open(&swapped, &row("t1", "c1")).await.is_err());
     }
 
     #[tokio::test]
@@ -340,36 +406,62 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("kek");
         let provider = LocalKeyProvider::open(&path).unwrap();
-        let old = seal(&provider, b"before", b"row").await.unwrap();
+        let vault = envelope(&provider);
+        let old = vault.seal(b"before", b"row").await.unwrap();
         assert_eq!(old.key.kek_version, 1);
-        assert_eq!(provider.add_version().unwrap(), 2);
-        let new = seal(&provider, b"after", b"row").await.unwrap();
+        assert_eq!(provider.add_version().await.unwrap(), 2);
+        let new = vault.seal(b"after", b"row").await.unwrap();
         assert_eq!(new.key.kek_version, 2);
+        // Re-wrapped: the same data key under version 2, the ciphertext unchanged.
+        let rewrapped = SealedSecret {
+            key: vault.rewrap(&old.key).await.unwrap(),
+            ..old.clone()
+        };
+        assert_eq!(rewrapped.key.kek_version, 2);
         // Reopened from the file: both versions are there.
-        let reopened = LocalKeyProvider::open(&path).unwrap();
-        assert_eq!(reopened.current_version().await.unwrap(), 2);
-        assert_eq!(
-            open(&reopened, &old, b"row").await.unwrap().as_slice(),
-            b"before"
-        );
-        assert_eq!(
-            open(&reopened, &new, b"row").await.unwrap().as_slice(),
-            b"after"
-        );
+        let reopened = envelope(&LocalKeyProvider::open(&path).unwrap());
+        assert_eq!(reopened.provider().current_version().await.unwrap(), 2);
+        for (sealed, plaintext) in [(&old, "before"), (&new, "after"), (&rewrapped, "before")] {
+            let opened = reopened.open(sealed, b"row").await.unwrap();
+            assert_eq!(opened.as_slice(), plaintext.as_bytes());
+        }
         // A wrapped key passed off as another version's does not unwrap.
         let forged = WrappedKey {
             kek_version: 2,
             wrapped: old.key.wrapped.clone(),
         };
-        assert!(reopened.unwrap(&forged).await.is_err());
+        assert!(provider.unwrap(&forged).await.is_err());
         let missing = WrappedKey {
             kek_version: 9,
             wrapped: old.key.wrapped,
         };
         assert!(matches!(
-            reopened.unwrap(&missing).await,
+            provider.unwrap(&missing).await,
             Err(VaultError::UnknownVersion(9))
         ));
+    }
+
+    #[tokio::test]
+    async fn a_version_added_by_another_process_is_picked_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kek");
+        let server = LocalKeyProvider::open(&path).unwrap();
+        let writer = LocalKeyProvider::open(&path).unwrap();
+        let rotation = envelope(&LocalKeyProvider::open(&path).unwrap());
+        assert_eq!(rotation.provider().add_version().await.unwrap(), 2);
+        // The server unwraps version 2 at once (an unknown version makes it read the file)...
+        let sealed = rotation.seal(b"new", b"row").await.unwrap();
+        assert_eq!(
+            envelope(&server)
+                .open(&sealed, b"row")
+                .await
+                .unwrap()
+                .as_slice(),
+            b"new"
+        );
+        // ...and wraps with it once it has looked at the file again.
+        tokio::time::sleep(RECHECK + Duration::from_millis(50)).await;
+        assert_eq!(writer.current_version().await.unwrap(), 2);
     }
 
     #[cfg(unix)]

@@ -19,6 +19,7 @@ fn conflict_subject(info: &dyn DatabaseErrorInformation) -> String {
         "users_email_key" | "users.email" => "email".into(),
         "roles_tenant_name_key" | "roles.tenant_id, roles.name" => "name".into(),
         "tenants_slug_key" | "tenants.slug" => "slug".into(),
+        "credentials_name_key" | "credentials.tenant_id, credentials.name" => "name".into(),
         "user_roles_user_role_key" | "user_roles.user_id, user_roles.role_id" => "role".into(),
         "access_rules_role_element_key" | "access_rules.role_id, access_rules.element_id" => {
             "element".into()

@@ -173,7 +173,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     invitations,
     outbox,
     api_keys,
-    password_resets
+    password_resets,
+    credentials
 );
 
 diesel::table! {
@@ -287,5 +288,26 @@ diesel::table! {
         tenant_id -> Nullable<Uuid>,
         last_seq -> BigInt,
         last_hash -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Uuid, Moment};
+
+    credentials (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        owner_id -> Uuid,
+        name -> Text,
+        provider -> Text,
+        metadata -> Text,
+        key_version -> Integer,
+        wrapped_key -> Binary,
+        nonce -> Binary,
+        ciphertext -> Binary,
+        created_at -> Moment,
+        updated_at -> Moment,
+        rotated_at -> Nullable<Moment>,
     }
 }

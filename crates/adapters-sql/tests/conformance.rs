@@ -6,11 +6,11 @@
 use castellan_adapters_sql::postgres::{self, PgConfig, APP_ROLE};
 use castellan_adapters_sql::sqlite::{self, SqliteConfig};
 use castellan_adapters_sql::{
-    AccessStore, AuditStore, Db, InvitationStore, OutboxStore, ResourceStore, RevocationStore,
-    RoleStore, SessionStore, TenantStore, UserStore,
+    AccessStore, AuditStore, CredentialStore, Db, InvitationStore, OutboxStore, ResourceStore,
+    RevocationStore, RoleStore, SessionStore, TenantStore, UserStore,
 };
 use castellan_domain::resources::ALL;
-use castellan_testkit::{access, audit, repos, resources, token_store};
+use castellan_testkit::{access, audit, credentials, repos, resources, token_store};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use std::sync::Arc;
 use std::time::Duration;
@@ -107,6 +107,14 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends! {
+    credentials_round_trip => |db| credentials::credentials_round_trip(
+        &CredentialStore::new(db.clone()),
+        &UserStore::new(db),
+    ).await;
+    stale_keys_and_conditional_rewrap => |db| credentials::stale_keys_and_conditional_rewrap(
+        &CredentialStore::new(db.clone()),
+        &UserStore::new(db),
+    ).await;
     users_round_trip => |db| repos::users_round_trip(&UserStore::new(db)).await;
     duplicate_email_conflicts => |db| repos::duplicate_email_conflicts(&UserStore::new(db)).await;
     user_updates => |db| repos::user_updates(&UserStore::new(db)).await;

@@ -1,6 +1,8 @@
 //! The OpenAPI 3.1 document, generated from the handlers and DTOs.
 
-use crate::routes::{access, api_keys, audit, auth, dashboard, invitations, meta, roles, tenants};
+use crate::routes::{
+    access, api_keys, audit, auth, credentials, dashboard, invitations, meta, roles, tenants,
+};
 use serde_json::Value;
 use std::sync::LazyLock;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -42,6 +44,8 @@ impl Modify for BearerAuth {
         auth::me, auth::update_me, auth::delete_me, auth::change_password,
         auth::sessions, auth::revoke_session, auth::password_reset, auth::password_reset_confirm,
         api_keys::create, api_keys::list, api_keys::get, api_keys::delete,
+        credentials::create, credentials::list, credentials::get, credentials::update,
+        credentials::replace_secret, credentials::reveal, credentials::delete,
         access::elements, access::check,
         roles::list_roles, roles::create_role, roles::get_role, roles::update_role,
         roles::delete_role, roles::list_rules, roles::create_rule, roles::get_rule,
@@ -65,6 +69,7 @@ impl Modify for BearerAuth {
         (name = "auth", description = "Users and tokens"),
         (name = "access", description = "The catalog and access checks"),
         (name = "api_keys", description = "Keys for machines: `Authorization: ApiKey cst_...` or `X-API-Key: cst_...` on any route but `/api-keys` and `/auth/*` (except `GET /auth/me`); a key acts as its owner within its scopes"),
+        (name = "credentials", description = "The credential vault: secrets encrypted with a data key each (AES-256-GCM, bound to tenant and credential), the data keys wrapped by a key-encryption key; only `reveal` returns a secret"),
         (name = "tenants", description = "Tenants and their users"),
         (name = "audit", description = "The append-only, hash-chained audit trail"),
         (name = "dashboard", description = "A tenant's live figures"),

@@ -2,7 +2,7 @@
 
 use castellan_application::{
     AccessService, ApiKeyService, AuditService, AuthService, DashboardService, InvitationService,
-    ResourceService, RoleService, TenantService, UserAdminService,
+    ResourceService, RoleService, TenantService, UserAdminService, VaultService,
 };
 use castellan_ports::Outbox;
 use std::sync::Arc;
@@ -37,6 +37,8 @@ pub struct AppState {
     pub invitations: InvitationService,
     /// The audit trail.
     pub audit: AuditService,
+    /// The credential vault.
+    pub vault: VaultService,
     /// The dashboard's figures.
     pub dashboard: DashboardService,
     /// The dev mailer's outbox, when its route is on.

@@ -19,6 +19,7 @@ pub mod secrets;
 pub mod seed;
 pub mod tenants;
 pub mod users;
+pub mod vault;
 
 pub use access::{AccessService, CheckInput};
 pub use api_keys::{ApiKeyInput, ApiKeyPorts, ApiKeyService};
@@ -38,3 +39,4 @@ pub use roles::{GrantInput, RoleInput, RoleRef, RoleService, RuleInput};
 pub use seed::{DemoSeed, SeedOptions, SeedReport};
 pub use tenants::{TenantInput, TenantPatch, TenantService};
 pub use users::{NewUserInput, UserAdminService, UserPatch};
+pub use vault::{NewCredential, VaultPorts, VaultService};

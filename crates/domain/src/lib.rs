@@ -17,6 +17,7 @@
 pub mod api_key;
 pub mod audit;
 pub mod claims;
+pub mod credential;
 pub mod email;
 pub mod ids;
 pub mod invitation;

@@ -40,4 +40,36 @@ pub trait KeyProvider: Send + Sync + std::fmt::Debug {
     async fn wrap(&self, key: &DataKey) -> Result<WrappedKey, VaultError>;
     /// Unwraps a data key wrapped by any KEK version still held.
     async fn unwrap(&self, wrapped: &WrappedKey) -> Result<DataKey, VaultError>;
+    /// Makes a new KEK version current (the older ones keep unwrapping); returns it.
+    async fn add_version(&self) -> Result<u32, VaultError>;
+}
+
+/// A secret as stored: its data key wrapped by the provider, the nonce and the ciphertext
+/// (with its authentication tag).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedSecret {
+    /// The data key, wrapped.
+    pub key: WrappedKey,
+    /// The nonce (fresh per write).
+    pub nonce: Vec<u8>,
+    /// The ciphertext with its tag.
+    pub ciphertext: Vec<u8>,
+}
+
+/// Envelope encryption of secrets: each sealed with a fresh data key, bound to its row by
+/// associated data, the data key wrapped by a [`KeyProvider`].
+#[async_trait]
+pub trait SecretCipher: Send + Sync + std::fmt::Debug {
+    /// Encrypts `plaintext` for the row named by `aad`.
+    async fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Result<SealedSecret, VaultError>;
+    /// Decrypts what [`SecretCipher::seal`] made for the row named by `aad`.
+    async fn open(
+        &self,
+        sealed: &SealedSecret,
+        aad: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, VaultError>;
+    /// The same data key, wrapped by the current KEK version (the ciphertext is unchanged).
+    async fn rewrap(&self, key: &WrappedKey) -> Result<WrappedKey, VaultError>;
+    /// The key provider behind it.
+    fn provider(&self) -> &dyn KeyProvider;
 }

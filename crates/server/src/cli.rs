@@ -54,6 +54,12 @@ pub enum Command {
         #[command(subcommand)]
         command: JobsCommand,
     },
+    /// The credential vault's keys.
+    Keys {
+        /// What to do.
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Load data (idempotent).
     Seed {
         /// The demo users (admin, user, guest) and their articles.
@@ -91,6 +97,22 @@ pub enum JobsCommand {
 fn parse_job(raw: &str) -> Result<castellan_application::jobs::Job, String> {
     castellan_application::jobs::Job::parse(raw)
         .ok_or_else(|| format!("{raw:?} is not a job (sessions, invitations, audit_chains)"))
+}
+
+/// `castellan keys ...`.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Add a key-encryption key version and re-wrap every data key with it, in batches,
+    /// while servers keep running. Interrupted (even by kill -9), run it again: it finishes
+    /// the same rotation instead of starting another.
+    RotateKek {
+        /// Data keys per batch.
+        #[arg(long, default_value_t = 500, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000))]
+        batch: usize,
+        /// Milliseconds to pause after each batch (to spare a busy database).
+        #[arg(long, default_value_t = 0)]
+        pause_ms: u64,
+    },
 }
 
 /// `castellan audit ...`.

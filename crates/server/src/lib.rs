@@ -1,10 +1,11 @@
 //! # castellan-server
 //!
 //! The composition root: reads the configuration, picks and builds the adapters, wires the
-//! use cases and serves the HTTP API. `main.rs` adds the CLI; the black-box tests call
-//! [`startup::Application::build`] directly.
+//! use cases and serves the HTTP API. [`commands`] is the CLI (`main.rs` only calls it); the
+//! black-box tests call [`startup::Application::build`] directly.
 
 pub mod cli;
+pub mod commands;
 pub mod gauges;
 pub mod settings;
 pub mod startup;

@@ -106,6 +106,13 @@ pub struct ApiKeySettings {
     pub pepper: String,
 }
 
+/// `[vault]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct VaultSettings {
+    /// The file of versioned key-encryption keys (created 0600 when absent).
+    pub kek_path: PathBuf,
+}
+
 /// `[tenants]`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct TenantSettings {
@@ -228,6 +235,8 @@ pub struct Settings {
     pub mail: MailSettings,
     /// `[api_keys]`.
     pub api_keys: ApiKeySettings,
+    /// `[vault]`.
+    pub vault: VaultSettings,
     /// `[rate_limit]`.
     pub rate_limit: RateLimitSettings,
     /// `[audit]`.

@@ -5,8 +5,8 @@ use crate::settings::{Settings, SettingsError};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::HttpServer;
 use castellan_adapters_crypto::{
-    load_or_generate, load_or_generate_secret, Argon2Hasher, HasherParams, JwtCodec,
-    SigningKeyMaterial,
+    load_or_generate, load_or_generate_secret, Argon2Hasher, EnvelopeCipher, HasherParams,
+    JwtCodec, LocalKeyProvider, SigningKeyMaterial,
 };
 use castellan_adapters_local::{
     InProcessLockout, InProcessRateLimiter, InProcessTokenStore, SplitAdmission,
@@ -18,26 +18,27 @@ use castellan_adapters_redis::{
 use castellan_adapters_sql::postgres::PgConfig;
 use castellan_adapters_sql::sqlite::SqliteConfig;
 use castellan_adapters_sql::{
-    AccessStore, ApiKeyStore, AuditStore, Db, FigureStore, InvitationStore, JobStore, OutboxStore,
-    PasswordResetStore, ResourceStore, RevocationStore, RoleStore, SessionStore, TenantStore,
-    UserStore,
+    AccessStore, ApiKeyStore, AuditStore, CredentialStore, Db, FigureStore, InvitationStore,
+    JobStore, OutboxStore, PasswordResetStore, ResourceStore, RevocationStore, RoleStore,
+    SessionStore, TenantStore, UserStore,
 };
 use castellan_api::metrics::Metrics;
 use castellan_api::rate_limit::RateLimits;
 use castellan_api::AppState;
 use castellan_application::jobs::{Job, JobPorts, JobRunner};
 use castellan_application::secrets::KeyHasher;
+use castellan_application::vault::KeyRotation;
 use castellan_application::{
     AccessService, ApiKeyPorts, ApiKeyService, AuditService, AuthConfig, AuthPorts, AuthService,
     CallerLimits, ChainWatch, DashboardService, DemoSeed, InvitationPorts, InvitationService,
-    ResourceService, RoleService, TenantService, UserAdminService,
+    ResourceService, RoleService, TenantService, UserAdminService, VaultPorts, VaultService,
 };
 use castellan_domain::lockout::LockoutPolicy;
 use castellan_ports::{
-    AccessRepository, Admission, ApiKeyRepository, AuditLog, Clock, InvitationRepository,
-    LoginLockout, Mailer, Outbox, PasswordResetRepository, Quota, RateLimiter, ResourceRepository,
-    RoleRepository, SessionRepository, SystemClock, TenantFigures, TenantRepository, TokenStore,
-    UserRepository,
+    AccessRepository, Admission, ApiKeyRepository, AuditLog, Clock, CredentialRepository,
+    InvitationRepository, LoginLockout, Mailer, Outbox, PasswordResetRepository, Quota,
+    RateLimiter, ResourceRepository, RoleRepository, SecretCipher, SessionRepository, SystemClock,
+    TenantFigures, TenantRepository, TokenStore, UserRepository,
 };
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -61,6 +62,9 @@ pub enum StartupError {
     /// The mailer could not be configured.
     #[error("{0}")]
     Mail(String),
+    /// The vault's key file could not be read or created, or others may read it.
+    #[error("vault.kek_path: {0}")]
+    Vault(String),
     /// Binding the listener failed.
     #[error("server.bind: {0}")]
     Bind(std::io::Error),
@@ -118,6 +122,7 @@ pub struct Storage {
     audit: Arc<dyn AuditLog>,
     figures: Arc<dyn TenantFigures>,
     api_keys: Arc<dyn ApiKeyRepository>,
+    credentials: Arc<dyn CredentialRepository>,
     resets: Arc<dyn PasswordResetRepository>,
     limiter: Arc<dyn RateLimiter>,
     token_store: Arc<dyn TokenStore>,
@@ -198,6 +203,7 @@ pub async fn storage(settings: &Settings) -> Result<Storage, StartupError> {
         audit: Arc::new(AuditStore::new(db.clone())),
         figures: Arc::new(FigureStore::new(db.clone())),
         api_keys: Arc::new(ApiKeyStore::new(db.clone())),
+        credentials: Arc::new(CredentialStore::new(db.clone())),
         resets: Arc::new(PasswordResetStore::new(db.clone())),
         outbox: Arc::new(OutboxStore::new(db.clone())),
         jobs: Arc::new(JobStore::new(db.clone())),
@@ -246,6 +252,14 @@ fn api_key_hasher(settings: &Settings) -> Result<KeyHasher, StartupError> {
     Ok(KeyHasher::new(pepper.into_bytes()))
 }
 
+/// The vault's envelope encryption over the local key file (`vault.kek_path`), checked
+/// at startup: created 0600 when absent, refused when others may read it.
+fn vault_cipher(settings: &Settings) -> Result<Arc<dyn SecretCipher>, StartupError> {
+    let provider = LocalKeyProvider::open(&settings.vault.kek_path)
+        .map_err(|e| StartupError::Vault(e.to_string()))?;
+    Ok(Arc::new(EnvelopeCipher::new(Arc::new(provider))))
+}
+
 fn signing_key(settings: &Settings) -> Result<SigningKeyMaterial, StartupError> {
     let pem = settings.auth.signing_key_pem.trim();
     let key = if pem.is_empty() {
@@ -283,6 +297,10 @@ pub struct Services {
     pub outbox: Option<Arc<dyn Outbox>>,
     /// API keys.
     pub api_keys: ApiKeyService,
+    /// The credential vault.
+    pub vault: VaultService,
+    /// Re-wrapping the vault's data keys (`castellan keys rotate-kek`).
+    pub key_rotation: KeyRotation,
     /// Prometheus metrics, when on.
     pub metrics: Option<Metrics>,
     /// Rate limits, when on.
@@ -380,6 +398,7 @@ pub async fn services(settings: &Settings) -> Result<Services, StartupError> {
         ),
     };
     let key_hasher = api_key_hasher(settings)?;
+    let cipher = vault_cipher(settings)?;
     let ports = AuthPorts {
         users: storage.users.clone(),
         sessions: storage.sessions,
@@ -439,6 +458,16 @@ pub async fn services(settings: &Settings) -> Result<Services, StartupError> {
             },
             key_hasher,
         ),
+        vault: VaultService::new(VaultPorts {
+            credentials: storage.credentials.clone(),
+            cipher: cipher.clone(),
+            audit: storage.audit.clone(),
+            clock: clock.clone(),
+        }),
+        key_rotation: KeyRotation {
+            credentials: storage.credentials,
+            cipher,
+        },
         // The outbox only fills while the dev mailer is in use.
         outbox: (settings.mail.dev_outbox_route && smtp.is_empty()).then_some(storage.outbox),
         tenants: TenantService::new(
@@ -525,6 +554,7 @@ impl Application {
         let state = AppState {
             auth: services.auth,
             api_keys: services.api_keys,
+            vault: services.vault,
             access: services.access,
             resources: services.resources,
             roles: services.roles,

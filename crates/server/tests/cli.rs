@@ -36,6 +36,11 @@ fn castellan() -> Command {
         "CASTELLAN__API_KEYS__PEPPER",
         "cli-tests-pepper-0123456789abcdef0123",
     );
+    // A vault key file of its own, under the target directory (never the working one).
+    cmd.env(
+        "CASTELLAN__VAULT__KEK_PATH",
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("vault-{}.kek", random_hex())),
+    );
     cmd.env_remove("RUST_LOG").stdin(Stdio::null());
     cmd
 }

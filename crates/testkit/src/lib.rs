@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod credentials;
 pub mod lockout;
 pub mod rate_limit;
 pub mod repos;

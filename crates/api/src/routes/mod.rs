@@ -4,6 +4,7 @@ pub(crate) mod access;
 pub(crate) mod api_keys;
 pub(crate) mod audit;
 pub(crate) mod auth;
+pub(crate) mod credentials;
 pub(crate) mod dashboard;
 pub(crate) mod invitations;
 pub(crate) mod meta;
@@ -131,6 +132,7 @@ pub fn app(
                 .configure(tenants::configure)
                 .configure(invitations::configure)
                 .configure(api_keys::configure)
+                .configure(credentials::configure)
                 .configure(audit::configure)
                 .configure(dashboard::configure)
                 .configure(meta::configure_v1),

@@ -50,6 +50,18 @@ migrate:
 openapi:
     cargo run -q -p castellan-server -- openapi
 
+# Castellan against its ceiling (bare actix-web + EdDSA check + one Redis EXISTS + one
+# indexed diesel-async query, benches/ceiling) in interleaved wrk rounds: req/s, p50/p99 and
+# the same-round ratio per workload, RSS, start time, logins, connection and data-size
+# sweeps; writes docs/benchmarks.md and its plots (about 10 minutes; installs wrk if missing).
+bench-http:
+    scripts/bench-http.sh
+
+# A flamegraph of the production hot path (the authenticated article list under wrk,
+# sampled by perf): docs/flamegraph.svg.
+flamegraph:
+    scripts/flamegraph.sh
+
 # Benchmarks: criterion for the RBAC evaluator (against casbin), token verification and the
 # rate-limit checks, then the HTTP load script (embedded and production, limits on and off).
 bench:
@@ -59,6 +71,7 @@ bench:
     cargo run --release -q -p castellan-tests --bin castellan-list-bench
     scripts/load.sh
     scripts/audit-export.sh embedded
+    scripts/bench-http.sh
 
 # Databases left by earlier test runs (each test creates its own).
 _drop-test-databases:

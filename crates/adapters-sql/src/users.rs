@@ -1,15 +1,16 @@
 //! [`UserRepository`] over SQL, shared by the PostgreSQL and SQLite adapters.
 
+use crate::access::{flags, FlagColumns, FLAGS};
 use crate::audit::audited;
 use crate::backend::{change_on, on, Change, Db};
 use crate::error::from_diesel;
 use crate::listing::{count_and_page, like_pattern, lower};
-use crate::schema::{roles, user_roles, users};
+use crate::schema::{access_rules, business_elements, roles, user_roles, users};
 use crate::sql_types::{at, from_db, uid, DbTime, DbUuid};
 use async_trait::async_trait;
 use castellan_domain::audit::Event;
-use castellan_domain::{Email, Profile, TenantId, User, UserId};
-use castellan_ports::{ListQuery, Page, RepoError, UserRepository};
+use castellan_domain::{AccessRule, Email, Profile, TenantId, User, UserId};
+use castellan_ports::{ListQuery, Page, RepoError, UserAccess, UserRepository};
 use chrono::{DateTime, Utc};
 use diesel::dsl::case_when;
 use diesel::prelude::*;
@@ -199,6 +200,58 @@ impl UserRepository for UserStore {
         .optional()
         .map(|row| row.map(User::from))
         .map_err(from_diesel)
+    }
+
+    async fn with_access(&self, id: UserId) -> Result<Option<UserAccess>, RepoError> {
+        type RuleColumns = (DbUuid, DbUuid, String, FlagColumns);
+        let mut db = self.db.get().await?;
+        // The user's row once per (role, rule of that role), once per role without rules,
+        // once without roles: one round trip.
+        let rows: Vec<(UserRow, Option<String>, Option<RuleColumns>)> =
+            on!(db.conn(), |c| users::table
+                .left_join(user_roles::table.on(user_roles::user_id.eq(users::id)))
+                .left_join(roles::table.on(roles::id.eq(user_roles::role_id)))
+                .left_join(access_rules::table.on(access_rules::role_id.eq(user_roles::role_id)))
+                .left_join(
+                    business_elements::table.on(business_elements::id.eq(access_rules::element_id)),
+                )
+                .filter(users::id.eq(uid(id.0)))
+                .select((
+                    UserRow::as_select(),
+                    roles::name.nullable(),
+                    (
+                        access_rules::id,
+                        access_rules::role_id,
+                        business_elements::key,
+                        FLAGS,
+                    )
+                        .nullable(),
+                ))
+                .load(c)
+                .await)
+            .map_err(from_diesel)?;
+        let mut user = None;
+        let (mut names, mut rules) = (Vec::new(), Vec::new());
+        for (row, role, rule) in rows {
+            user.get_or_insert(row);
+            if let (Some(role), Some((id, role_id, element, columns))) = (&role, rule) {
+                rules.push(AccessRule {
+                    id: from_db(id),
+                    role_id: from_db(role_id),
+                    role: role.clone(),
+                    element,
+                    flags: flags(columns),
+                });
+            }
+            names.extend(role);
+        }
+        names.sort_unstable();
+        names.dedup();
+        Ok(user.map(|row| UserAccess {
+            user: User::from(row),
+            roles: names,
+            rules,
+        }))
     }
 
     async fn by_email(&self, email: &Email) -> Result<Option<User>, RepoError> {

@@ -42,7 +42,7 @@ pub use lockout::LoginLockout;
 pub use mail::{Mail, Mailer, Outbox};
 pub use password_reset::{PasswordResetRepository, ResetTicket};
 pub use rate_limit::{Admission, Quota, RateDecision, RateLimiter};
-pub use repos::{NewSession, RefreshOutcome, SessionRepository, UserRepository};
+pub use repos::{NewSession, RefreshOutcome, SessionRepository, UserAccess, UserRepository};
 pub use resources::ResourceRepository;
 pub use roles::RoleRepository;
 pub use tenants::{TenantBootstrap, TenantRepository};

@@ -6,6 +6,17 @@ use castellan_domain::audit::Event;
 use castellan_domain::{Email, Profile, Session, SessionId, User, UserId};
 use chrono::{DateTime, Utc};
 
+/// A user with their roles and rules, as [`UserRepository::with_access`] reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserAccess {
+    /// The user, active or not.
+    pub user: User,
+    /// Names of their roles, sorted.
+    pub roles: Vec<String>,
+    /// Every access rule of those roles.
+    pub rules: Vec<castellan_domain::AccessRule>,
+}
+
 /// Users.
 #[async_trait]
 pub trait UserRepository: Send + Sync + std::fmt::Debug {
@@ -14,6 +25,9 @@ pub trait UserRepository: Send + Sync + std::fmt::Debug {
     async fn insert(&self, user: &User, roles: &[&str], audit: &Event) -> Result<(), RepoError>;
     /// The user with this id, active or not.
     async fn by_id(&self, id: UserId) -> Result<Option<User>, RepoError>;
+    /// The user with this id, the names of their roles and every access rule of those
+    /// roles, in one round trip (what authenticating a request needs).
+    async fn with_access(&self, id: UserId) -> Result<Option<UserAccess>, RepoError>;
     /// The user with this (normalised) email, active or not.
     async fn by_email(&self, email: &Email) -> Result<Option<User>, RepoError>;
     /// Names of the user's roles, sorted.

@@ -64,6 +64,28 @@ pub async fn catalog_and_rules_for_user(users: &dyn UserRepository, access: &dyn
         .await
         .unwrap();
     assert!(access.rules_for_user(none.id).await.unwrap().is_empty());
+
+    // The user with their roles and rules in one round trip: the same user and rules.
+    let found = users.with_access(both.id).await.unwrap().unwrap();
+    assert_eq!(found.user.id, both.id);
+    assert_eq!(found.user.email, both.email);
+    assert_eq!(found.roles, ["Guest", "User"], "sorted, once each");
+    let (mut joined, mut separate) = (found.rules, rules);
+    let by_id = |r: &AccessRule| r.id;
+    joined.sort_by_key(by_id);
+    separate.sort_by_key(by_id);
+    assert_eq!(joined, separate);
+    let found = users.with_access(none.id).await.unwrap().unwrap();
+    assert_eq!(found.user.id, none.id);
+    assert!(
+        found.roles.is_empty() && found.rules.is_empty(),
+        "a user without roles"
+    );
+    let missing = users
+        .with_access(castellan_domain::UserId::new())
+        .await
+        .unwrap();
+    assert!(missing.is_none(), "no such user");
 }
 
 fn role(name: &str) -> Role {

@@ -93,14 +93,17 @@ impl AuthService {
             return Err(AppError::Unauthenticated("token has been revoked"));
         }
         match owner? {
-            Some((user, subject)) if user.accepts_token_version(claims.ver) => Ok(Authenticated {
-                principal: Principal {
-                    user,
-                    credential: Credential::Token(claims),
-                    subject,
-                },
-                limit,
-            }),
+            Some((user, roles, subject)) if user.accepts_token_version(claims.ver) => {
+                Ok(Authenticated {
+                    principal: Principal {
+                        user,
+                        roles,
+                        credential: Credential::Token(claims),
+                        subject,
+                    },
+                    limit,
+                })
+            }
             _ => Err(AppError::Unauthenticated("token has been revoked")),
         }
     }
@@ -134,7 +137,7 @@ impl AuthService {
             self.owner(UserId(key.owner_id)),
         );
         let (limit, owner) = futures::join!(limit, owner);
-        let Some((user, subject)) = owner? else {
+        let Some((user, roles, subject)) = owner? else {
             return Err(INVALID);
         };
         if key.use_is_news(now) {
@@ -147,6 +150,7 @@ impl AuthService {
         Ok(Authenticated {
             principal: Principal {
                 user,
+                roles,
                 credential: Credential::Key(key),
                 subject,
             },
@@ -154,16 +158,14 @@ impl AuthService {
         })
     }
 
-    /// The active user `id` with what their roles allow now; `None` when gone or inactive.
-    async fn owner(&self, id: UserId) -> Result<Option<(User, Subject)>, AppError> {
-        let (user, rules) = futures::join!(
-            self.ports.users.by_id(id),
-            self.ports.access.rules_for_user(id),
-        );
-        Ok(match user? {
-            Some(user) if user.is_active => {
-                let subject = Subject::new(user.id.0, user.is_superuser, rules?);
-                Some((user, subject))
+    /// The active user `id` with their roles and what those allow now; `None` when gone or
+    /// inactive.
+    async fn owner(&self, id: UserId) -> Result<Option<(User, Vec<String>, Subject)>, AppError> {
+        Ok(match self.ports.users.with_access(id).await? {
+            Some(found) if found.user.is_active => {
+                let user = found.user;
+                let subject = Subject::new(user.id.0, user.is_superuser, found.rules);
+                Some((user, found.roles, subject))
             }
             _ => None,
         })

@@ -20,6 +20,8 @@ pub enum Credential {
 pub struct Principal {
     /// The user (the key's owner for an API key), as stored now.
     pub user: User,
+    /// The names of the user's roles now, sorted (read with the rules).
+    pub roles: Vec<String>,
     /// The token or key presented.
     pub credential: Credential,
     /// What the user's roles allow, as they are now (not as the token says); for an API

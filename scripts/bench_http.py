@@ -1,0 +1,446 @@
+#!/usr/bin/env python3
+"""Castellan against its ceiling, side by side, in interleaved rounds (`just bench-http`).
+
+Starts three servers from release builds on loopback: Castellan in production
+(PostgreSQL + Redis), Castellan embedded (SQLite + in-process store) and the ceiling
+(`benches/ceiling`: bare actix-web + EdDSA check + one Redis EXISTS + one indexed
+diesel-async query). Then, per round, runs each workload against each with `wrk` and reports
+requests/s, p50, p99 and the ratio to the ceiling *in the same round* (the machine's speed
+drifts between rounds; only same-round ratios mean anything). Also measured: time to the
+first 200 on /health, RSS after the reads and after a login storm (and 10 s later), throughput
+and p99 against connections (1, 4, 16, 64) and against data size (1x, 10x, 100x users, roles,
+rules and articles). Writes docs/benchmarks.md and its plots (docs/benchmarks/*.png).
+
+Run by scripts/bench-http.sh, which installs wrk, builds and makes the venv with matplotlib.
+With CASTELLAN_BEFORE=<path to another castellan binary>, that build also serves the
+production database and joins every round's authenticated reads as `before`: a change's
+gain, measured in the same rounds.
+Every server listens on 127.0.0.1 and is stopped at the end; every wrk run is bounded.
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+CASTELLAN = TARGET / "release" / "castellan"
+CEILING = TARGET / "release" / "castellan-ceiling"
+PG_ADMIN = os.environ.get("CASTELLAN_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("CASTELLAN_TEST_REDIS_URL", "redis://127.0.0.1:6379")
+ROUNDS = int(os.environ.get("ROUNDS", "3"))
+SECONDS = int(os.environ.get("SECONDS_PER_RUN", "10"))
+SWEEP_SECONDS = int(os.environ.get("SWEEP_SECONDS", "5"))
+CONNECTIONS = int(os.environ.get("CONNECTIONS", "16"))
+DOCS = ROOT / "docs"
+PLOTS = DOCS / "benchmarks"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(method, url, body=None, token=None):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b"null")
+
+
+def psql(sql, db_url=PG_ADMIN):
+    subprocess.run(["psql", db_url, "-qAtc", sql], check=True, stdout=subprocess.DEVNULL)
+
+
+def rss_mb(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class Server:
+    """A process listening on a port, stopped by `stop`."""
+
+    def __init__(self, name, argv, env, cwd, health):
+        self.name, self.port = name, int(env.get("CASTELLAN__SERVER__BIND", env.get("CEILING_BIND", ":0")).rsplit(":", 1)[1])
+        started = time.monotonic()
+        self.process = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL)
+        deadline = started + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}{health}", timeout=1)
+                break
+            except urllib.error.HTTPError:
+                break  # an answer (the ceiling's /hello is a 401)
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise RuntimeError(f"{name} did not start")
+                time.sleep(0.002)
+        self.startup_ms = (time.monotonic() - started) * 1000
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def rss(self):
+        return rss_mb(self.process.pid)
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def castellan_env(workdir, database_url, redis_url, prefix):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CASTELLAN")}
+    env.update({
+        "CASTELLAN__SERVER__BIND": f"127.0.0.1:{free_port()}",
+        "CASTELLAN__DATABASE__URL": database_url,
+        "CASTELLAN__REDIS__URL": redis_url,
+        "CASTELLAN__REDIS__KEY_PREFIX": prefix,
+        "CASTELLAN__AUTH__SIGNING_KEY_PATH": str(workdir / "signing.key"),
+        "CASTELLAN__AUTH__ACCESS_TTL_SECS": "7200",
+        "CASTELLAN__VAULT__KEK_PATH": str(workdir / "vault.kek"),
+        "CASTELLAN__API_KEYS__PEPPER_PATH": str(workdir / "pepper.key"),
+        "CASTELLAN__LOG__LEVEL": "warn",
+    })
+    # Every limit checked, none refusing: what the checks cost, not what they refuse.
+    for key in ["LOGIN_PER_IP_EMAIL_PER_MINUTE", "LOGIN_PER_IP_PER_MINUTE", "REGISTER_PER_HOUR",
+                "TENANTS_PER_HOUR", "INVITATION_ACCEPTS_PER_HOUR", "PASSWORD_RESET_PER_HOUR",
+                "AUTHENTICATED_PER_MINUTE", "ANONYMOUS_PER_MINUTE", "LOCKOUT_FAILURES_PER_IP",
+                "LOCKOUT_FAILURES_PER_EMAIL"]:
+        env[f"CASTELLAN__RATE_LIMIT__{key}"] = "1000000000"
+    return env
+
+
+LUA_LOGIN = """wrk.method = "POST"
+wrk.body = '{"email": "admin@example.com", "password": "adminpass"}'
+wrk.headers["Content-Type"] = "application/json"
+"""
+
+
+def wrk(url, token=None, connections=CONNECTIONS, seconds=SECONDS, script=None):
+    """One bounded wrk run: (requests/s, p50 ms, p99 ms)."""
+    argv = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
+    if token:
+        argv += ["-H", f"Authorization: Bearer {token}"]
+    if script:
+        argv += ["-s", script]
+    out = subprocess.run(argv + [url], check=True, capture_output=True, text=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+
+    def percentile(p):
+        match = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        value, unit = float(match.group(1)), match.group(2)
+        return value * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+    return {"rps": rate, "p50": percentile(50), "p99": percentile(99),
+            "non2xx": int(non2xx.group(1)) if non2xx else 0}
+
+
+class HealthProbe(threading.Thread):
+    """GET `url` every 20 ms until stopped; `stop` returns the p99 latency in ms."""
+
+    def __init__(self, url):
+        super().__init__(daemon=True)
+        self.url, self.samples, self.done = url, [], threading.Event()
+
+    def run(self):
+        while not self.done.is_set():
+            started = time.monotonic()
+            try:
+                urllib.request.urlopen(self.url, timeout=5).read()
+                self.samples.append((time.monotonic() - started) * 1000)
+            except OSError:
+                self.samples.append(5000.0)
+            self.done.wait(0.02)
+
+    def stop(self):
+        self.done.set()
+        self.join()
+        ordered = sorted(self.samples)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+def median_of(runs, key):
+    return statistics.median(r[key] for r in runs)
+
+
+def seed_more(db_url, n):
+    """Adds `n` times the demo data: `n` tenants with three users, four articles each, a role
+    and its rules, and 4n more articles in the demo tenant."""
+    if n <= 0:
+        return
+    psql(f"""
+        INSERT INTO tenants (id, name, slug, is_active, created_at)
+            SELECT gen_random_uuid(), 'Bench ' || g, 'bench-' || g || '-' || floor(random() * 1e9)::bigint, true, now()
+            FROM generate_series(1, {n}) g;
+        INSERT INTO users (id, tenant_id, email, password_hash, first_name, last_name, patronymic, is_active, is_superuser, token_version, created_at, updated_at)
+            SELECT gen_random_uuid(), t.id, 'bench-' || g || '-' || floor(random() * 1e12)::bigint || '@example.com', 'x', '', '', '', true, false, 1, now(), now()
+            FROM tenants t, generate_series(1, 3) g WHERE t.slug LIKE 'bench-%';
+        INSERT INTO articles (id, tenant_id, owner_id, title, content, created_at, updated_at)
+            SELECT gen_random_uuid(), u.tenant_id, u.id, 'Bench article ' || g, 'text', now() - g * interval '1 second', now()
+            FROM users u, generate_series(1, 4) g WHERE u.email LIKE 'bench-%';
+        INSERT INTO articles (id, tenant_id, owner_id, title, content, created_at, updated_at)
+            SELECT gen_random_uuid(), u.tenant_id, u.id, 'More ' || g, 'text', now() - interval '1 day' - g * interval '1 second', now()
+            FROM users u, generate_series(1, {4 * n}) g WHERE u.email = 'admin@example.com';
+        INSERT INTO roles (id, tenant_id, name, description, is_system, created_at, updated_at)
+            SELECT gen_random_uuid(), t.id, 'Bench role', '', false, now(), now()
+            FROM tenants t WHERE t.slug LIKE 'bench-%'
+            ON CONFLICT DO NOTHING;
+        INSERT INTO access_rules (id, tenant_id, role_id, element_id, can_read_own, can_read_all, can_create, can_update_own, can_update_all, can_delete_own, can_delete_all)
+            SELECT gen_random_uuid(), r.tenant_id, r.id, e.id, true, true, false, false, false, false, false
+            FROM roles r, business_elements e WHERE r.name = 'Bench role'
+            ON CONFLICT DO NOTHING;
+    """, db_url)
+    # What autovacuum would have done by then: statistics, and the visibility map that lets
+    # a page's count be an index-only scan.
+    psql("VACUUM ANALYZE", db_url)
+
+
+def fmt(x, digits=0):
+    return f"{x:,.{digits}f}"
+
+
+def main():
+    for tool in ["wrk", "psql"]:
+        if shutil.which(tool) is None:
+            sys.exit(f"{tool} is missing (scripts/bench-http.sh installs wrk)")
+    workdir = Path(tempfile.mkdtemp(prefix="castellan-bench-"))
+    db = f"castellan_t_benchhttp_{int(time.time())}"
+    psql(f"CREATE DATABASE {db}")
+    db_url = f"{PG_ADMIN.rsplit('/', 1)[0]}/{db}"
+    servers = []
+    report = {"rounds": [], "sweep": [], "size": []}
+    try:
+        # -- start -------------------------------------------------------------------------
+        prod_env = castellan_env(workdir, db_url, REDIS_URL, f"bench:{db}:")
+        (workdir / "embedded").mkdir()
+        emb_env = castellan_env(workdir, f"sqlite://{workdir}/embedded/castellan.db", "", "bench:")
+        for env in (prod_env, emb_env):
+            subprocess.run([str(CASTELLAN), "seed", "--demo"], env=env, cwd=workdir, check=True, stdout=subprocess.DEVNULL)
+        production = Server("production", [str(CASTELLAN), "serve"], prod_env, workdir, "/api/v1/health")
+        servers.append(production)
+        embedded = Server("embedded", [str(CASTELLAN), "serve"], emb_env, workdir, "/api/v1/health")
+        servers.append(embedded)
+        jwk = http("GET", production.url("/.well-known/jwks.json"))["keys"][0]["x"]
+        ceil_env = dict(os.environ, CEILING_BIND=f"127.0.0.1:{free_port()}", CEILING_DATABASE_URL=db_url,
+                        CEILING_REDIS_URL=REDIS_URL, CEILING_JWK_X=jwk, CEILING_ISSUER="castellan",
+                        CEILING_AUDIENCE="castellan")
+        ceiling = Server("ceiling", [str(CEILING)], ceil_env, workdir, "/hello")
+        servers.append(ceiling)
+        before = None
+        if os.environ.get("CASTELLAN_BEFORE"):
+            before_env = dict(prod_env, CASTELLAN__SERVER__BIND=f"127.0.0.1:{free_port()}")
+            before = Server("before", [os.environ["CASTELLAN_BEFORE"], "serve"], before_env, workdir, "/api/v1/health")
+            servers.append(before)
+        report["startup_ms"] = {s.name: s.startup_ms for s in servers}
+        report["rss_idle"] = {s.name: s.rss() for s in servers}
+
+        login = {"email": "admin@example.com", "password": "adminpass"}
+        tokens = {
+            "production": http("POST", production.url("/api/v1/auth/login"), login)["data"]["access"],
+            "embedded": http("POST", embedded.url("/api/v1/auth/login"), login)["data"]["access"],
+        }
+        rows = len(http("GET", production.url("/api/v1/articles"), token=tokens["production"])["data"])
+        report["rows"] = rows
+        # (workload, server, path, token?)
+        plan = [
+            ("article list", ceiling, "/articles", tokens["production"]),
+            ("article list", production, "/api/v1/articles", tokens["production"]),
+            ("article list", embedded, "/api/v1/articles", tokens["embedded"]),
+            ("GET /auth/me", production, "/api/v1/auth/me", tokens["production"]),
+            ("GET /auth/me", embedded, "/api/v1/auth/me", tokens["embedded"]),
+            *([("article list", before, "/api/v1/articles", tokens["production"]),
+               ("GET /auth/me", before, "/api/v1/auth/me", tokens["production"])] if before else []),
+            ("401 without a token", ceiling, "/hello", None),
+            ("401 without a token", production, "/api/v1/articles", None),
+            ("401 without a token", embedded, "/api/v1/articles", None),
+        ]
+        # -- interleaved rounds ------------------------------------------------------------
+        for round_no in range(1, ROUNDS + 1):
+            results = {}
+            for workload, server, path, token in plan:
+                result = wrk(server.url(path), token)
+                results[(workload, server.name)] = result
+                print(f"round {round_no}: {workload:<20} {server.name:<10} {fmt(result['rps'])} req/s  "
+                      f"p50 {result['p50']:.2f} ms  p99 {result['p99']:.2f} ms", flush=True)
+            report["rounds"].append(results)
+        report["rss_after_reads"] = {s.name: s.rss() for s in servers}
+        if before:
+            before.stop()
+            servers.remove(before)
+
+        # -- login storm ---------------------------------------------------------------------
+        lua = workdir / "login.lua"
+        lua.write_text(LUA_LOGIN)
+        report["login"] = {}
+        for server in (production, embedded):
+            # /health probed 50 times a second during the storm (a light probe, unlike a
+            # second wrk, which would take the cores the logins need).
+            probe = HealthProbe(server.url("/api/v1/health"))
+            probe.start()
+            storm = wrk(server.url("/api/v1/auth/login"), connections=4, script=str(lua))
+            health_p99 = probe.stop()
+            peak = server.rss()
+            time.sleep(10)
+            report["login"][server.name] = {**storm, "health_p99": health_p99, "rss_peak": peak, "rss_10s": server.rss()}
+            print(f"login storm {server.name}: {fmt(storm['rps'], 1)} /s, /health p99 {health_p99:.2f} ms, "
+                  f"RSS {peak:.1f} MB then {server.rss():.1f} MB", flush=True)
+        argon = subprocess.run([str(CEILING), "argon2", str(SECONDS)], capture_output=True, text=True, check=True)
+        report["argon2_per_s"] = float(argon.stdout.strip())
+        print(f"argon2id verify (19 MiB, t=2) on 2 threads: {report['argon2_per_s']:.1f} /s", flush=True)
+
+        # -- connections sweep -------------------------------------------------------------
+        for connections in (1, 4, 16, 64):
+            for server, path, token in ((ceiling, "/articles", tokens["production"]),
+                                        (production, "/api/v1/articles", tokens["production"]),
+                                        (embedded, "/api/v1/articles", tokens["embedded"])):
+                result = wrk(server.url(path), token, connections=connections, seconds=SWEEP_SECONDS)
+                report["sweep"].append((connections, server.name, result))
+                print(f"{connections:>3} connections: {server.name:<10} {fmt(result['rps'])} req/s  p99 {result['p99']:.2f} ms", flush=True)
+
+        # -- data size sweep (production; a page of 4 rows whatever the size) --------------
+        grown = 1
+        for factor in (1, 10, 100):
+            seed_more(db_url, factor - grown)
+            grown = factor
+            for server, path in ((ceiling, "/articles?per_page=4"), (production, "/api/v1/articles?per_page=4")):
+                result = wrk(server.url(path), tokens["production"], seconds=SWEEP_SECONDS)
+                report["size"].append((factor, server.name, result))
+                print(f"{factor:>3}x data: {server.name:<10} {fmt(result['rps'])} req/s  p99 {result['p99']:.2f} ms", flush=True)
+    finally:
+        for server in servers:
+            server.stop()
+        subprocess.run(["psql", PG_ADMIN, "-qc", f"DROP DATABASE IF EXISTS {db}"], stdout=subprocess.DEVNULL)
+        shutil.rmtree(workdir, ignore_errors=True)
+    write_docs(report)
+
+
+def write_docs(report):
+    PLOTS.mkdir(parents=True, exist_ok=True)
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `just bench-http` (`scripts/bench-http.sh`): Castellan in production (PostgreSQL +",
+        "Redis) and embedded (SQLite + in-process store), and the **ceiling** — bare actix-web + an",
+        "EdDSA token check + one Redis `EXISTS` + one indexed diesel-async query (`benches/ceiling`) —",
+        f"driven by `wrk -t1 -c{CONNECTIONS}` for {SECONDS} s per run on the same machine, in {ROUNDS}",
+        "interleaved rounds. Ratios are to the ceiling **in the same round** (the machine's speed drifts",
+        "between rounds). Rate limits are on (every check made, none refusing) and metrics are on.",
+        f"The article list returns {report['rows']} rows. Figures hold for the machine they were taken on.",
+        "",
+        "## Reads: the median round",
+        "",
+        "Per workload and server, the median over the rounds of requests/s and p99, and of the",
+        "same-round ratios to the ceiling (`GET /auth/me` against the article list's ceiling).",
+        "" + (" `before` is the build named by `CASTELLAN_BEFORE`, on the production database." if any(n == "before" for r in report["rounds"] for (_, n) in r) else ""),
+        "",
+        "| workload | server | req/s | p99 ms | req/s vs ceiling | p99 vs ceiling |",
+        "|---|---|---|---|---|---|",
+    ]
+    for workload, name in report["rounds"][0]:
+        runs = [r[(workload, name)] for r in report["rounds"]]
+        base = "article list" if workload == "GET /auth/me" else workload
+        ceilings = [r[(base, "ceiling")] for r in report["rounds"]]
+        rps = statistics.median(x["rps"] / c["rps"] for x, c in zip(runs, ceilings))
+        p99 = statistics.median(x["p99"] / c["p99"] for x, c in zip(runs, ceilings))
+        same = name == "ceiling"
+        lines.append(f"| {workload} | {name} | {fmt(median_of(runs, 'rps'))} | {median_of(runs, 'p99'):.2f} | "
+                     f"{'—' if same else f'{rps:.0%}'} | {'—' if same else f'{p99:.2f}×'} |")
+    lines += [
+        "",
+        "## Reads, per round",
+        "",
+        "| round | workload | server | req/s | p50 ms | p99 ms | req/s vs ceiling | p99 vs ceiling |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for number, results in enumerate(report["rounds"], 1):
+        for (workload, name), r in results.items():
+            ceiling = results.get((workload, "ceiling"))
+            ratio = f"{r['rps'] / ceiling['rps']:.0%}" if ceiling and name != "ceiling" else "—"
+            p99 = f"{r['p99'] / ceiling['p99']:.2f}×" if ceiling and name != "ceiling" else "—"
+            if workload == "GET /auth/me":
+                ceiling = results[("article list", "ceiling")]
+                ratio = f"{r['rps'] / ceiling['rps']:.0%}"
+                p99 = f"{r['p99'] / ceiling['p99']:.2f}×"
+            lines.append(f"| {number} | {workload} | {name} | {fmt(r['rps'])} | {r['p50']:.2f} | {r['p99']:.2f} | {ratio} | {p99} |")
+    lines += ["", "`GET /auth/me` is compared with the article list's ceiling (the same unavoidable work).", ""]
+    lines += ["## Start, memory and logins", "",
+              "| | production | embedded | ceiling |", "|---|---|---|---|",
+              "| first 200 on /health | " + " | ".join(f"{report['startup_ms'][n]:.0f} ms" for n in ("production", "embedded", "ceiling")) + " |",
+              "| RSS idle | " + " | ".join(f"{report['rss_idle'][n]:.1f} MB" for n in ("production", "embedded", "ceiling")) + " |",
+              "| RSS after the reads | " + " | ".join(f"{report['rss_after_reads'][n]:.1f} MB" for n in ("production", "embedded", "ceiling")) + " |"]
+    for key, label in (("rps", "logins/s (4 connections)"), ("health_p99", "/health p99 during the logins (ms)"),
+                       ("rss_peak", "RSS at the end of the login storm (MB)"), ("rss_10s", "RSS 10 s later (MB)")):
+        lines.append(f"| {label} | " + " | ".join(f"{report['login'][n][key]:.1f}" for n in ("production", "embedded")) + " | — |")
+    lines += ["", f"Raw argon2id verify (19 MiB, t=2, p=1) on 2 threads: {report['argon2_per_s']:.1f} /s; "
+              + ", ".join(f"{n} logins reach {report['login'][n]['rps'] / report['argon2_per_s']:.0%} of it" for n in ("production", "embedded")) + ".", ""]
+    lines += ["## Against connections", "", "![throughput](benchmarks/connections-rps.png)", "![p99](benchmarks/connections-p99.png)", "",
+              "| connections | server | req/s | p99 ms |", "|---|---|---|---|"]
+    lines += [f"| {c} | {n} | {fmt(r['rps'])} | {r['p99']:.2f} |" for c, n, r in report["sweep"]]
+    lines += ["", "## Against data size", "",
+              "The article list with `per_page=4` (the same page whatever the size; Castellan also counts the",
+              "tenant's articles for the page's `total`, the ceiling does not) as the demo data grows",
+              "1×, 10× and 100× (tenants, users, roles, rules and articles, in the caller's tenant and others).", "",
+              "![data size](benchmarks/data-size.png)", "",
+              "| data | server | req/s | p99 ms |", "|---|---|---|---|"]
+    lines += [f"| {f}× | {n} | {fmt(r['rps'])} | {r['p99']:.2f} |" for f, n, r in report["size"]]
+    (DOCS / "benchmarks.md").write_text("\n".join(lines) + "\n")
+    plot(report)
+    print(f"wrote {DOCS / 'benchmarks.md'} and {PLOTS}/*.png")
+
+
+def plot(report):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = ("ceiling", "production", "embedded")
+    for key, label, file in (("rps", "requests/s", "connections-rps.png"), ("p99", "p99 latency (ms)", "connections-p99.png")):
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for name in names:
+            points = [(c, r[key]) for c, n, r in report["sweep"] if n == name]
+            ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=name)
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("connections")
+        ax.set_ylabel(label)
+        ax.set_title(f"Authenticated article list: {label}")
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(PLOTS / file, dpi=100)
+        plt.close(fig)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name in ("ceiling", "production"):
+        points = [(f, r["rps"]) for f, n, r in report["size"] if n == name]
+        ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=name)
+    ax.set_xscale("log")
+    ax.set_xlabel("data size (× the demo data)")
+    ax.set_ylabel("requests/s")
+    ax.set_title("Article list against data size")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(PLOTS / "data-size.png", dpi=100)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    main()

@@ -136,6 +136,44 @@ wrk.headers["Content-Type"] = "application/json"
 """
 
 
+# Refresh chains: each wrk thread drives one connection and always presents the refresh
+# token the previous answer gave it (a token presented twice would revoke its session).
+LUA_REFRESH = """local n = 0
+function setup(thread)
+    n = n + 1
+    thread:set("me", n)
+end
+function init(args)
+    token = args[me]
+end
+function request()
+    return wrk.format("POST", nil, {["Content-Type"] = "application/json"},
+        '{"refresh": "' .. token .. '"}')
+end
+function response(status, headers, body)
+    local next = body:match('"refresh":"([^"]+)"')
+    if status == 200 and next then
+        token = next
+    end
+end
+"""
+
+
+def refresh_rate(server, connections=4):
+    """Refreshes/s over `connections` independent refresh chains (one session each)."""
+    login = {"email": "admin@example.com", "password": "adminpass"}
+    tokens = [http("POST", server.url("/api/v1/auth/login"), login)["data"]["refresh"] for _ in range(connections)]
+    lua = Path(tempfile.mkdtemp(prefix="castellan-refresh-")) / "refresh.lua"
+    lua.write_text(LUA_REFRESH)
+    argv = ["wrk", f"-t{connections}", f"-c{connections}", f"-d{SECONDS}s", "--latency", "-s", str(lua),
+            server.url("/api/v1/auth/refresh"), "--", *tokens]
+    out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
+    shutil.rmtree(lua.parent, ignore_errors=True)
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    failed = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rate, "non2xx": int(failed.group(1)) if failed else 0}
+
+
 def wrk(url, token=None, connections=CONNECTIONS, seconds=SECONDS, script=None):
     """One bounded wrk run: (requests/s, p50 ms, p99 ms)."""
     argv = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
@@ -305,6 +343,11 @@ def main():
             report["login"][server.name] = {**storm, "health_p99": health_p99, "rss_peak": peak, "rss_10s": server.rss()}
             print(f"login storm {server.name}: {fmt(storm['rps'], 1)} /s, /health p99 {health_p99:.2f} ms, "
                   f"RSS {peak:.1f} MB then {server.rss():.1f} MB", flush=True)
+        report["refresh"] = {}
+        for server in (production, embedded):
+            report["refresh"][server.name] = refresh_rate(server)
+            r = report["refresh"][server.name]
+            print(f"refresh {server.name}: {fmt(r['rps'])} /s ({r['non2xx']} refused)", flush=True)
         argon = subprocess.run([str(CEILING), "argon2", str(SECONDS)], capture_output=True, text=True, check=True)
         report["argon2_per_s"] = float(argon.stdout.strip())
         print(f"argon2id verify (19 MiB, t=2) on 2 threads: {report['argon2_per_s']:.1f} /s", flush=True)
@@ -392,6 +435,9 @@ def write_docs(report):
     for key, label in (("rps", "logins/s (4 connections)"), ("health_p99", "/health p99 during the logins (ms)"),
                        ("rss_peak", "RSS at the end of the login storm (MB)"), ("rss_10s", "RSS 10 s later (MB)")):
         lines.append(f"| {label} | " + " | ".join(f"{report['login'][n][key]:.1f}" for n in ("production", "embedded")) + " | — |")
+    lines.append("| refreshes/s (4 chains) | " + " | ".join(
+        f"{fmt(report['refresh'][n]['rps'])}" + (f" ({report['refresh'][n]['non2xx']} refused)" if report['refresh'][n]['non2xx'] else "")
+        for n in ("production", "embedded")) + " | — |")
     lines += ["", f"Raw argon2id verify (19 MiB, t=2, p=1) on 2 threads: {report['argon2_per_s']:.1f} /s; "
               + ", ".join(f"{n} logins reach {report['login'][n]['rps'] / report['argon2_per_s']:.0%} of it" for n in ("production", "embedded")) + ".", ""]
     lines += ["## Against connections", "", "![throughput](benchmarks/connections-rps.png)", "![p99](benchmarks/connections-p99.png)", "",

@@ -21,9 +21,10 @@ fn number(query: &QueryMap, name: &str, default: u32, range: (u32, u32)) -> Resu
     let Some(raw) = query.get(name) else {
         return Ok(default);
     };
-    // Exactly digits: " 4" or "\n4" is no integer (the document says integer).
+    // Exactly digits: " 4", "\n4" or "+4" is no integer (the document says integer).
+    let digits = !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit());
     match raw.parse::<u32>() {
-        Ok(n) if n >= range.0 && n <= range.1 => Ok(n),
+        Ok(n) if digits && n >= range.0 && n <= range.1 => Ok(n),
         _ => Err(ApiError::field(
             name,
             format!("{name} must be an integer from {} to {}", range.0, range.1),
@@ -207,6 +208,9 @@ mod tests {
             ("page", "0"),
             ("per_page", "201"),
             ("per_page", "x"),
+            ("page", "+4"),
+            ("page", " 4"),
+            ("per_page", ""),
             ("ordering", "nope"),
             ("owner_id", "1"),
         ] {

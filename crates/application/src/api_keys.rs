@@ -195,9 +195,4 @@ impl ApiKeyService {
         ensure_object(p, API_KEY_ELEMENT, action, object)?;
         Ok(key)
     }
-
-    /// The hasher (authentication checks presented keys with it).
-    pub fn hasher(&self) -> &KeyHasher {
-        &self.hasher
-    }
 }

@@ -49,24 +49,10 @@ async fn create_key(app: &TestApp, token: &str, scopes: Value) -> (String, Strin
 /// A role `name` with a rule on `article` (returns its id), and the system role `User`'s
 /// rule on `api_key`.
 async fn article_role(app: &TestApp, admin: &str, name: &str, flags: Value) -> String {
-    let (status, body) = app
-        .call(Method::POST, "/roles", admin, Some(json!({"name": name})))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let keys = json!({"role": name, "element": "api_key", "can_read_own": true, "can_create": true, "can_delete_own": true});
-    let (status, body) = app
-        .call(Method::POST, "/access-rules", admin, Some(keys))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let mut rule = json!({"role": name, "element": "article"});
-    rule.as_object_mut()
-        .unwrap()
-        .extend(flags.as_object().unwrap().clone());
-    let (status, body) = app
-        .call(Method::POST, "/access-rules", admin, Some(rule))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    body["data"]["id"].as_str().unwrap().to_string()
+    app.role(admin, name).await;
+    let keys = json!({"can_read_own": true, "can_create": true, "can_delete_own": true});
+    app.rule(admin, name, "api_key", keys).await;
+    app.rule(admin, name, "article", flags).await
 }
 
 async fn app(backend: Backend) -> (TestApp, String) {

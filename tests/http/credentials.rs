@@ -51,18 +51,8 @@ async fn revealed(app: &TestApp, token: &str, id: &str) -> String {
 
 /// A role `name` with `flags` on `credential`, and a member holding it: its token.
 async fn member_with(app: &TestApp, admin: &str, name: &str, flags: Value) -> String {
-    let (status, body) = app
-        .call(Method::POST, "/roles", admin, Some(json!({"name": name})))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let mut rule = json!({"role": name, "element": "credential"});
-    rule.as_object_mut()
-        .unwrap()
-        .extend(flags.as_object().unwrap().clone());
-    let (status, body) = app
-        .call(Method::POST, "/access-rules", admin, Some(rule))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
+    app.role(admin, name).await;
+    app.rule(admin, name, "credential", flags).await;
     app.member(admin, name).await.1
 }
 

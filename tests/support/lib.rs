@@ -451,6 +451,28 @@ impl TestApp {
         .await
     }
 
+    /// Creates the role `name` in `admin`'s tenant; asserts 201.
+    pub async fn role(&self, admin: &str, name: &str) {
+        let (status, body) = self
+            .call(Method::POST, "/roles", admin, Some(json!({"name": name})))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+
+    /// Gives the role `role` a rule on `element` with `flags` (`{"can_read_all": true, ...}`);
+    /// asserts 201 and returns the rule's id.
+    pub async fn rule(&self, admin: &str, role: &str, element: &str, flags: Value) -> String {
+        let mut rule = json!({"role": role, "element": element});
+        if let (Some(rule), Some(flags)) = (rule.as_object_mut(), flags.as_object()) {
+            rule.extend(flags.clone());
+        }
+        let (status, body) = self
+            .call(Method::POST, "/access-rules", admin, Some(rule))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["data"]["id"].as_str().unwrap().to_string()
+    }
+
     /// A new user of `admin`'s tenant with the role `role`, logged in: `(id, access)`.
     pub async fn member(&self, admin: &str, role: &str) -> (String, String) {
         let (id, email) = self.member_account(admin, role).await;

@@ -74,6 +74,14 @@ fn vault_error(id: Uuid, err: VaultError) -> AppError {
     }
 }
 
+/// A write that found no row: the credential went meanwhile.
+fn found_row(written: bool) -> Result<(), AppError> {
+    match written {
+        true => Ok(()),
+        false => Err(AppError::NotFound(format!("no such {CREDENTIAL_ELEMENT}"))),
+    }
+}
+
 /// What the audit trail and change lists show of a credential: never the secret.
 fn described(c: &Credential) -> Value {
     json!({"name": c.name, "provider": c.provider, "metadata": c.metadata})
@@ -208,7 +216,7 @@ impl VaultService {
             .event("credential.update", credential.tenant_id, now)
             .target(CREDENTIAL_ELEMENT, credential.id)
             .changes(diff(&before, &described(&credential)));
-        self.written(
+        found_row(
             self.ports
                 .credentials
                 .update(&credential, &audit)
@@ -216,13 +224,6 @@ impl VaultService {
                 .map_err(AppError::from)?,
         )?;
         Ok(credential)
-    }
-
-    fn written(&self, written: bool) -> Result<(), AppError> {
-        match written {
-            true => Ok(()),
-            false => Err(AppError::NotFound(format!("no such {CREDENTIAL_ELEMENT}"))),
-        }
     }
 
     /// Replaces the secret: a fresh data key and nonce, wrapped by the current KEK.
@@ -253,7 +254,7 @@ impl VaultService {
             .replace_secret(&credential, &sealed, &audit)
             .await
             .map_err(AppError::from)?;
-        self.written(written)?;
+        found_row(written)?;
         Ok(credential)
     }
 
@@ -289,6 +290,6 @@ impl VaultService {
             .target(CREDENTIAL_ELEMENT, credential.id)
             .changes(diff(&described(&credential), &json!({})));
         let written = self.ports.credentials.delete(id, &audit).await?;
-        self.written(written)
+        found_row(written)
     }
 }

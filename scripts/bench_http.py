@@ -319,6 +319,9 @@ def main():
             for workload, server, path, token in plan:
                 result = wrk(server.url(path), token)
                 results[(workload, server.name)] = result
+                if token and result["non2xx"]:
+                    # A rate of refusals measures nothing: stop rather than report it.
+                    raise SystemExit(f"{workload} on {server.name}: {result['non2xx']} answers were not 2xx")
                 print(f"round {round_no}: {workload:<20} {server.name:<10} {fmt(result['rps'])} req/s  "
                       f"p50 {result['p50']:.2f} ms  p99 {result['p99']:.2f} ms", flush=True)
             report["rounds"].append(results)

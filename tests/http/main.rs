@@ -40,6 +40,7 @@ mod limits;
 mod lockout;
 mod metrics;
 mod pharma;
+mod principals;
 mod replicas;
 mod reset;
 mod resources;

@@ -5,14 +5,16 @@
 //! in memory; checks — one per authenticated request — are answered from memory alone.
 //! [`InProcessRateLimiter`]: token buckets in memory. [`InProcessLockout`]: login lockout
 //! counters in memory. [`SplitAdmission`]: the hot path's revocation check and rate limit
-//! where they live apart (asked at once).
+//! where they live apart, with [`InProcessEpochs`] when one process owns the database.
 
 mod admission;
+mod epochs;
 mod lockout;
 mod rate_limit;
 mod token_store;
 
 pub use admission::SplitAdmission;
+pub use epochs::InProcessEpochs;
 pub use lockout::InProcessLockout;
 pub use rate_limit::InProcessRateLimiter;
 pub use token_store::InProcessTokenStore;

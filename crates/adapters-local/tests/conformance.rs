@@ -125,3 +125,14 @@ async fn admission_checks_both_at_once() {
     let admission = castellan_adapters_local::SplitAdmission::new(tokens.clone(), limiter);
     castellan_testkit::rate_limit::admission_checks_both(&admission, tokens.as_ref()).await;
 }
+
+#[tokio::test]
+async fn admission_reads_the_epochs_in_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = Arc::new(open(&config(&dir)).await);
+    let limiter = Arc::new(castellan_adapters_local::InProcessRateLimiter::default());
+    let epochs = castellan_adapters_local::InProcessEpochs::default();
+    let admission =
+        castellan_adapters_local::SplitAdmission::new(tokens, limiter).with_epochs(epochs.clone());
+    castellan_testkit::rate_limit::epochs_move_on_every_change(&admission, &epochs).await;
+}

@@ -1,11 +1,10 @@
 use crate::RedisTokenStore;
 use async_trait::async_trait;
-use castellan_domain::SessionId;
-use castellan_ports::rate_limit::{decision, Admission, Quota, RateDecision, RateLimiter};
+use castellan_ports::rate_limit::{decision, Quota, RateDecision, RateLimiter};
 use castellan_ports::StoreError;
+use castellan_ports::{Admission, Admitted, Check};
 use deadpool_redis::redis::{Script, ScriptInvocation};
 use std::sync::LazyLock;
-use uuid::Uuid;
 
 /// Refill and take one token of the bucket `KEYS[1]` (a script runs alone, so this is
 /// atomic); the same arithmetic as `castellan_ports::rate_limit::take`. Leaves `allowed`
@@ -39,15 +38,24 @@ static TAKE: LazyLock<Script> =
     LazyLock::new(|| Script::new(concat!(take_one!(), "return {allowed, tostring(tokens)}")));
 
 /// The hot path in one round trip: whether the access token `KEYS[2]` or its session
-/// `KEYS[3]` is revoked and, when neither is, one token of the caller's bucket `KEYS[1]`
-/// (a revoked token's requests take nothing from its user's bucket):
-/// {allowed, tokens left, revoked keys}.
+/// `KEYS[3]` is revoked and, when neither is, the access epoch (the shared part `KEYS[4]`,
+/// made up from `ARGV[5]` when missing, as after a restart of Redis, and the user's part
+/// `KEYS[5]`) and, when `ARGV[4]` is 1, one token of the caller's bucket `KEYS[1]` (a
+/// revoked token's requests take nothing from its user's bucket):
+/// {allowed, tokens left, revoked keys, epoch}.
 static ADMIT: LazyLock<Script> = LazyLock::new(|| {
     Script::new(concat!(
         "local revoked = redis.call('EXISTS', KEYS[2], KEYS[3])\n",
-        "if revoked > 0 then return {0, '0', revoked} end\n",
+        "if revoked > 0 then return {0, '0', revoked, ''} end\n",
+        "local shared = redis.call('GET', KEYS[4])\n",
+        "if not shared then\n",
+        "    shared = ARGV[5]\n",
+        "    redis.call('SET', KEYS[4], shared)\n",
+        "end\n",
+        "local epoch = shared .. '/' .. (redis.call('GET', KEYS[5]) or '')\n",
+        "if ARGV[4] ~= '1' then return {1, '0', 0, epoch} end\n",
         take_one!(),
-        "return {allowed, tostring(tokens), 0}"
+        "return {allowed, tostring(tokens), 0, epoch}"
     ))
 });
 
@@ -107,26 +115,41 @@ impl RedisAdmission {
 
 #[async_trait]
 impl Admission for RedisAdmission {
-    async fn admit(
-        &self,
-        jti: Uuid,
-        sid: SessionId,
-        bucket: &str,
-        quota: Quota,
-    ) -> Result<(bool, Option<RateDecision>), StoreError> {
+    async fn admit(&self, check: Check<'_>) -> Result<Admitted, StoreError> {
+        let (bucket, quota) = check.bucket.unwrap_or(("", UNLIMITED));
         let mut call = ADMIT.prepare_invoke();
         call.key(self.store.key(&format!("rate:{bucket}")))
-            .key(self.store.access_key(jti))
-            .key(self.store.session_key(sid));
+            .key(self.store.access_key(check.jti))
+            .key(self.store.session_key(check.sid))
+            .key(self.store.shared_epoch_key())
+            .key(self.store.user_epoch_key(check.user));
         bucket_args(&mut call, quota);
-        let (allowed, left, revoked): (u8, String, u32) = self
+        call.arg(u8::from(check.bucket.is_some()))
+            .arg(self.store.fresh_epoch());
+        let (allowed, left, revoked, epoch): (u8, String, u32, String) = self
             .store
             .with_conn(|mut conn| async move { call.invoke_async(&mut conn).await })
             .await?;
         if revoked > 0 {
-            return Ok((true, None));
+            return Ok(Admitted {
+                revoked: true,
+                decision: None,
+                epoch: None,
+            });
         }
-        let decision = decision(allowed == 1, left.parse().unwrap_or(0.0), quota);
-        Ok((false, Some(decision)))
+        let decision = check
+            .bucket
+            .map(|_| decision(allowed == 1, left.parse().unwrap_or(0.0), quota));
+        Ok(Admitted {
+            revoked: false,
+            decision,
+            epoch: Some(epoch),
+        })
     }
 }
+
+/// The quota passed when no bucket is asked for (the script takes nothing then).
+const UNLIMITED: Quota = Quota {
+    limit: 1,
+    period_secs: 1,
+};

@@ -75,6 +75,14 @@ async fn admission_checks_both_in_one_script() {
     castellan_testkit::rate_limit::admission_checks_both(&admission, &tokens).await;
 }
 
+#[tokio::test]
+async fn admission_reads_the_epochs_in_the_same_script() {
+    let tokens = store(&redis_url());
+    let admission = castellan_adapters_redis::RedisAdmission::new(tokens.clone());
+    let epochs = castellan_adapters_redis::RedisEpochs::new(tokens);
+    castellan_testkit::rate_limit::epochs_move_on_every_change(&admission, &epochs).await;
+}
+
 fn lockout() -> castellan_adapters_redis::RedisLockout {
     castellan_adapters_redis::RedisLockout::new(
         store(&redis_url()),

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 pub mod chain_watch;
 pub mod dashboard;
+pub mod epochs;
 pub mod error;
 pub mod guard;
 pub mod invitations;
@@ -26,8 +27,8 @@ pub use api_keys::{ApiKeyInput, ApiKeyPorts, ApiKeyService};
 pub use audit::{AuditFilter, AuditListPage, AuditService};
 pub use auth::{
     AuthConfig, AuthPorts, AuthService, Authenticated, CallerLimits, ClientInfo, Credential,
-    Limited, LoginInput, PasswordChangeInput, Principal, ProfilePatch, RegisterInput,
-    ResetConfirmInput, SessionView, TokenPair, UserView,
+    Limited, LoginInput, PasswordChangeInput, Principal, PrincipalCache, ProfilePatch,
+    RegisterInput, ResetConfirmInput, SessionView, TokenPair, UserView,
 };
 pub use chain_watch::{ChainReport, ChainWatch};
 pub use dashboard::{Dashboard, DashboardService};

@@ -5,6 +5,7 @@
 //! picks which.
 
 pub mod access;
+pub mod admission;
 pub mod api_keys;
 pub mod audit;
 pub mod clock;
@@ -28,6 +29,7 @@ pub mod token_store;
 pub mod vault;
 
 pub use access::{AccessRepository, BusinessElement};
+pub use admission::{AccessEpochs, Admission, Admitted, Check};
 pub use api_keys::ApiKeyRepository;
 pub use audit::{AuditLog, AuditPage, AuditQuery, ChainHead, RequestFacts};
 pub use clock::{Clock, SystemClock};
@@ -41,7 +43,7 @@ pub use list::{ListQuery, Ordering, Page};
 pub use lockout::LoginLockout;
 pub use mail::{Mail, Mailer, Outbox};
 pub use password_reset::{PasswordResetRepository, ResetTicket};
-pub use rate_limit::{Admission, Quota, RateDecision, RateLimiter};
+pub use rate_limit::{Quota, RateDecision, RateLimiter};
 pub use repos::{NewSession, RefreshOutcome, SessionRepository, UserAccess, UserRepository};
 pub use resources::ResourceRepository;
 pub use roles::RoleRepository;

@@ -32,22 +32,6 @@ pub trait RateLimiter: Send + Sync + std::fmt::Debug {
     async fn hit(&self, key: &str, quota: Quota) -> Result<RateDecision, StoreError>;
 }
 
-/// The checks every request with an access token makes, together: whether the token or
-/// its session is revoked, and one token of the caller's bucket. Where one store keeps both
-/// (Redis) they cost one round trip.
-#[async_trait]
-pub trait Admission: Send + Sync + std::fmt::Debug {
-    /// `(revoked, decision)`; the decision is `None` when the limiter could not answer
-    /// (limits fail open) while the revocation state could (it fails closed: `Err`).
-    async fn admit(
-        &self,
-        jti: uuid::Uuid,
-        sid: castellan_domain::SessionId,
-        bucket: &str,
-        quota: Quota,
-    ) -> Result<(bool, Option<RateDecision>), StoreError>;
-}
-
 /// The token-bucket arithmetic both adapters share: the bucket as it stands at `now_ms`
 /// (`tokens` and the time they were counted), and what taking one token decides.
 ///

@@ -1,12 +1,13 @@
 //! What a rate-limit check costs per request, on each adapter, and what it adds to the
 //! authenticated hot path: the revocation check alone (limits off) against the revocation
-//! check with the caller's bucket (limits on: one script on Redis, both at once in process).
+//! check with the caller's bucket and the access epoch (limits on: one script on Redis, one
+//! after the other in process).
 //! Redis at `CASTELLAN_TEST_REDIS_URL` (default the local one); skipped when it is down.
 
 use castellan_adapters_local::{InProcessRateLimiter, SplitAdmission};
 use castellan_adapters_redis::{RedisAdmission, RedisConfig, RedisRateLimiter, RedisTokenStore};
 use castellan_domain::SessionId;
-use castellan_ports::{Admission, Quota, RateLimiter, TokenStore};
+use castellan_ports::{Admission, Check, Quota, RateLimiter, TokenStore};
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,6 +36,16 @@ fn bench(c: &mut Criterion) {
         return;
     };
     let (jti, sid) = (uuid::Uuid::now_v7(), SessionId::new());
+    let check = Check {
+        jti,
+        sid,
+        user: uuid::Uuid::now_v7(),
+        bucket: Some(("user:bench", QUOTA)),
+    };
+    let unlimited = Check {
+        bucket: None,
+        ..check
+    };
 
     let limiter = InProcessRateLimiter::default();
     c.bench_function("rate_limit_hit_in_process", |b| {
@@ -58,16 +69,17 @@ fn bench(c: &mut Criterion) {
     });
     let admission = RedisAdmission::new(store.clone());
     c.bench_function("hot_path_redis_limits_on_one_script", |b| {
-        b.to_async(&rt)
-            .iter(|| admission.admit(jti, sid, "user:bench", QUOTA))
+        b.to_async(&rt).iter(|| admission.admit(check))
+    });
+    c.bench_function("hot_path_redis_limits_off_one_script_with_epoch", |b| {
+        b.to_async(&rt).iter(|| admission.admit(unlimited))
     });
     let split = SplitAdmission::new(
         Arc::new(store.clone()) as Arc<dyn TokenStore>,
         Arc::new(RedisRateLimiter::new(store)),
     );
     c.bench_function("hot_path_redis_limits_on_two_round_trips", |b| {
-        b.to_async(&rt)
-            .iter(|| split.admit(jti, sid, "user:bench", QUOTA))
+        b.to_async(&rt).iter(|| split.admit(check))
     });
 }
 

@@ -68,6 +68,9 @@ pub struct RedisSettings {
     pub timeout_ms: u64,
 }
 
+/// The longest `auth.principal_cache_ttl_secs` (a user's epoch in Redis outlives it).
+const MAX_PRINCIPAL_CACHE_TTL_SECS: u64 = 3_600;
+
 /// `[auth]`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct AuthSettings {
@@ -95,6 +98,10 @@ pub struct AuthSettings {
     pub max_concurrent_hashes: usize,
     /// Lifetime of a password-reset token.
     pub password_reset_ttl_secs: i64,
+    /// Longest a cached principal is used (0 = no cache).
+    pub principal_cache_ttl_secs: u64,
+    /// Most principals cached per process.
+    pub principal_cache_capacity: usize,
 }
 
 /// `[api_keys]`.
@@ -367,6 +374,12 @@ impl Settings {
         }
         if self.auth.refresh_ttl_secs <= 0 {
             return invalid("auth.refresh_ttl_secs", "must be positive");
+        }
+        if self.auth.principal_cache_ttl_secs > MAX_PRINCIPAL_CACHE_TTL_SECS {
+            return invalid(
+                "auth.principal_cache_ttl_secs",
+                "must be at most 3600 (an hour)",
+            );
         }
         let r = &self.rate_limit;
         let counts = [

@@ -9,11 +9,11 @@ use castellan_adapters_crypto::{
     JwtCodec, LocalKeyProvider, SigningKeyMaterial,
 };
 use castellan_adapters_local::{
-    InProcessLockout, InProcessRateLimiter, InProcessTokenStore, SplitAdmission,
+    InProcessEpochs, InProcessLockout, InProcessRateLimiter, InProcessTokenStore, SplitAdmission,
 };
 use castellan_adapters_mail::SmtpMailer;
 use castellan_adapters_redis::{
-    RedisAdmission, RedisConfig, RedisLockout, RedisRateLimiter, RedisTokenStore,
+    RedisAdmission, RedisConfig, RedisEpochs, RedisLockout, RedisRateLimiter, RedisTokenStore,
 };
 use castellan_adapters_sql::postgres::PgConfig;
 use castellan_adapters_sql::sqlite::SqliteConfig;
@@ -25,20 +25,22 @@ use castellan_adapters_sql::{
 use castellan_api::metrics::Metrics;
 use castellan_api::rate_limit::RateLimits;
 use castellan_api::AppState;
+use castellan_application::epochs::Epoched;
 use castellan_application::jobs::{Job, JobPorts, JobRunner};
 use castellan_application::secrets::KeyHasher;
 use castellan_application::vault::KeyRotation;
 use castellan_application::{
     AccessService, ApiKeyPorts, ApiKeyService, AuditService, AuthConfig, AuthPorts, AuthService,
     CallerLimits, ChainWatch, DashboardService, DemoSeed, InvitationPorts, InvitationService,
-    ResourceService, RoleService, TenantService, UserAdminService, VaultPorts, VaultService,
+    PrincipalCache, ResourceService, RoleService, TenantService, UserAdminService, VaultPorts,
+    VaultService,
 };
 use castellan_domain::lockout::LockoutPolicy;
 use castellan_ports::{
-    AccessRepository, Admission, ApiKeyRepository, AuditLog, Clock, CredentialRepository,
-    InvitationRepository, LoginLockout, Mailer, Outbox, PasswordResetRepository, Quota,
-    RateLimiter, ResourceRepository, RoleRepository, SecretCipher, SessionRepository, SystemClock,
-    TenantFigures, TenantRepository, TokenStore, UserRepository,
+    AccessEpochs, AccessRepository, Admission, ApiKeyRepository, AuditLog, Clock,
+    CredentialRepository, InvitationRepository, LoginLockout, Mailer, Outbox,
+    PasswordResetRepository, Quota, RateLimiter, ResourceRepository, RoleRepository, SecretCipher,
+    SessionRepository, SystemClock, TenantFigures, TenantRepository, TokenStore, UserRepository,
 };
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -133,6 +135,8 @@ pub struct Storage {
     redis: Option<RedisTokenStore>,
     /// The revocation check with a caller's bucket (one round trip on Redis).
     admission: Arc<dyn Admission>,
+    /// Where writes move the access epochs (`None`: no principal cache).
+    epochs: Option<Arc<dyn AccessEpochs>>,
     lockout: Arc<dyn LoginLockout>,
 }
 
@@ -158,9 +162,6 @@ pub async fn storage(settings: &Settings) -> Result<Storage, StartupError> {
         Some(store) => Arc::new(RedisLockout::new(store, lockout_policy(settings))),
         None => Arc::new(InProcessLockout::new(lockout_policy(settings))),
     };
-    let redis_admission = redis_store
-        .clone()
-        .map(|store| Arc::new(RedisAdmission::new(store)) as Arc<dyn Admission>);
     let redis = redis_store
         .clone()
         .map(|s| Arc::new(s) as Arc<dyn TokenStore>);
@@ -189,22 +190,22 @@ pub async fn storage(settings: &Settings) -> Result<Storage, StartupError> {
             Arc::new(InProcessTokenStore::new(Arc::new(log), active))
         }
     };
-    let admission = redis_admission
-        .unwrap_or_else(|| Arc::new(SplitAdmission::new(token_store.clone(), limiter.clone())));
+    let (admission, epochs) = admission(&redis_store, &db, &token_store, &limiter);
+    let epoched = Epochs(epochs.clone());
     Ok(Storage {
-        users: Arc::new(UserStore::new(db.clone())),
+        users: epoched.users(Arc::new(UserStore::new(db.clone()))),
         sessions: Arc::new(SessionStore::new(db.clone())),
         access: Arc::new(AccessStore::new(db.clone())),
         resources: Arc::new(ResourceStore::new(db.clone())),
-        roles: Arc::new(RoleStore::new(db.clone())),
-        tenants: Arc::new(TenantStore::new(db.clone())),
+        roles: epoched.roles(Arc::new(RoleStore::new(db.clone()))),
+        tenants: epoched.tenants(Arc::new(TenantStore::new(db.clone()))),
         invitations: Arc::new(InvitationStore::new(db.clone())),
         mailer: Arc::new(OutboxStore::new(db.clone())),
         audit: Arc::new(AuditStore::new(db.clone())),
         figures: Arc::new(FigureStore::new(db.clone())),
         api_keys: Arc::new(ApiKeyStore::new(db.clone())),
         credentials: Arc::new(CredentialStore::new(db.clone())),
-        resets: Arc::new(PasswordResetStore::new(db.clone())),
+        resets: epoched.resets(Arc::new(PasswordResetStore::new(db.clone()))),
         outbox: Arc::new(OutboxStore::new(db.clone())),
         jobs: Arc::new(JobStore::new(db.clone())),
         db,
@@ -212,8 +213,67 @@ pub async fn storage(settings: &Settings) -> Result<Storage, StartupError> {
         limiter,
         token_store,
         admission,
+        epochs,
         lockout,
     })
+}
+
+/// The hot path's admission and, where a principal cache can trust them, the access
+/// epochs: Redis (shared by every replica), or memory when one process owns its SQLite
+/// database. PostgreSQL without Redis has neither a shared fast store nor one process: no
+/// epochs, no cache.
+fn admission(
+    redis: &Option<RedisTokenStore>,
+    db: &Db,
+    token_store: &Arc<dyn TokenStore>,
+    limiter: &Arc<dyn RateLimiter>,
+) -> (Arc<dyn Admission>, Option<Arc<dyn AccessEpochs>>) {
+    if let Some(store) = redis {
+        let epochs = Arc::new(RedisEpochs::new(store.clone()));
+        return (Arc::new(RedisAdmission::new(store.clone())), Some(epochs));
+    }
+    let split = SplitAdmission::new(token_store.clone(), limiter.clone());
+    if db.is_postgres() {
+        return (Arc::new(split), None);
+    }
+    let epochs = InProcessEpochs::default();
+    (
+        Arc::new(split.with_epochs(epochs.clone())),
+        Some(Arc::new(epochs)),
+    )
+}
+
+/// Wraps the repositories whose writes move access epochs (when there are epochs).
+struct Epochs(Option<Arc<dyn AccessEpochs>>);
+
+impl Epochs {
+    fn users(&self, store: Arc<dyn UserRepository>) -> Arc<dyn UserRepository> {
+        match &self.0 {
+            Some(epochs) => Arc::new(Epoched::new(store, epochs.clone())),
+            None => store,
+        }
+    }
+
+    fn roles(&self, store: Arc<dyn RoleRepository>) -> Arc<dyn RoleRepository> {
+        match &self.0 {
+            Some(epochs) => Arc::new(Epoched::new(store, epochs.clone())),
+            None => store,
+        }
+    }
+
+    fn tenants(&self, store: Arc<dyn TenantRepository>) -> Arc<dyn TenantRepository> {
+        match &self.0 {
+            Some(epochs) => Arc::new(Epoched::new(store, epochs.clone())),
+            None => store,
+        }
+    }
+
+    fn resets(&self, store: Arc<dyn PasswordResetRepository>) -> Arc<dyn PasswordResetRepository> {
+        match &self.0 {
+            Some(epochs) => Arc::new(Epoched::new(store, epochs.clone())),
+            None => store,
+        }
+    }
 }
 
 /// The Redis store when `redis.url` is set.
@@ -404,6 +464,7 @@ pub async fn services(settings: &Settings) -> Result<Services, StartupError> {
         sessions: storage.sessions,
         access: storage.access.clone(),
         token_store: storage.token_store,
+        admission: storage.admission,
         hasher: hasher.clone(),
         codec: Arc::new(codec),
         clock: clock.clone(),
@@ -422,10 +483,14 @@ pub async fn services(settings: &Settings) -> Result<Services, StartupError> {
         reset_ttl_secs: auth.password_reset_ttl_secs,
     };
     let mut auth = AuthService::new(ports, config);
+    let cache_ttl = Duration::from_secs(settings.auth.principal_cache_ttl_secs);
+    if storage.epochs.is_some() && !cache_ttl.is_zero() {
+        let capacity = settings.auth.principal_cache_capacity;
+        auth = auth.with_principal_cache(PrincipalCache::new(capacity, cache_ttl));
+    }
     if settings.rate_limit.enabled {
         auth = auth
             .with_caller_limits(CallerLimits {
-                admission: storage.admission,
                 limiter: storage.limiter.clone(),
                 quota: per_minute(settings.rate_limit.authenticated_per_minute),
             })

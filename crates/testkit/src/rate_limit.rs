@@ -1,7 +1,7 @@
-//! Conformance suite of [`RateLimiter`] and [`Admission`].
+//! Conformance suite of [`RateLimiter`], [`Admission`] and [`AccessEpochs`].
 
 use castellan_domain::SessionId;
-use castellan_ports::{Admission, Quota, RateLimiter, TokenStore};
+use castellan_ports::{AccessEpochs, Admission, Admitted, Check, Quota, RateLimiter, TokenStore};
 use std::time::Duration;
 
 fn key(name: &str) -> String {
@@ -89,44 +89,114 @@ pub async fn atomic_under_concurrency(limiter: &dyn RateLimiter) {
     assert_eq!(allowed, 10);
 }
 
+/// One admission check of a fresh user's token under `quota`.
+async fn admit(
+    admission: &dyn Admission,
+    jti: uuid::Uuid,
+    sid: SessionId,
+    bucket: &str,
+    quota: Quota,
+) -> Admitted {
+    let check = Check {
+        jti,
+        sid,
+        user: uuid::Uuid::now_v7(),
+        bucket: Some((bucket, quota)),
+    };
+    admission.admit(check).await.unwrap()
+}
+
 /// [`Admission`]: the revocation state and the caller's bucket, in one call; a revoked
-/// token's request takes nothing from the bucket.
+/// token's request takes nothing from the bucket; without a bucket nothing is taken.
 pub async fn admission_checks_both(admission: &dyn Admission, tokens: &dyn TokenStore) {
     let quota = Quota {
         limit: 2,
         period_secs: 60,
     };
     let (jti, sid, bucket) = (uuid::Uuid::now_v7(), SessionId::new(), key("admit"));
-    let (revoked, decision) = admission.admit(jti, sid, &bucket, quota).await.unwrap();
-    assert!(!revoked);
-    assert_eq!(decision.map(|d| (d.allowed, d.remaining)), Some((true, 1)));
+    let admitted = admit(admission, jti, sid, &bucket, quota).await;
+    assert!(!admitted.revoked);
+    let taken = admitted.decision.map(|d| (d.allowed, d.remaining));
+    assert_eq!(taken, Some((true, 1)));
     tokens.revoke_access(jti, 60).await.unwrap();
     for _ in 0..3 {
-        let (revoked, decision) = admission.admit(jti, sid, &bucket, quota).await.unwrap();
-        assert!(revoked);
-        assert_eq!(decision, None, "nothing taken for a revoked token");
+        let admitted = admit(admission, jti, sid, &bucket, quota).await;
+        assert!(admitted.revoked);
+        assert_eq!(admitted.decision, None, "nothing taken for a revoked token");
+        assert_eq!(admitted.epoch, None, "no epoch for a revoked token");
     }
+    let unlimited = Check {
+        jti: uuid::Uuid::now_v7(),
+        sid: SessionId::new(),
+        user: uuid::Uuid::now_v7(),
+        bucket: None,
+    };
+    let admitted = admission.admit(unlimited).await.unwrap();
+    assert!(!admitted.revoked && admitted.decision.is_none());
     let (other, other_sid) = (uuid::Uuid::now_v7(), SessionId::new());
-    let (revoked, decision) = admission
-        .admit(other, other_sid, &bucket, quota)
-        .await
-        .unwrap();
-    assert!(!revoked);
-    assert_eq!(decision.map(|d| (d.allowed, d.remaining)), Some((true, 0)));
+    let admitted = admit(admission, other, other_sid, &bucket, quota).await;
+    assert!(!admitted.revoked);
+    let taken = admitted.decision.map(|d| (d.allowed, d.remaining));
+    assert_eq!(taken, Some((true, 0)), "the unlimited check took nothing");
     tokens.revoke_sessions(&[other_sid], 60).await.unwrap();
     let fresh = uuid::Uuid::now_v7();
-    let (revoked, _) = admission
-        .admit(fresh, other_sid, &bucket, quota)
-        .await
-        .unwrap();
-    assert!(revoked, "the session's revocation covers every token of it");
-    let (_, decision) = admission
-        .admit(uuid::Uuid::now_v7(), SessionId::new(), &bucket, quota)
-        .await
-        .unwrap();
+    let admitted = admit(admission, fresh, other_sid, &bucket, quota).await;
+    assert!(
+        admitted.revoked,
+        "the session's revocation covers every token of it"
+    );
+    let admitted = admit(
+        admission,
+        uuid::Uuid::now_v7(),
+        SessionId::new(),
+        &bucket,
+        quota,
+    )
+    .await;
     assert_eq!(
-        decision.map(|d| d.allowed),
+        admitted.decision.map(|d| d.allowed),
         Some(false),
         "the bucket is spent"
     );
+}
+
+/// The epoch [`Admission`] reads for `user`.
+async fn epoch_of(admission: &dyn Admission, user: uuid::Uuid) -> String {
+    let check = Check {
+        jti: uuid::Uuid::now_v7(),
+        sid: SessionId::new(),
+        user,
+        bucket: None,
+    };
+    let admitted = admission.admit(check).await.unwrap();
+    admitted.epoch.expect("this admission tracks epochs")
+}
+
+/// [`AccessEpochs`] as [`Admission`] reads them: steady while nothing changes; a user's
+/// change moves that user's epoch only; a change of access moves everyone's; an epoch
+/// never comes back.
+pub async fn epochs_move_on_every_change(admission: &dyn Admission, epochs: &dyn AccessEpochs) {
+    let (alice, bob) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+    let (a1, b1) = (
+        epoch_of(admission, alice).await,
+        epoch_of(admission, bob).await,
+    );
+    assert_eq!(
+        epoch_of(admission, alice).await,
+        a1,
+        "steady without change"
+    );
+    epochs.user_changed(alice).await.unwrap();
+    let a2 = epoch_of(admission, alice).await;
+    assert_ne!(a2, a1, "alice's change moves her epoch");
+    assert_eq!(epoch_of(admission, bob).await, b1, "and not bob's");
+    epochs.access_changed().await.unwrap();
+    let (a3, b2) = (
+        epoch_of(admission, alice).await,
+        epoch_of(admission, bob).await,
+    );
+    assert!(a3 != a2 && b2 != b1, "a change of access moves every epoch");
+    epochs.user_changed(alice).await.unwrap();
+    let a4 = epoch_of(admission, alice).await;
+    assert!(![&a1, &a2, &a3].contains(&&a4), "an epoch never comes back");
 }

@@ -2,13 +2,14 @@
 //! state, the user and their rules as they are now, and the caller's rate limit.
 
 use super::principal::Credential;
+use super::principal_cache::Owner;
 use super::{AuthService, Principal};
 use crate::error::AppError;
 use castellan_domain::api_key::ApiKeyToken;
 use castellan_domain::rbac::Subject;
-use castellan_domain::{TokenType, User, UserId};
+use castellan_domain::{AccessClaims, TokenType, UserId};
 use castellan_ports::scope::{scoped, DataScope};
-use castellan_ports::{Quota, RateDecision, StoreError};
+use castellan_ports::{Admitted, Check, Quota, RateDecision, StoreError};
 use std::sync::Arc;
 
 /// The rate limit an authenticated request was held to.
@@ -32,9 +33,7 @@ pub struct Authenticated {
 /// Limits on authenticated requests: one bucket per user, or per API key.
 #[derive(Debug, Clone)]
 pub struct CallerLimits {
-    /// The revocation check and a user's bucket together (one Redis round trip).
-    pub admission: Arc<dyn castellan_ports::Admission>,
-    /// The buckets of API keys.
+    /// The buckets of API keys (a user's bucket is taken by the admission check).
     pub limiter: Arc<dyn castellan_ports::RateLimiter>,
     /// Requests per user or key.
     pub quota: Quota,
@@ -65,35 +64,23 @@ impl AuthService {
         if claims.token_type != TokenType::Access {
             return Err(AppError::Unauthenticated("not an access token"));
         }
-        let (jti, sid) = (claims.jti, claims.sid);
-        let admission = async {
-            match &self.limits {
-                Some(limits) => {
-                    let bucket = format!("user:{}", claims.sub);
-                    let (revoked, decision) = limits
-                        .admission
-                        .admit(jti, sid, &bucket, limits.quota)
-                        .await?;
-                    let limit = decision.map(|decision| Limited {
+        // The user and their rules live in the token's tenant: look there (which also
+        // lets the connections keep the scope the rest of a non-superuser's request uses).
+        let checked = scoped(DataScope::Tenant(claims.tid.0), self.admit(&claims)).await?;
+        let (admitted, owner) = checked;
+        match owner {
+            Some(owner) if owner.user.accepts_token_version(claims.ver) => {
+                let limit = self.limits.as_ref().and_then(|limits| {
+                    admitted.decision.map(|decision| Limited {
                         quota: limits.quota,
                         decision,
-                    });
-                    Ok::<_, StoreError>((revoked, limit))
-                }
-                None => Ok((self.ports.token_store.is_revoked(jti, sid).await?, None)),
-            }
-        };
-        // One round trip each, concurrently. The user and their rules live in the token's
-        // tenant: look there (which also lets the connections keep the scope the rest of a
-        // non-superuser's request uses).
-        let lookups = async { futures::join!(admission, self.owner(claims.sub)) };
-        let (admitted, owner) = scoped(DataScope::Tenant(claims.tid.0), lookups).await;
-        let (revoked, limit) = admitted?;
-        if revoked {
-            return Err(AppError::Unauthenticated("token has been revoked"));
-        }
-        match owner? {
-            Some((user, roles, subject)) if user.accepts_token_version(claims.ver) => {
+                    })
+                });
+                let Owner {
+                    user,
+                    roles,
+                    subject,
+                } = Arc::unwrap_or_clone(owner);
                 Ok(Authenticated {
                     principal: Principal {
                         user,
@@ -106,6 +93,49 @@ impl AuthService {
             }
             _ => Err(AppError::Unauthenticated("token has been revoked")),
         }
+    }
+
+    /// The token's revocation state with its user's bucket, and its user's principal
+    /// parts (`None`: revoked, gone or inactive). With a principal cache: the admission
+    /// first (one round trip, with the epoch), then the database only when the cached
+    /// principal is missing or stale. Without: both at once.
+    async fn admit(
+        &self,
+        claims: &AccessClaims,
+    ) -> Result<(Admitted, Option<Arc<Owner>>), AppError> {
+        let bucket = self
+            .limits
+            .as_ref()
+            .map(|limits| (format!("user:{}", claims.sub), limits.quota));
+        let check = Check {
+            jti: claims.jti,
+            sid: claims.sid,
+            user: claims.sub.0,
+            bucket: bucket.as_ref().map(|(name, quota)| (name.as_str(), *quota)),
+        };
+        let Some(cache) = &self.cache else {
+            let (admitted, owner) =
+                futures::join!(self.ports.admission.admit(check), self.owner(claims.sub));
+            let admitted = admitted?;
+            let owner = if admitted.revoked { None } else { owner? };
+            return Ok((admitted, owner));
+        };
+        let admitted = self.ports.admission.admit(check).await?;
+        if admitted.revoked {
+            return Ok((admitted, None));
+        }
+        let Some(epoch) = &admitted.epoch else {
+            let owner = self.owner(claims.sub).await?;
+            return Ok((admitted, owner));
+        };
+        if let Some(owner) = cache.get(claims.sub, epoch) {
+            return Ok((admitted, Some(owner)));
+        }
+        let owner = self.owner(claims.sub).await?;
+        if let Some(owner) = &owner {
+            cache.put(epoch.clone(), owner.clone());
+        }
+        Ok((admitted, owner))
     }
 
     /// Verifies an API key (`cst_<prefix>_<secret>`): found by its prefix, its secret
@@ -137,9 +167,14 @@ impl AuthService {
             self.owner(UserId(key.owner_id)),
         );
         let (limit, owner) = futures::join!(limit, owner);
-        let Some((user, roles, subject)) = owner? else {
+        let Some(owner) = owner? else {
             return Err(INVALID);
         };
+        let Owner {
+            user,
+            roles,
+            subject,
+        } = Arc::unwrap_or_clone(owner);
         if key.use_is_news(now) {
             // Bookkeeping: a failed write must not fail the request.
             if let Err(err) = self.ports.api_keys.touch(key.id, now).await {
@@ -160,12 +195,16 @@ impl AuthService {
 
     /// The active user `id` with their roles and what those allow now; `None` when gone or
     /// inactive.
-    async fn owner(&self, id: UserId) -> Result<Option<(User, Vec<String>, Subject)>, AppError> {
+    async fn owner(&self, id: UserId) -> Result<Option<Arc<Owner>>, AppError> {
         Ok(match self.ports.users.with_access(id).await? {
             Some(found) if found.user.is_active => {
                 let user = found.user;
                 let subject = Subject::new(user.id.0, user.is_superuser, found.rules);
-                Some((user, found.roles, subject))
+                Some(Arc::new(Owner {
+                    user,
+                    roles: found.roles,
+                    subject,
+                }))
             }
             _ => None,
         })

@@ -8,6 +8,7 @@ mod accounts;
 mod authenticate;
 mod inputs;
 mod principal;
+mod principal_cache;
 mod profile;
 mod readiness;
 mod registration;
@@ -23,13 +24,15 @@ pub use inputs::{
 };
 pub(crate) use inputs::{patch_name, required};
 pub use principal::{Credential, Principal, SessionView, TokenPair, UserView};
+pub use principal_cache::PrincipalCache;
 pub use reset::ResetConfirmInput;
 
 use crate::secrets::KeyHasher;
 use castellan_domain::PasswordPolicy;
 use castellan_ports::{
-    AccessRepository, ApiKeyRepository, AuditLog, Clock, LoginLockout, Mailer, PasswordHasher,
-    PasswordResetRepository, SessionRepository, TokenCodec, TokenStore, UserRepository,
+    AccessRepository, Admission, ApiKeyRepository, AuditLog, Clock, LoginLockout, Mailer,
+    PasswordHasher, PasswordResetRepository, SessionRepository, TokenCodec, TokenStore,
+    UserRepository,
 };
 use std::sync::Arc;
 
@@ -72,6 +75,9 @@ pub struct AuthPorts {
     pub access: Arc<dyn AccessRepository>,
     /// Revocations.
     pub token_store: Arc<dyn TokenStore>,
+    /// The revocation check, the caller's bucket and the access epoch, together (every
+    /// request with an access token).
+    pub admission: Arc<dyn Admission>,
     /// Password hashing.
     pub hasher: Arc<dyn PasswordHasher>,
     /// Token signing.
@@ -98,6 +104,7 @@ pub struct AuthService {
     policy: PasswordPolicy,
     limits: Option<CallerLimits>,
     lockout: Option<Arc<dyn LoginLockout>>,
+    cache: Option<PrincipalCache>,
 }
 
 impl AuthService {
@@ -109,12 +116,20 @@ impl AuthService {
             policy: PasswordPolicy::default(),
             limits: None,
             lockout: None,
+            cache: None,
         }
     }
 
     /// The same service holding authenticated requests to `limits` (per user, per key).
     pub fn with_caller_limits(mut self, limits: CallerLimits) -> Self {
         self.limits = Some(limits);
+        self
+    }
+
+    /// The same service keeping recent callers' principals in `cache` (used only while
+    /// the admission's epoch says they are current).
+    pub fn with_principal_cache(mut self, cache: PrincipalCache) -> Self {
+        self.cache = Some(cache);
         self
     }
 

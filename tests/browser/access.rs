@@ -112,7 +112,10 @@ async fn a_user_sees_no_admin_page() {
         "/console/users",
         "/console/roles",
         "/console/matrix",
+        "/console/grants",
+        "/console/invitations",
         "/console/audit",
+        "/console/tenants",
     ] {
         browser.go(path).await;
         assert_eq!(browser.heading().await, "Not allowed", "{path}");

@@ -101,13 +101,17 @@ impl Browser {
 
     /// The text of the first element matching `css`.
     pub async fn text(&self, css: &str) -> String {
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("no {css} on the page: {e}"))
-            .text()
-            .await
-            .unwrap()
+        match self.client.find(Locator::Css(css)).await {
+            Ok(element) => element.text().await.unwrap(),
+            Err(e) => {
+                let main = self.client.find(Locator::Css("main")).await;
+                let shown = match main {
+                    Ok(main) => main.text().await.unwrap_or_default(),
+                    Err(_) => self.source().await,
+                };
+                panic!("no {css} on {}: {e}\n{shown}", self.path().await)
+            }
+        }
     }
 
     /// The page's HTML.

@@ -43,6 +43,11 @@ browser-deps:
 test-console: browser-deps
     cargo test -p castellan-tests --test browser
 
+# A PNG of every console page into docs/console/ (the browser sweep of every page, as the
+# demo admin and a plain user).
+console-screenshots: browser-deps
+    CASTELLAN_CONSOLE_SCREENSHOTS="$PWD/docs/console" cargo test -p castellan-tests --test browser every_page_is_accessible
+
 # Formatting check and clippy with warnings denied.
 lint:
     cargo fmt --all -- --check

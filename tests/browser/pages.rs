@@ -95,6 +95,7 @@ async fn every_page_is_accessible() {
         ("/console/grants", "grants"),
         ("/console/invitations", "invitations"),
         ("/console/audit", "audit"),
+        ("/console/tenants", "tenants"),
         ("/console/resources", "resources"),
         ("/console/resources/articles", "resource-list"),
         ("/console/nowhere", "not-found"),

@@ -19,9 +19,10 @@ run:
 seed *args:
     cargo run -p castellan-server -- seed --demo {{args}}
 
-# Run every test: unit, doc, property, conformance suites, black-box HTTP tests, and
+# Run every test: unit, doc, property, conformance suites, black-box HTTP tests, the admin
+# console in headless Chromium (installed with axe-core by scripts/browser-deps.sh), and
 # schemathesis against the running server's OpenAPI document.
-test: _drop-test-databases
+test: _drop-test-databases browser-deps
     cargo test --workspace --all-targets
     cargo test --workspace --doc
     just schemathesis
@@ -32,6 +33,20 @@ test: _drop-test-databases
 schemathesis:
     cargo build -p castellan-server
     scripts/schemathesis.sh "${CARGO_TARGET_DIR:-target}/debug/castellan"
+
+# Chromium, chromedriver (apt) and axe-core (pinned, sha256-checked, under the target
+# directory) for the console's browser tests.
+browser-deps:
+    scripts/browser-deps.sh
+
+# The console's browser tests alone (`cargo test -p castellan-tests --test browser`).
+test-console: browser-deps
+    cargo test -p castellan-tests --test browser
+
+# A PNG of every console page into docs/console/ (the browser sweep of every page, as the
+# demo admin and a plain user).
+console-screenshots: browser-deps
+    CASTELLAN_CONSOLE_SCREENSHOTS="$PWD/docs/console" cargo test -p castellan-tests --test browser every_page_is_accessible
 
 # Formatting check and clippy with warnings denied.
 lint:

@@ -34,6 +34,11 @@ impl TrustedProxies {
         self.0.iter().any(|net| net.contains(&ip))
     }
 
+    /// Whether `peer` is a trusted proxy (whose `X-Forwarded-*` headers are believed).
+    pub fn trusts_peer(&self, peer: Option<IpAddr>) -> bool {
+        peer.is_some_and(|ip| self.trusts(ip))
+    }
+
     /// The client behind `peer`: walking `X-Forwarded-For` from the right, each hop added by
     /// a trusted proxy is believed, up to the first address that is not a trusted proxy. A
     /// malformed hop stops the walk at the last trusted address.

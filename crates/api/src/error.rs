@@ -65,7 +65,8 @@ impl ApiError {
         }
     }
 
-    fn bodies(&self) -> Vec<ErrorBody> {
+    /// The error's bodies, as the envelope lists them (internals never shown).
+    pub(crate) fn bodies(&self) -> Vec<ErrorBody> {
         let code = self.code().to_string();
         let one = |message: String, field: Option<String>| {
             vec![ErrorBody {

@@ -5,6 +5,7 @@
 //! per-request tracing spans, and the OpenAPI document.
 
 pub mod client_ip;
+pub mod console;
 
 pub mod envelope;
 pub mod error;

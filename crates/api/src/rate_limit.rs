@@ -180,10 +180,13 @@ pub async fn charge_failed_credential(state: &AppState, req: &HttpRequest) -> Re
     .await
 }
 
-/// Whether the request presents a credential (a bearer token or an API key).
+/// Whether the request presents a credential (a bearer token, an API key, or the
+/// console's session cookie).
 pub fn has_credential(req: &ServiceRequest) -> bool {
     let headers = req.headers();
-    headers.contains_key(header::AUTHORIZATION) || headers.contains_key("x-api-key")
+    headers.contains_key(header::AUTHORIZATION)
+        || headers.contains_key("x-api-key")
+        || crate::console::has_session_cookie(req)
 }
 
 /// The middleware of the limits: opens each request's [`Ledger`]; takes a token of the

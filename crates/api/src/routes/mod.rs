@@ -137,6 +137,7 @@ pub fn app(
                 .configure(dashboard::configure)
                 .configure(meta::configure_v1),
         )
+        .service(crate::console::scope())
         .default_service(web::to(route_not_found))
         // Innermost first: the limits run inside the request's context (id, span, IP).
         .wrap(crate::rate_limit::EdgeLimits)

@@ -35,8 +35,8 @@ fn time(query: &QueryMap, name: &str) -> Result<Option<DateTime<Utc>>, ApiError>
         .transpose()
 }
 
-/// The filters every audit route shares.
-fn filter(query: &QueryMap) -> Result<AuditFilter, ApiError> {
+/// The filters every audit route (and the console's audit page) shares.
+pub(crate) fn filter(query: &QueryMap) -> Result<AuditFilter, ApiError> {
     let outcome = query
         .get("outcome")
         .map(|raw| {
@@ -119,7 +119,16 @@ pub(crate) async fn export(
     Auth(p): Auth,
     query: web::Query<QueryMap>,
 ) -> ApiResult {
-    let entries = state.audit.export(&p, filter(&query)?)?;
+    ndjson(&state, &p, &query)
+}
+
+/// The NDJSON export of what `query` selects, as `p` may read it (shared with the console).
+pub(crate) fn ndjson(
+    state: &AppState,
+    p: &castellan_application::Principal,
+    query: &QueryMap,
+) -> ApiResult {
+    let entries = state.audit.export(p, filter(query)?)?;
     let lines = entries.map(|entry| {
         let entry = entry.map_err(ApiError::from)?;
         let mut line = serde_json::to_vec(&AuditEntryDto::from(entry))

@@ -7,7 +7,7 @@ use super::{endpoint, on};
 use crate::envelope::{
     ok, ok_list, respond, EmptyEnvelope, Envelope, ErrorEnvelope, ListEnvelope, TotalMeta,
 };
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{
     client_info, from_body, refuse_api_key, Auth, Body, OptionalJsonBody, PersonAuth,
 };
@@ -17,6 +17,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use castellan_application::{
     AppError, LoginInput, PasswordChangeInput, ProfilePatch, RegisterInput, ResetConfirmInput,
+    TokenPair, UserView,
 };
 use castellan_domain::SessionId;
 use dto::{
@@ -56,6 +57,51 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 /// can be (a longer one is no address; its bucket must not grow with the body).
 fn bucket_email(email: &str) -> String {
     email.trim().to_lowercase().chars().take(254).collect()
+}
+
+/// The per-IP login limit, taken before anything else of a login is read.
+pub(crate) async fn login_ip_limit(state: &AppState, req: &HttpRequest) -> Result<(), ApiError> {
+    limit(state, req, ("login", None), OnFailure::Closed, |l| {
+        l.login_per_ip
+    })
+    .await
+}
+
+/// A login attempt once its body is read, shared by `POST /api/v1/auth/login` and the
+/// console's login form: the per-IP + email limit, the login use case (with its lockout),
+/// and the login metrics. Both limits fail closed, as does the lockout behind them.
+pub(crate) async fn limited_login(
+    state: &AppState,
+    req: &HttpRequest,
+    email: Option<String>,
+    password: Option<String>,
+) -> Result<(TokenPair, UserView), ApiError> {
+    if let Some(email) = &email {
+        let email = Some(bucket_email(email));
+        let quota = |l: &RateLimits| l.login_per_ip_email;
+        limit(
+            state,
+            req,
+            ("login_email", email.as_deref()),
+            OnFailure::Closed,
+            quota,
+        )
+        .await?;
+    }
+    let result = state
+        .auth
+        .login(LoginInput { email, password }, client_info(req))
+        .await;
+    let outcome = match &result {
+        Ok(_) => Some("success"),
+        Err(AppError::InvalidCredentials) => Some("failure"),
+        Err(AppError::Locked { .. }) => Some("locked"),
+        Err(_) => None,
+    };
+    if let Some(outcome) = outcome {
+        state.record(|m| m.login(outcome));
+    }
+    Ok(result?)
 }
 
 /// Create an account in the default tenant.
@@ -105,38 +151,10 @@ pub(crate) async fn register(
 pub(crate) async fn login(state: web::Data<AppState>, req: HttpRequest, body: Body) -> ApiResult {
     // Per IP before anything else, then per IP + email once the body names one; both fail
     // closed (so does the lockout behind them).
-    limit(&state, &req, ("login", None), OnFailure::Closed, |l| {
-        l.login_per_ip
-    })
-    .await?;
+    login_ip_limit(&state, &req).await?;
     refuse_api_key(&req)?;
     let body: LoginRequest = from_body(body.object()?)?;
-    if let Some(email) = &body.email {
-        let email = Some(bucket_email(email));
-        let quota = |l: &RateLimits| l.login_per_ip_email;
-        limit(
-            &state,
-            &req,
-            ("login_email", email.as_deref()),
-            OnFailure::Closed,
-            quota,
-        )
-        .await?;
-    }
-    let input = LoginInput {
-        email: body.email,
-        password: body.password,
-    };
-    let result = state.auth.login(input, client_info(&req)).await;
-    let outcome = match &result {
-        Ok(_) => Some("success"),
-        Err(AppError::InvalidCredentials) => Some("failure"),
-        Err(AppError::Locked { .. }) => Some("locked"),
-        Err(_) => None,
-    };
-    if let Some(outcome) = outcome {
-        state.record(|m| m.login(outcome));
-    }
+    let result = limited_login(&state, &req, body.email, body.password).await;
     let (tokens, user) = result?;
     Ok(ok(LoginDto {
         tokens: tokens.into(),

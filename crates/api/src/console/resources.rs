@@ -1,0 +1,279 @@
+//! One generic list / detail / edit page for every business resource, driven by its
+//! declaration (`castellan_domain::resources::ALL`): columns and form inputs come from the
+//! declared fields, and the generic `ResourceService` (the same as `/api/v1/<plural>`)
+//! decides. No page is written per resource.
+
+use super::form::Form;
+use super::page::{done, ok, Chrome, ConsoleError, Page, Pager};
+use super::session::Console;
+use crate::list::{resource_request, QueryMap};
+use crate::state::AppState;
+use actix_web::{web, HttpRequest};
+use askama::Template;
+use castellan_application::{AppError, Principal};
+use castellan_domain::resource::{Field, Kind, Record, ResourceDef};
+use castellan_domain::resources::ALL;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/resources", web::get().to(index))
+        .route("/resources/{plural}", web::get().to(list))
+        .route("/resources/{plural}", web::post().to(create))
+        .route("/resources/{plural}/{id}", web::get().to(detail))
+        .route("/resources/{plural}/{id}", web::post().to(update))
+        .route("/resources/{plural}/{id}/delete", web::post().to(delete));
+}
+
+/// The declaration named by a URL segment (404 when none is).
+fn declared(plural: &str) -> Result<&'static ResourceDef, ConsoleError> {
+    ALL.iter()
+        .copied()
+        .find(|def| def.plural == plural)
+        .ok_or_else(|| AppError::NotFound(format!("no resource {plural}")).into())
+}
+
+#[derive(Debug, Clone)]
+struct Link {
+    href: String,
+    label: String,
+    about: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/resources.html")]
+struct IndexPage {
+    chrome: Chrome,
+    resources: Vec<Link>,
+}
+
+/// `GET /console/resources`: the resources the caller's rules let them list.
+async fn index(req: HttpRequest, Console(p): Console) -> Page {
+    let resources = ALL
+        .iter()
+        .filter(|def| p.subject.list_scope(def.element).is_ok())
+        .map(|def| Link {
+            href: format!("/console/resources/{}", def.plural),
+            label: def.name.to_string(),
+            about: def.about.to_string(),
+        })
+        .collect();
+    ok(&IndexPage {
+        chrome: Chrome::new(&req, &p, "Business resources"),
+        resources,
+    })
+}
+
+/// A form input for a declared field.
+#[derive(Debug, Clone)]
+struct Input {
+    name: &'static str,
+    about: &'static str,
+    /// `text`, `date`, `checkbox` or `select`.
+    kind: &'static str,
+    options: Vec<&'static str>,
+    value: String,
+    checked: bool,
+    required: bool,
+    max: u32,
+}
+
+fn text(value: Option<&Value>) -> String {
+    match value {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+impl Input {
+    fn of(field: &'static Field, values: Option<&Map<String, Value>>) -> Input {
+        let value = values.and_then(|v| v.get(field.name));
+        let (kind, options, max) = match field.kind {
+            Kind::Bool => ("checkbox", vec![], 0),
+            Kind::Enum(options) => ("select", options.to_vec(), 0),
+            Kind::Date => ("date", vec![], 0),
+            Kind::Text { max, .. } => ("text", vec![], max),
+            _ => ("text", vec![], 0),
+        };
+        Input {
+            name: field.name,
+            about: field.about,
+            kind,
+            options,
+            value: text(value),
+            checked: value == Some(&Value::Bool(true)),
+            required: matches!(
+                field.presence,
+                castellan_domain::resource::Presence::Required
+            ) && values.is_none(),
+            max,
+        }
+    }
+}
+
+/// The body a form comes to: each declared field the form filled in (a checkbox is
+/// always there: unticked is false).
+fn body(def: &ResourceDef, form: &Form) -> Map<String, Value> {
+    def.fields
+        .iter()
+        .filter_map(|field| match field.kind {
+            Kind::Bool => Some((
+                field.name.to_string(),
+                Value::Bool(form.checked(field.name)),
+            )),
+            _ => form
+                .text(field.name)
+                .map(|v| (field.name.to_string(), Value::String(v))),
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone)]
+struct Row {
+    href: String,
+    cells: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "console/resource_list.html")]
+struct ListPage {
+    chrome: Chrome,
+    plural: &'static str,
+    columns: Vec<&'static str>,
+    rows: Vec<Row>,
+    search: String,
+    pager: Pager,
+    inputs: Vec<Input>,
+}
+
+/// `GET /console/resources/{plural}?search=&page=`.
+async fn list(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Console(p): Console,
+    path: web::Path<String>,
+    query: web::Query<QueryMap>,
+) -> Page {
+    let def = declared(&path)?;
+    let request = resource_request(&query, def)?;
+    let (page, per_page, search) = (request.page, request.per_page, request.search.clone());
+    let found = state.resources.list(&p, def, request).await?;
+    let columns: Vec<&'static str> = def.fields.iter().map(|f| f.name).collect();
+    let rows = found
+        .items
+        .iter()
+        .map(|record| {
+            let json = record.to_json(def);
+            Row {
+                href: format!("/console/resources/{}/{}", def.plural, record.id),
+                cells: columns.iter().map(|c| text(json.get(*c))).collect(),
+            }
+        })
+        .collect();
+    let search = search.unwrap_or_default();
+    ok(&ListPage {
+        chrome: Chrome::new(&req, &p, def.name.to_string() + "s"),
+        plural: def.plural,
+        columns,
+        rows,
+        pager: Pager::new(
+            req.path(),
+            &[("search", search.clone())],
+            page,
+            per_page,
+            found.total,
+        ),
+        search,
+        inputs: def.fields.iter().map(|f| Input::of(f, None)).collect(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "console/resource_item.html")]
+struct ItemPage {
+    chrome: Chrome,
+    action: String,
+    facts: Vec<(&'static str, String)>,
+    inputs: Vec<Input>,
+}
+
+fn item_page(req: &HttpRequest, p: &Principal, def: &ResourceDef, record: &Record) -> Page {
+    let json = record.to_json(def);
+    ok(&ItemPage {
+        chrome: Chrome::new(req, p, format!("{} {}", def.name, record.id)),
+        action: format!("/console/resources/{}/{}", def.plural, record.id),
+        facts: ["id", "owner_id", "created_at", "updated_at"]
+            .into_iter()
+            .map(|k| (k, text(json.get(k))))
+            .collect(),
+        inputs: def
+            .fields
+            .iter()
+            .map(|f| Input::of(f, Some(&json)))
+            .collect(),
+    })
+}
+
+/// `GET /console/resources/{plural}/{id}`.
+async fn detail(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Console(p): Console,
+    path: web::Path<(String, Uuid)>,
+) -> Page {
+    let (plural, id) = path.into_inner();
+    let def = declared(&plural)?;
+    let record = state.resources.get(&p, def, id).await?;
+    item_page(&req, &p, def, &record)
+}
+
+/// `POST /console/resources/{plural}`.
+async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Console(p): Console,
+    path: web::Path<String>,
+    form: Form,
+) -> Page {
+    let def = declared(&path)?;
+    let record = state
+        .resources
+        .create::<crate::error::ApiError>(&p, def, Ok(body(def, &form)))
+        .await?;
+    let href = format!("/console/resources/{}/{}", def.plural, record.id);
+    Ok(done(&req, &href, &format!("{} created.", def.name)))
+}
+
+/// `POST /console/resources/{plural}/{id}`: the filled-in fields changed (PATCH).
+async fn update(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Console(p): Console,
+    path: web::Path<(String, Uuid)>,
+    form: Form,
+) -> Page {
+    let (plural, id) = path.into_inner();
+    let def = declared(&plural)?;
+    state
+        .resources
+        .update::<crate::error::ApiError>(&p, def, id, Ok(body(def, &form)), false)
+        .await?;
+    let href = format!("/console/resources/{}/{id}", def.plural);
+    Ok(done(&req, &href, &format!("{} saved.", def.name)))
+}
+
+/// `POST /console/resources/{plural}/{id}/delete`.
+async fn delete(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Console(p): Console,
+    path: web::Path<(String, Uuid)>,
+    _form: Form,
+) -> Page {
+    let (plural, id) = path.into_inner();
+    let def = declared(&plural)?;
+    state.resources.delete(&p, def, id).await?;
+    let href = format!("/console/resources/{}", def.plural);
+    Ok(done(&req, &href, &format!("{} deleted.", def.name)))
+}

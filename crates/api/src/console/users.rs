@@ -1,0 +1,128 @@
+//! Users of the caller's tenant: list and search, create (with roles), deactivate —
+//! through the same user-administration use cases as `/api/v1/users`.
+
+use super::form::Form;
+use super::page::{done, ok, Chrome, Page, Pager};
+use super::profile::when;
+use super::session::Console;
+use super::{all_pages, listing};
+use crate::error::ApiError;
+use crate::list::QueryMap;
+use crate::state::AppState;
+use actix_web::{web, HttpRequest};
+use askama::Template;
+use castellan_application::roles::ROLE_ORDERABLE;
+use castellan_application::users::ORDERABLE;
+use castellan_application::{NewUserInput, UserView};
+use castellan_domain::UserId;
+use uuid::Uuid;
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/users", web::get().to(users))
+        .route("/users", web::post().to(create))
+        .route("/users/{id}/deactivate", web::post().to(deactivate));
+}
+
+#[derive(Debug, Clone)]
+struct UserRow {
+    id: Uuid,
+    email: String,
+    name: String,
+    roles: String,
+    active: bool,
+    created_at: String,
+}
+
+impl From<UserView> for UserRow {
+    fn from(view: UserView) -> Self {
+        let profile = &view.user.profile;
+        UserRow {
+            id: view.user.id.0,
+            email: view.user.email.to_string(),
+            name: format!("{} {}", profile.first_name, profile.last_name)
+                .trim()
+                .to_string(),
+            roles: view.roles.join(", "),
+            active: view.user.is_active,
+            created_at: when(view.user.created_at),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/users.html")]
+struct UsersPage {
+    chrome: Chrome,
+    search: String,
+    users: Vec<UserRow>,
+    pager: Pager,
+    roles: Vec<String>,
+}
+
+/// `GET /console/users?search=&page=`.
+async fn users(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Console(p): Console,
+    query: web::Query<QueryMap>,
+) -> Page {
+    let request = listing(&query, &ORDERABLE, "email")?;
+    let (page, per_page, search) = (request.page, request.per_page, request.search.clone());
+    let found = state.users.list(&p, request).await?;
+    // The create form offers the roles the caller can see (none: the default role).
+    let roles = all_pages(listing(&QueryMap::new(), &ROLE_ORDERABLE, "name")?, |r| {
+        state.roles.list_roles(&p, r)
+    })
+    .await
+    .map(|roles| roles.into_iter().map(|r| r.name).collect())
+    .unwrap_or_default();
+    let search = search.unwrap_or_default();
+    ok(&UsersPage {
+        chrome: Chrome::new(&req, &p, "Users"),
+        pager: Pager::new(
+            req.path(),
+            &[("search", search.clone())],
+            page,
+            per_page,
+            found.total,
+        ),
+        search,
+        users: found.items.into_iter().map(UserRow::from).collect(),
+        roles,
+    })
+}
+
+/// `POST /console/users`.
+async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Console(p): Console,
+    form: Form,
+) -> Page {
+    let roles = form.all("roles");
+    let input = NewUserInput {
+        email: form.text("email"),
+        password: form.raw("password").map(str::to_string),
+        first_name: form.text("first_name"),
+        last_name: form.text("last_name"),
+        roles: (!roles.is_empty()).then_some(roles),
+    };
+    let user = state.users.create::<ApiError>(&p, Ok(input)).await?;
+    Ok(done(
+        &req,
+        "/console/users",
+        &format!("User {} created.", user.user.email),
+    ))
+}
+
+/// `POST /console/users/{id}/deactivate`: inactive, every session revoked.
+async fn deactivate(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Console(p): Console,
+    path: web::Path<Uuid>,
+    _form: Form,
+) -> Page {
+    state.users.delete(&p, UserId(path.into_inner())).await?;
+    Ok(done(&req, "/console/users", "User deactivated."))
+}

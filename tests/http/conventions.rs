@@ -208,3 +208,29 @@ every_config!(
     request_ids_are_echoed_or_generated,
     jwks_schema_and_docs
 );
+
+#[tokio::test]
+async fn the_console_is_served_unless_turned_off() {
+    let on = TestApp::spawn(Backend::Embedded).await;
+    let res = on
+        .request(Method::GET, "/console/login")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let off = TestApp::spawn_with(castellan_tests::Options {
+        backend: Backend::Embedded,
+        extra_toml: "[console]\nenabled = false".into(),
+        ..castellan_tests::Options::default()
+    })
+    .await;
+    let (status, body) = read(
+        off.request(Method::GET, "/console/login")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_error(&body, "not_found", None);
+}

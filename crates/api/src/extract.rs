@@ -229,7 +229,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJsonBody<T> {
 }
 
 /// What the request presents to authenticate with.
-enum Presented {
+pub(crate) enum Presented {
     /// `Authorization: Bearer <access token>`.
     Token(String),
     /// `Authorization: ApiKey <key>` or `X-API-Key: <key>`.
@@ -284,18 +284,7 @@ impl FromRequest for Auth {
             let state = state.ok_or_else(|| AppError::Internal("state missing".into()))?;
             let credential =
                 credential.ok_or(AppError::Unauthenticated("missing bearer token or API key"))?;
-            // Detached: actix drops the other extractors' futures when one fails (a bad path
-            // parameter, say), and a storage call must never be cancelled halfway.
-            let auth = state.auth.clone();
-            let lookup = async move {
-                match credential {
-                    Presented::Token(token) => auth.authenticate(&token).await,
-                    Presented::Key(key) => auth.authenticate_key(&key).await,
-                }
-            };
-            let authenticated = actix_web::rt::spawn(lookup.in_current_span())
-                .await
-                .map_err(|e| AppError::Internal(e.to_string()))?;
+            let authenticated = detached_authenticate(&state, credential).await?;
             let Authenticated { principal, limit } = match authenticated {
                 Ok(authenticated) => authenticated,
                 Err(err) => {
@@ -303,25 +292,56 @@ impl FromRequest for Auth {
                     return Err(err.into());
                 }
             };
-            let span = tracing::Span::current();
-            span.record("user_id", tracing::field::display(principal.user_id()));
-            span.record("tenant_id", tracing::field::display(principal.tenant_id()));
-            if !principal.subject.is_superuser() {
-                // From here on this request's queries see only the caller's tenant, also
-                // to PostgreSQL's row-level security.
-                scope::narrow(DataScope::Tenant(principal.tenant_id().0));
-            }
-            req.extensions_mut().insert(principal.clone());
-            if let Some(Limited { quota, decision }) = limit {
-                let name = match principal.api_key() {
-                    Some(_) => "key",
-                    None => "user",
-                };
-                rate_limit::admit(&req, rate_limit::Applied::new(name, quota, decision))?;
-            }
+            admit_caller(&req, &principal, limit)?;
             Ok(Auth(principal))
         })
     }
+}
+
+/// Authenticates `credential` in a task of its own: actix drops the other extractors'
+/// futures when one fails (a bad path parameter, say), and a storage call must never be
+/// cancelled halfway. The outer error: the task could not finish.
+pub(crate) async fn detached_authenticate(
+    state: &AppState,
+    credential: Presented,
+) -> Result<Result<Authenticated, AppError>, AppError> {
+    let auth = state.auth.clone();
+    let lookup = async move {
+        match credential {
+            Presented::Token(token) => auth.authenticate(&token).await,
+            Presented::Key(key) => auth.authenticate_key(&key).await,
+        }
+    };
+    actix_web::rt::spawn(lookup.in_current_span())
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// What follows once the caller is known, for the API and the console alike: the span's
+/// ids, the data scope, the principal kept in the request (for the audit of refusals), and
+/// the per-user or per-key limit (429 when spent).
+pub(crate) fn admit_caller(
+    req: &HttpRequest,
+    principal: &Principal,
+    limit: Option<Limited>,
+) -> Result<(), ApiError> {
+    let span = tracing::Span::current();
+    span.record("user_id", tracing::field::display(principal.user_id()));
+    span.record("tenant_id", tracing::field::display(principal.tenant_id()));
+    if !principal.subject.is_superuser() {
+        // From here on this request's queries see only the caller's tenant, also to
+        // PostgreSQL's row-level security.
+        scope::narrow(DataScope::Tenant(principal.tenant_id().0));
+    }
+    req.extensions_mut().insert(principal.clone());
+    if let Some(Limited { quota, decision }) = limit {
+        let name = match principal.api_key() {
+            Some(_) => "key",
+            None => "user",
+        };
+        rate_limit::admit(req, rate_limit::Applied::new(name, quota, decision))?;
+    }
+    Ok(())
 }
 
 /// 403 when the request presents an API key: the public `/auth/*` routes (login,

@@ -52,6 +52,8 @@ pub struct AppState {
     /// Whether `/metrics` is served on this (the main) port; false when `metrics.bind` names
     /// a port of its own.
     pub metrics_on_main_port: bool,
+    /// Whether the admin console is served at `/console` (`console.enabled`).
+    pub console: bool,
     /// Version string reported by `/health`.
     pub version: &'static str,
 }

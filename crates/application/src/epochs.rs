@@ -25,6 +25,9 @@ enum Moved {
     User(Uuid),
     /// Every principal's epoch.
     Access,
+    /// None: the write only adds what no existing principal is built from (a new user, a
+    /// role no one holds yet, a new tenant's rows), so no cached entry goes stale.
+    Nothing,
 }
 
 /// `inner`, reporting its writes to `epochs`.
@@ -46,6 +49,7 @@ impl<R: ?Sized> Epoched<R> {
         let moved: Result<(), StoreError> = match what {
             Moved::User(user) => self.epochs.user_changed(user).await,
             Moved::Access => self.epochs.access_changed().await,
+            Moved::Nothing => Ok(()),
         };
         if let Err(err) = moved {
             tracing::error!(
@@ -62,7 +66,7 @@ impl<R: ?Sized> Epoched<R> {
 impl UserRepository for Epoched<dyn UserRepository> {
     async fn insert(&self, user: &User, roles: &[&str], audit: &Event) -> Result<(), RepoError> {
         let written = self.inner.insert(user, roles, audit).await;
-        self.after(written, Moved::User(user.id.0)).await
+        self.after(written, Moved::Nothing).await
     }
     async fn by_id(&self, id: UserId) -> Result<Option<User>, RepoError> {
         self.inner.by_id(id).await
@@ -134,7 +138,7 @@ impl RoleRepository for Epoched<dyn RoleRepository> {
     }
     async fn insert_role(&self, role: &Role, audit: &Event) -> Result<(), RepoError> {
         let written = self.inner.insert_role(role, audit).await;
-        self.after(written, Moved::Access).await
+        self.after(written, Moved::Nothing).await
     }
     async fn update_role(&self, role: &Role, audit: &Event) -> Result<Option<Role>, RepoError> {
         let written = self.inner.update_role(role, audit).await;
@@ -228,7 +232,7 @@ impl PasswordResetRepository for Epoched<dyn PasswordResetRepository> {
 impl TenantRepository for Epoched<dyn TenantRepository> {
     async fn bootstrap(&self, new: &TenantBootstrap, audit: &Event) -> Result<(), RepoError> {
         let written = self.inner.bootstrap(new, audit).await;
-        self.after(written, Moved::Access).await
+        self.after(written, Moved::Nothing).await
     }
     async fn list(&self, query: &ListQuery) -> Result<Page<Tenant>, RepoError> {
         self.inner.list(query).await

@@ -120,6 +120,13 @@ pub struct VaultSettings {
     pub kek_path: PathBuf,
 }
 
+/// `[console]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConsoleSettings {
+    /// Serve the admin console at `/console`.
+    pub enabled: bool,
+}
+
 /// `[tenants]`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct TenantSettings {
@@ -250,6 +257,8 @@ pub struct Settings {
     pub audit: AuditSettings,
     /// `[metrics]`.
     pub metrics: MetricsSettings,
+    /// `[console]`.
+    pub console: ConsoleSettings,
     /// `[jobs]`.
     pub jobs: JobSettings,
     /// `[log]`.

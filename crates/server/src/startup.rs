@@ -631,6 +631,7 @@ impl Application {
             outbox: services.outbox,
             metrics: services.metrics.clone(),
             metrics_on_main_port: settings.metrics_addr()?.is_none(),
+            console: settings.console.enabled,
             rate_limits: services.rate_limits,
             trusted_proxies: settings.trusted_proxies()?,
             version: env!("CARGO_PKG_VERSION"),

@@ -8,14 +8,14 @@ use super::form::Form;
 use super::headers::{cookie, remove_cookie, set_cookie};
 use super::page::{html, see_other, Chrome, ConsoleError, Page};
 use crate::error::ApiError;
+use crate::extract::{admit_caller, detached_authenticate, Presented};
 use crate::rate_limit;
 use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use actix_web::{web, FromRequest, HttpRequest};
 use askama::Template;
 use castellan_application::{AppError, Authenticated, Limited, Principal, TokenPair};
-use castellan_ports::scope::{self, DataScope};
 use futures::future::LocalBoxFuture;
 use tracing::Instrument;
 
@@ -111,37 +111,23 @@ async fn authenticate(
     Ok(detached(state, pair.access).await?.ok())
 }
 
-/// `authenticate(token)` in a task of its own: a storage call is never cancelled halfway.
+/// `authenticate(token)` in a task of its own (see [`detached_authenticate`]).
 async fn detached(
     state: &AppState,
     token: String,
 ) -> Result<Result<Authenticated, AppError>, ConsoleError> {
-    let auth = state.auth.clone();
-    let lookup = async move { auth.authenticate(&token).await };
-    Ok(actix_web::rt::spawn(lookup.in_current_span())
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?)
+    Ok(detached_authenticate(state, Presented::Token(token)).await?)
 }
 
-/// What the `Auth` extractor does once a caller is known: the span's ids, the data scope,
-/// the principal in the request (for the audit of refusals), the per-user limit.
+/// What the `Auth` extractor does once a caller is known (a console session is a
+/// person's, never an API key's).
 fn admit(
     req: &HttpRequest,
     principal: &Principal,
     limit: Option<Limited>,
 ) -> Result<(), ConsoleError> {
     principal.token("account")?;
-    let span = tracing::Span::current();
-    span.record("user_id", tracing::field::display(principal.user_id()));
-    span.record("tenant_id", tracing::field::display(principal.tenant_id()));
-    if !principal.subject.is_superuser() {
-        scope::narrow(DataScope::Tenant(principal.tenant_id().0));
-    }
-    req.extensions_mut().insert(principal.clone());
-    if let Some(Limited { quota, decision }) = limit {
-        rate_limit::admit(req, rate_limit::Applied::new("user", quota, decision))?;
-    }
-    Ok(())
+    Ok(admit_caller(req, principal, limit)?)
 }
 
 /// The login page.

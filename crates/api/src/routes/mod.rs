@@ -108,6 +108,7 @@ pub fn app(
         InitError = (),
     >,
 > {
+    let console = state.console;
     App::new()
         .app_data(web::Data::new(state))
         .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
@@ -137,7 +138,11 @@ pub fn app(
                 .configure(dashboard::configure)
                 .configure(meta::configure_v1),
         )
-        .service(crate::console::scope())
+        .configure(|cfg| {
+            if console {
+                cfg.service(crate::console::scope());
+            }
+        })
         .default_service(web::to(route_not_found))
         // Innermost first: the limits run inside the request's context (id, span, IP).
         .wrap(crate::rate_limit::EdgeLimits)

@@ -311,6 +311,14 @@ async fn anonymous_requests_are_limited_per_ip(backend: Backend) {
             assert!(res.headers().get("ratelimit-limit").is_none(), "{path}");
         }
     }
+    // The console's public pages never authenticate: a made-up session cookie does not
+    // take them out of the anonymous bucket.
+    let console = || {
+        app.request(Method::GET, "/console/login")
+            .header("X-Forwarded-For", "203.0.113.21")
+            .header("Cookie", "castellan_access=made-up")
+    };
+    meets_limit(console, 3, StatusCode::OK).await;
     // A caller with a token is limited per user instead.
     let (_, tokens) = app.user().await;
     let res = app

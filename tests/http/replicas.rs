@@ -93,3 +93,38 @@ async fn replicas_share_every_counter_and_refuse_a_deleted_key_at_once() {
         );
     }
 }
+
+/// The anonymous per-IP limit is decided by each replica and settled through Redis
+/// (`rate_limit.anonymous_settle_ms`): an IP that spent its budget on one replica is
+/// refused by the other once the first has settled.
+#[tokio::test]
+async fn replicas_settle_the_anonymous_limit_through_redis() {
+    let options = || Options {
+        backend: Backend::Production,
+        limits: vec![("anonymous_per_minute", 5), ("anonymous_settle_ms", 20)],
+        ..Options::default()
+    };
+    let a = TestApp::spawn_with(options()).await;
+    let b = a.replica(options()).await;
+    let anonymous = |server: &TestApp| {
+        server
+            .api(Method::GET, "/articles", None)
+            .header("X-Forwarded-For", "198.51.100.7")
+            .send()
+    };
+    for _ in 0..5 {
+        assert_eq!(
+            anonymous(&a).await.unwrap().status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        anonymous(&a).await.unwrap().status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Well past one settlement of `a`: `b` reads the spent bucket on the IP's first request.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let res = anonymous(&b).await.unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().get("retry-after").is_some());
+}

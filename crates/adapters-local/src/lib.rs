@@ -4,7 +4,8 @@
 //! through to a persistent log (the database, so that a logout survives a restart) and kept
 //! in memory; checks — one per authenticated request — are answered from memory alone.
 //! [`InProcessRateLimiter`]: token buckets in memory. [`InProcessLockout`]: login lockout
-//! counters in memory. [`SplitAdmission`]: the hot path's revocation check and rate limit
+//! counters in memory. [`SettledRateLimiter`]: a shared limit decided in process and
+//! settled with the shared buckets periodically. [`SplitAdmission`]: the hot path's revocation check and rate limit
 //! where they live apart, with [`InProcessEpochs`] when one process owns the database.
 
 mod admission;
@@ -16,5 +17,5 @@ mod token_store;
 pub use admission::SplitAdmission;
 pub use epochs::InProcessEpochs;
 pub use lockout::InProcessLockout;
-pub use rate_limit::InProcessRateLimiter;
+pub use rate_limit::{InProcessRateLimiter, SettledRateLimiter};
 pub use token_store::InProcessTokenStore;

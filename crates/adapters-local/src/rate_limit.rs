@@ -1,9 +1,12 @@
 use async_trait::async_trait;
-use castellan_ports::rate_limit::{take, Quota, RateDecision, RateLimiter};
+use castellan_ports::rate_limit::{
+    level, take, Debt, Quota, RateDecision, RateLimiter, SharedBuckets,
+};
 use castellan_ports::StoreError;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
 
 /// Buckets kept this many at most before full (idle) ones are dropped.
 const SWEEP_AT: usize = 10_000;
@@ -34,14 +37,39 @@ impl Default for InProcessRateLimiter {
     }
 }
 
+impl InProcessRateLimiter {
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn buckets(&self) -> Result<std::sync::MutexGuard<'_, Buckets>, StoreError> {
+        self.buckets
+            .lock()
+            .map_err(|_| StoreError::Unavailable("rate limiter poisoned".into()))
+    }
+
+    /// Whether the bucket `key` is held (a full bucket may have been swept out).
+    fn holds(&self, key: &str) -> Result<bool, StoreError> {
+        Ok(self.buckets()?.map.contains_key(key))
+    }
+
+    /// Brings the bucket `key` down to `tokens` now, if it has more (what another view of
+    /// the same bucket, a shared one, says is left).
+    fn lower_to(&self, key: &str, quota: Quota, tokens: f64) -> Result<(), StoreError> {
+        let now = self.now_ms();
+        let mut buckets = self.buckets()?;
+        let current = buckets.map.get(key).map(|(tokens, at, _)| (*tokens, *at));
+        let level = level(current, now, quota).min(tokens);
+        buckets.map.insert(key.to_string(), (level, now, quota));
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl RateLimiter for InProcessRateLimiter {
     async fn hit(&self, key: &str, quota: Quota) -> Result<RateDecision, StoreError> {
-        let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let mut buckets = self
-            .buckets
-            .lock()
-            .map_err(|_| StoreError::Unavailable("rate limiter poisoned".into()))?;
+        let now = self.now_ms();
+        let mut buckets = self.buckets()?;
         let current = buckets.map.get(key).map(|(tokens, at, _)| (*tokens, *at));
         let (left, decision) = take(current, now, quota);
         buckets.map.insert(key.to_string(), (left, now, quota));
@@ -53,6 +81,154 @@ impl RateLimiter for InProcessRateLimiter {
                 take(Some((*tokens, *at)), now, *q).1.remaining + 1 < q.limit
             });
             buckets.sweep_at = buckets.map.len() * 2;
+        }
+        Ok(decision)
+    }
+}
+
+/// A shared limit decided in process and settled with the shared buckets every so often:
+/// each replica answers from its own copy of a bucket (no round trip per request) and pays
+/// what it let through at the next settlement, in one round trip for all its buckets,
+/// learning there what the others took. A bucket this replica does not hold yet is first
+/// read from the shared store (one round trip).
+///
+/// Exact on one replica; across replicas, one client can get beyond its limit what the
+/// other replicas let it through within one settlement period.
+#[derive(Debug, Clone)]
+pub struct SettledRateLimiter {
+    inner: Arc<Settled>,
+}
+
+/// Tokens let through by bucket, with the bucket's quota.
+type Owed = HashMap<String, (Quota, u32)>;
+
+#[derive(Debug)]
+struct Settled {
+    local: InProcessRateLimiter,
+    shared: Arc<dyn SharedBuckets>,
+    /// Tokens taken locally since the last settlement, by bucket.
+    owed: Mutex<Owed>,
+    /// Whether the last settlement reached the shared store (a failure is logged once).
+    reachable: AtomicBool,
+}
+
+impl SettledRateLimiter {
+    /// A limiter over `shared` that settles every `period`, from a task on the current
+    /// Tokio runtime that ends when the limiter is dropped (none outside a runtime: then
+    /// only [`settle`](Self::settle) settles).
+    pub fn start(shared: Arc<dyn SharedBuckets>, period: Duration) -> Self {
+        let limiter = Self {
+            inner: Arc::new(Settled {
+                local: InProcessRateLimiter::default(),
+                shared,
+                owed: Mutex::default(),
+                reachable: AtomicBool::new(true),
+            }),
+        };
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(settle_every(Arc::downgrade(&limiter.inner), period));
+        }
+        limiter
+    }
+
+    /// Pays what was let through since the last settlement and lowers each bucket to what
+    /// the shared one has left (minus what was let through meanwhile).
+    pub async fn settle(&self) -> Result<(), StoreError> {
+        self.inner.settle().await
+    }
+}
+
+async fn settle_every(limiter: Weak<Settled>, period: Duration) {
+    let mut ticks = tokio::time::interval(period);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let Some(limiter) = limiter.upgrade() else {
+            return;
+        };
+        // Failures are logged in `settle`; the debts wait for the next round.
+        let _ = limiter.settle().await;
+    }
+}
+
+impl Settled {
+    fn owed(&self) -> Result<std::sync::MutexGuard<'_, Owed>, StoreError> {
+        self.owed
+            .lock()
+            .map_err(|_| StoreError::Unavailable("rate limiter poisoned".into()))
+    }
+
+    async fn settle(&self) -> Result<(), StoreError> {
+        let debts: Vec<Debt> = std::mem::take(&mut *self.owed()?)
+            .into_iter()
+            .map(|(key, (quota, taken))| Debt { key, quota, taken })
+            .collect();
+        if debts.is_empty() {
+            return Ok(());
+        }
+        match self.shared.settle(&debts).await {
+            Ok(left) => {
+                self.reachable.store(true, Ordering::Relaxed);
+                self.lower(&debts, &left)
+            }
+            Err(err) => {
+                if self.reachable.swap(false, Ordering::Relaxed) {
+                    tracing::warn!(error = %err, "shared rate limits unreachable: limiting in process until they answer");
+                }
+                // Owed still: paid at the next settlement that reaches the store.
+                let mut owed = self.owed()?;
+                for debt in debts {
+                    let entry = owed.entry(debt.key).or_insert((debt.quota, 0));
+                    entry.1 = entry.1.saturating_add(debt.taken).min(debt.quota.limit);
+                }
+                Err(err)
+            }
+        }
+    }
+
+    /// Each bucket down to what its shared bucket has left, less what this replica let
+    /// through since the settlement began.
+    fn lower(&self, debts: &[Debt], left: &[f64]) -> Result<(), StoreError> {
+        let owed = self.owed()?;
+        for (debt, left) in debts.iter().zip(left) {
+            let meanwhile = owed.get(&debt.key).map_or(0, |(_, n)| *n);
+            self.local
+                .lower_to(&debt.key, debt.quota, left - f64::from(meanwhile))?;
+        }
+        Ok(())
+    }
+
+    /// A bucket seen for the first time starts from the shared one's level.
+    async fn adopt(&self, key: &str, quota: Quota) -> Result<(), StoreError> {
+        let ask = [Debt {
+            key: key.to_string(),
+            quota,
+            taken: 0,
+        }];
+        match self.shared.settle(&ask).await {
+            Ok(left) => self.lower(&ask, &left),
+            Err(err) => {
+                if self.reachable.swap(false, Ordering::Relaxed) {
+                    tracing::warn!(error = %err, "shared rate limits unreachable: limiting in process until they answer");
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl RateLimiter for SettledRateLimiter {
+    async fn hit(&self, key: &str, quota: Quota) -> Result<RateDecision, StoreError> {
+        let settled = &self.inner;
+        if !settled.local.holds(key)? {
+            settled.adopt(key, quota).await?;
+        }
+        let decision = settled.local.hit(key, quota).await?;
+        if decision.allowed {
+            let mut owed = settled.owed()?;
+            let entry = owed.entry(key.to_string()).or_insert((quota, 0));
+            entry.1 = entry.1.saturating_add(1);
         }
         Ok(decision)
     }

@@ -1,6 +1,8 @@
 use crate::RedisTokenStore;
 use async_trait::async_trait;
-use castellan_ports::rate_limit::{decision, Quota, RateDecision, RateLimiter};
+use castellan_ports::rate_limit::{
+    decision, Debt, Quota, RateDecision, RateLimiter, SharedBuckets,
+};
 use castellan_ports::StoreError;
 use castellan_ports::{Admission, Admitted, Check};
 use deadpool_redis::redis::{Script, ScriptInvocation};
@@ -36,6 +38,37 @@ macro_rules! take_one {
 /// One token of a bucket: {allowed, tokens left}.
 static TAKE: LazyLock<Script> =
     LazyLock::new(|| Script::new(concat!(take_one!(), "return {allowed, tostring(tokens)}")));
+
+/// Settles replicas' debts with their buckets `KEYS[i]`, all at `ARGV[1]` (ms): takes
+/// `ARGV[3i+1]` tokens of each (capacity `ARGV[3i-1]`, period `ARGV[3i]` ms) after the
+/// refill, down to minus the capacity at most, and returns the tokens each has left. The
+/// same refill as `take_one!`; a bucket in debt lives two periods (time to refill).
+static SETTLE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+        local now = tonumber(ARGV[1])
+        local left = {}
+        for i, key in ipairs(KEYS) do
+            local capacity = tonumber(ARGV[3 * i - 1])
+            local period_ms = tonumber(ARGV[3 * i])
+            local taken = tonumber(ARGV[3 * i + 1])
+            local bucket = redis.call('HMGET', key, 'tokens', 'ts')
+            local tokens = capacity
+            if bucket[1] then
+                local elapsed = math.max(0, now - tonumber(bucket[2]))
+                tokens = math.min(capacity, tonumber(bucket[1]) + elapsed * capacity / period_ms)
+            end
+            if taken > 0 then
+                tokens = math.max(-capacity, tokens - taken)
+                redis.call('HSET', key, 'tokens', tostring(tokens), 'ts', now)
+                redis.call('PEXPIRE', key, 2 * period_ms)
+            end
+            left[i] = tostring(tokens)
+        end
+        return left
+        ",
+    )
+});
 
 /// The hot path in one round trip: whether the access token `KEYS[2]` or its session
 /// `KEYS[3]` is revoked and, when neither is, the access epoch (the shared part `KEYS[4]`,
@@ -90,6 +123,28 @@ impl RateLimiter for RedisRateLimiter {
             .with_conn(|mut conn| async move { call.invoke_async(&mut conn).await })
             .await?;
         Ok(decision(allowed == 1, left.parse().unwrap_or(0.0), quota))
+    }
+}
+
+#[async_trait]
+impl SharedBuckets for RedisRateLimiter {
+    async fn settle(&self, debts: &[Debt]) -> Result<Vec<f64>, StoreError> {
+        if debts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut call = SETTLE.prepare_invoke();
+        call.arg(now_ms());
+        for debt in debts {
+            call.key(self.store.key(&format!("rate:{}", debt.key)))
+                .arg(debt.quota.limit.max(1))
+                .arg(debt.quota.period_secs.max(1) * 1000)
+                .arg(debt.taken);
+        }
+        let left: Vec<String> = self
+            .store
+            .with_conn(|mut conn| async move { call.invoke_async(&mut conn).await })
+            .await?;
+        Ok(left.iter().map(|l| l.parse().unwrap_or(0.0)).collect())
     }
 }
 

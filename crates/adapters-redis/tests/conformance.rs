@@ -1,8 +1,10 @@
 //! The token-store conformance suite against a real Redis.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use castellan_adapters_local::SettledRateLimiter;
 use castellan_adapters_redis::{RedisConfig, RedisTokenStore};
 use castellan_testkit::token_store as suite;
+use std::sync::Arc;
 use std::time::Duration;
 
 fn store(url: &str) -> RedisTokenStore {
@@ -66,6 +68,52 @@ async fn rate_limiter_reset_times() {
 async fn rate_limiter_is_atomic_under_concurrency() {
     let limiter = castellan_adapters_redis::RedisRateLimiter::new(store(&redis_url()));
     castellan_testkit::rate_limit::atomic_under_concurrency(&limiter).await;
+}
+
+#[tokio::test]
+async fn shared_buckets_settle_debts_in_one_script() {
+    let limiter = castellan_adapters_redis::RedisRateLimiter::new(store(&redis_url()));
+    castellan_testkit::rate_limit::shared_buckets_settle(&limiter, &limiter).await;
+}
+
+/// Two replicas' settled limiters on one Redis (settling on demand here; `serve` settles
+/// every `rate_limit.anonymous_settle_ms`).
+fn settled_replicas() -> [SettledRateLimiter; 2] {
+    let shared = Arc::new(castellan_adapters_redis::RedisRateLimiter::new(store(
+        &redis_url(),
+    )));
+    let replica = || SettledRateLimiter::start(shared.clone(), Duration::from_secs(3600));
+    [replica(), replica()]
+}
+
+#[tokio::test]
+async fn settled_limiters_share_buckets_through_redis() {
+    let [a, b] = settled_replicas();
+    let settle = || async {
+        a.settle().await.unwrap();
+        b.settle().await.unwrap();
+    };
+    castellan_testkit::rate_limit::settled_limiters_share_buckets(&a, &b, settle).await;
+}
+
+#[tokio::test]
+async fn a_settled_limiter_is_a_rate_limiter() {
+    let [a, _] = settled_replicas();
+    castellan_testkit::rate_limit::burst_then_refusal(&a).await;
+    castellan_testkit::rate_limit::buckets_refill(&a).await;
+    castellan_testkit::rate_limit::reset_times(&a).await;
+    castellan_testkit::rate_limit::atomic_under_concurrency(&a).await;
+}
+
+#[tokio::test]
+async fn a_settled_limiter_limits_in_process_while_redis_is_unreachable() {
+    let dead = castellan_adapters_redis::RedisRateLimiter::new(store(&format!(
+        "redis://127.0.0.1:{}",
+        castellan_testkit::free_port()
+    )));
+    let limiter = SettledRateLimiter::start(Arc::new(dead), Duration::from_secs(3600));
+    castellan_testkit::rate_limit::burst_then_refusal(&limiter).await;
+    assert!(limiter.settle().await.is_err(), "the debts wait");
 }
 
 #[tokio::test]

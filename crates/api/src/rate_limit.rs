@@ -26,6 +26,10 @@ use std::sync::Arc;
 pub struct RateLimits {
     /// Where the buckets live.
     pub limiter: Arc<dyn RateLimiter>,
+    /// Where the anonymous per-IP buckets live: with Redis, decided in process and settled
+    /// with the shared buckets periodically (a round trip per anonymous request would cost
+    /// more than the 401 it answers).
+    pub anonymous_limiter: Arc<dyn RateLimiter>,
     /// `POST /auth/login` per IP + email.
     pub login_per_ip_email: Quota,
     /// `POST /auth/login` per IP.
@@ -105,6 +109,9 @@ pub fn admit(req: &HttpRequest, applied: Applied) -> Result<(), ApiError> {
     Err(ApiError::RateLimited(applied))
 }
 
+/// The name of the anonymous per-IP limit.
+pub const ANONYMOUS: &str = "anonymous";
+
 /// Whether a failing limiter refuses the request (503) or lets it through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnFailure {
@@ -134,7 +141,11 @@ pub async fn limit(
         Some(who) => format!("{name}:{who}:ip:{ip}"),
         None => format!("{name}:ip:{ip}"),
     };
-    match limits.limiter.hit(&bucket, quota).await {
+    let limiter = match name {
+        ANONYMOUS => &limits.anonymous_limiter,
+        _ => &limits.limiter,
+    };
+    match limiter.hit(&bucket, quota).await {
         Ok(decision) => admit(req, Applied::new(name, quota, decision)),
         Err(err) if on_failure == OnFailure::Open => {
             tracing::warn!(error = %err, limit = name, "rate limiter unavailable: request let through");
@@ -177,7 +188,7 @@ pub fn never_authenticates(path: &str) -> bool {
 /// Charges a request whose credential failed to the anonymous per-IP bucket: a flood of
 /// bad tokens or guessed keys is held to the anonymous limit (429 once it is spent).
 pub async fn charge_failed_credential(state: &AppState, req: &HttpRequest) -> Result<(), ApiError> {
-    limit(state, req, ("anonymous", None), OnFailure::Open, |l| {
+    limit(state, req, (ANONYMOUS, None), OnFailure::Open, |l| {
         l.anonymous
     })
     .await
@@ -249,7 +260,7 @@ where
                 let checked = limit(
                     &state,
                     req.request(),
-                    ("anonymous", None),
+                    (ANONYMOUS, None),
                     OnFailure::Open,
                     |l| l.anonymous,
                 )
@@ -268,9 +279,7 @@ where
 }
 
 fn header(headers: &mut HeaderMap, name: &'static str, value: u64) {
-    if let Ok(value) = HeaderValue::from_str(&value.to_string()) {
-        headers.insert(HeaderName::from_static(name), value);
-    }
+    headers.insert(HeaderName::from_static(name), HeaderValue::from(value));
 }
 
 /// Adds the `RateLimit-*` headers of `applied` (and `Retry-After` when it refused).

@@ -43,7 +43,7 @@ pub use list::{ListQuery, Ordering, Page};
 pub use lockout::LoginLockout;
 pub use mail::{Mail, Mailer, Outbox};
 pub use password_reset::{PasswordResetRepository, ResetTicket};
-pub use rate_limit::{Quota, RateDecision, RateLimiter};
+pub use rate_limit::{Debt, Quota, RateDecision, RateLimiter, SharedBuckets};
 pub use repos::{NewSession, RefreshOutcome, SessionRepository, UserAccess, UserRepository};
 pub use resources::ResourceRepository;
 pub use roles::RoleRepository;

@@ -32,6 +32,47 @@ pub trait RateLimiter: Send + Sync + std::fmt::Debug {
     async fn hit(&self, key: &str, quota: Quota) -> Result<RateDecision, StoreError>;
 }
 
+/// What one replica let through from a shared bucket since it last settled with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Debt {
+    /// The bucket.
+    pub key: String,
+    /// Its quota.
+    pub quota: Quota,
+    /// Tokens taken locally and not yet taken from the shared bucket (0: only asks).
+    pub taken: u32,
+}
+
+/// Buckets shared by replicas that each decide from their own copy and settle with the
+/// shared one now and then, for limits where one round trip per request costs more than
+/// the exactness across replicas is worth (the anonymous per-IP limit).
+#[async_trait]
+pub trait SharedBuckets: Send + Sync + std::fmt::Debug {
+    /// Takes each debt's tokens from its bucket, all in one round trip, and returns the
+    /// tokens each bucket has left, in order. A bucket may go below zero (what replicas
+    /// let through together beyond the limit), down to minus its capacity: it then refills
+    /// from there.
+    async fn settle(&self, debts: &[Debt]) -> Result<Vec<f64>, StoreError>;
+}
+
+/// The tokens of a bucket counted as `(tokens, at_ms)`, refilled up to `now_ms`.
+///
+/// ```
+/// use castellan_ports::rate_limit::{level, Quota};
+/// let quota = Quota { limit: 60, period_secs: 60 }; // one token a second
+/// assert_eq!(level(None, 5_000, quota), 60.0);
+/// assert_eq!(level(Some((-2.0, 1_000)), 5_000, quota), 2.0);
+/// assert_eq!(level(Some((59.0, 0)), 5_000, quota), 60.0);
+/// ```
+pub fn level(bucket: Option<(f64, u64)>, now_ms: u64, quota: Quota) -> f64 {
+    let capacity = f64::from(quota.limit.max(1));
+    let per_ms = capacity / (quota.period_secs.max(1) as f64 * 1000.0);
+    match bucket {
+        Some((tokens, at)) => (tokens + now_ms.saturating_sub(at) as f64 * per_ms).min(capacity),
+        None => capacity,
+    }
+}
+
 /// The token-bucket arithmetic both adapters share: the bucket as it stands at `now_ms`
 /// (`tokens` and the time they were counted), and what taking one token decides.
 ///
@@ -50,12 +91,7 @@ pub trait RateLimiter: Send + Sync + std::fmt::Debug {
 /// assert_eq!(take(Some((1.0, 0)), 0, hourly).1.reset_secs, 3600);
 /// ```
 pub fn take(bucket: Option<(f64, u64)>, now_ms: u64, quota: Quota) -> (f64, RateDecision) {
-    let capacity = f64::from(quota.limit.max(1));
-    let per_ms = capacity / (quota.period_secs.max(1) as f64 * 1000.0);
-    let tokens = match bucket {
-        Some((tokens, at)) => (tokens + now_ms.saturating_sub(at) as f64 * per_ms).min(capacity),
-        None => capacity,
-    };
+    let tokens = level(bucket, now_ms, quota);
     let allowed = tokens >= 1.0;
     let left = if allowed { tokens - 1.0 } else { tokens };
     (left, decision(allowed, left, quota))

@@ -68,6 +68,9 @@ pub struct RedisSettings {
     pub timeout_ms: u64,
 }
 
+/// The longest `rate_limit.anonymous_settle_ms`.
+const MAX_ANONYMOUS_SETTLE_MS: u64 = 10_000;
+
 /// The longest `auth.principal_cache_ttl_secs` (a user's epoch in Redis outlives it).
 const MAX_PRINCIPAL_CACHE_TTL_SECS: u64 = 3_600;
 
@@ -173,6 +176,9 @@ pub struct RateLimitSettings {
     pub authenticated_per_minute: u32,
     /// Requests without credentials per IP and minute.
     pub anonymous_per_minute: u32,
+    /// With Redis: milliseconds between two settlements of the anonymous buckets decided in
+    /// process (0: every anonymous request asks Redis).
+    pub anonymous_settle_ms: u64,
     /// Failed logins in a row for one email from one IP that lock that pair.
     pub lockout_failures_per_ip: u32,
     /// Failed logins for one email from any IP within `lockout_window_secs` that lock it.
@@ -432,6 +438,12 @@ impl Settings {
         }
         if r.lockout_secs == 0 {
             return invalid("rate_limit.lockout_secs", "must be at least 1");
+        }
+        if r.anonymous_settle_ms > MAX_ANONYMOUS_SETTLE_MS {
+            return invalid(
+                "rate_limit.anonymous_settle_ms",
+                "must be at most 10000 (the limit would be shared too loosely)",
+            );
         }
         if self.auth.password_reset_ttl_secs <= 0 {
             return invalid("auth.password_reset_ttl_secs", "must be positive");

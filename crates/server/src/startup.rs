@@ -9,7 +9,8 @@ use castellan_adapters_crypto::{
     JwtCodec, LocalKeyProvider, SigningKeyMaterial,
 };
 use castellan_adapters_local::{
-    InProcessEpochs, InProcessLockout, InProcessRateLimiter, InProcessTokenStore, SplitAdmission,
+    InProcessEpochs, InProcessLockout, InProcessRateLimiter, InProcessTokenStore,
+    SettledRateLimiter, SplitAdmission,
 };
 use castellan_adapters_mail::SmtpMailer;
 use castellan_adapters_redis::{
@@ -127,6 +128,8 @@ pub struct Storage {
     credentials: Arc<dyn CredentialRepository>,
     resets: Arc<dyn PasswordResetRepository>,
     limiter: Arc<dyn RateLimiter>,
+    /// The anonymous per-IP buckets (settled periodically with Redis).
+    anonymous_limiter: Arc<dyn RateLimiter>,
     token_store: Arc<dyn TokenStore>,
     /// Job leases and housekeeping.
     jobs: Arc<JobStore>,
@@ -158,6 +161,14 @@ pub async fn storage(settings: &Settings) -> Result<Storage, StartupError> {
         Some(store) => Arc::new(RedisRateLimiter::new(store)),
         None => Arc::new(InProcessRateLimiter::default()),
     };
+    let anonymous_limiter: Arc<dyn RateLimiter> =
+        match (redis_store.clone(), settings.rate_limit.anonymous_settle_ms) {
+            (Some(store), ms) if ms > 0 => Arc::new(SettledRateLimiter::start(
+                Arc::new(RedisRateLimiter::new(store)),
+                Duration::from_millis(ms),
+            )),
+            _ => limiter.clone(),
+        };
     let lockout: Arc<dyn LoginLockout> = match redis_store.clone() {
         Some(store) => Arc::new(RedisLockout::new(store, lockout_policy(settings))),
         None => Arc::new(InProcessLockout::new(lockout_policy(settings))),
@@ -211,6 +222,7 @@ pub async fn storage(settings: &Settings) -> Result<Storage, StartupError> {
         db,
         redis: redis_store,
         limiter,
+        anonymous_limiter,
         token_store,
         admission,
         epochs,
@@ -386,10 +398,15 @@ fn per_minute(limit: u32) -> Quota {
 }
 
 /// The quotas of `[rate_limit]` on `limiter`.
-fn rate_limits(settings: &Settings, limiter: Arc<dyn RateLimiter>) -> RateLimits {
+fn rate_limits(
+    settings: &Settings,
+    limiter: Arc<dyn RateLimiter>,
+    anonymous_limiter: Arc<dyn RateLimiter>,
+) -> RateLimits {
     let r = &settings.rate_limit;
     RateLimits {
         limiter,
+        anonymous_limiter,
         login_per_ip_email: per_minute(r.login_per_ip_email_per_minute),
         login_per_ip: per_minute(r.login_per_ip_per_minute),
         register: per_hour(r.register_per_hour),
@@ -514,7 +531,7 @@ pub async fn services(settings: &Settings) -> Result<Services, StartupError> {
         rate_limits: settings
             .rate_limit
             .enabled
-            .then(|| rate_limits(settings, storage.limiter)),
+            .then(|| rate_limits(settings, storage.limiter, storage.anonymous_limiter)),
         api_keys: ApiKeyService::new(
             ApiKeyPorts {
                 keys: storage.api_keys,

@@ -1,7 +1,10 @@
-//! Conformance suite of [`RateLimiter`], [`Admission`] and [`AccessEpochs`].
+//! Conformance suite of [`RateLimiter`], [`SharedBuckets`], [`Admission`] and
+//! [`AccessEpochs`].
 
 use castellan_domain::SessionId;
-use castellan_ports::{AccessEpochs, Admission, Admitted, Check, Quota, RateLimiter, TokenStore};
+use castellan_ports::{
+    AccessEpochs, Admission, Admitted, Check, Debt, Quota, RateLimiter, SharedBuckets, TokenStore,
+};
 use std::time::Duration;
 
 fn key(name: &str) -> String {
@@ -87,6 +90,82 @@ pub async fn atomic_under_concurrency(limiter: &dyn RateLimiter) {
         .filter(|d| d.as_ref().unwrap().allowed)
         .count();
     assert_eq!(allowed, 10);
+}
+
+/// [`SharedBuckets`]: debts are taken from their buckets in one call, each answering what
+/// it has left; a debt of 0 only reads; a bucket goes into debt down to minus its capacity
+/// and refills from there; the buckets are those of [`RateLimiter::hit`] (`limiter`, on the
+/// same store).
+pub async fn shared_buckets_settle(shared: &dyn SharedBuckets, limiter: &dyn RateLimiter) {
+    let quota = Quota {
+        limit: 10,
+        period_secs: 3600,
+    };
+    let (a, b) = (key("settle-a"), key("settle-b"));
+    let debt = |key: &str, taken| Debt {
+        key: key.to_string(),
+        quota,
+        taken,
+    };
+    let left = shared.settle(&[debt(&a, 3), debt(&b, 0)]).await.unwrap();
+    assert_eq!(left.len(), 2);
+    assert!((6.9..7.1).contains(&left[0]), "{left:?}");
+    assert!(
+        (9.9..=10.0).contains(&left[1]),
+        "an unknown bucket is full: {left:?}"
+    );
+    let d = limiter.hit(&a, quota).await.unwrap();
+    assert_eq!(d.remaining, 6, "hit sees what was settled: {d:?}");
+    let left = shared.settle(&[debt(&a, 25)]).await.unwrap();
+    assert!(
+        (-10.0..-9.9).contains(&left[0]),
+        "debt floored at -capacity: {left:?}"
+    );
+    let d = limiter.hit(&a, quota).await.unwrap();
+    assert!(!d.allowed, "{d:?}");
+    assert!(d.retry_after_secs > 3600, "11 tokens to wait for: {d:?}");
+    assert!(shared.settle(&[]).await.unwrap().is_empty());
+}
+
+/// Two replicas' limiters settled with one store (`settle` settles `a`, then `b`): a
+/// bucket spent on one is refused by the other when the other first sees it after the
+/// spending one settled; a bucket both hold is refused by each as soon as its own
+/// settlement shows it spent (until then a replica decides on what it last learnt).
+pub async fn settled_limiters_share_buckets<S, F>(
+    a: &dyn RateLimiter,
+    b: &dyn RateLimiter,
+    settle: S,
+) where
+    S: Fn() -> F,
+    F: std::future::Future<Output = ()>,
+{
+    let quota = Quota {
+        limit: 5,
+        period_secs: 3600,
+    };
+    // Spent on `a`, then first seen by `b`: read from the store.
+    let bucket = key("settled-first-seen");
+    for _ in 0..5 {
+        assert!(a.hit(&bucket, quota).await.unwrap().allowed);
+    }
+    assert!(!a.hit(&bucket, quota).await.unwrap().allowed);
+    settle().await;
+    let d = b.hit(&bucket, quota).await.unwrap();
+    assert!(!d.allowed, "spent on the other replica: {d:?}");
+    // Held by both, spent on both: each pays its share and learns the others'.
+    let bucket = key("settled-held");
+    assert!(b.hit(&bucket, quota).await.unwrap().allowed);
+    for _ in 0..4 {
+        assert!(a.hit(&bucket, quota).await.unwrap().allowed);
+    }
+    settle().await; // `a` pays 4 (1 left), then `b` pays 1 (0 left)
+    let d = b.hit(&bucket, quota).await.unwrap();
+    assert!(!d.allowed, "`b` learnt `a`'s four: {d:?}");
+    let d = a.hit(&bucket, quota).await.unwrap();
+    assert!(d.allowed, "`a` last learnt 1 left: {d:?}");
+    settle().await;
+    let d = a.hit(&bucket, quota).await.unwrap();
+    assert!(!d.allowed, "`a` learnt `b`'s one: {d:?}");
 }
 
 /// One admission check of a fresh user's token under `quota`.

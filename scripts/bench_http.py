@@ -233,10 +233,12 @@ def seed_more(db_url, n):
             FROM generate_series(1, {n}) g;
         INSERT INTO users (id, tenant_id, email, password_hash, first_name, last_name, patronymic, is_active, is_superuser, token_version, created_at, updated_at)
             SELECT gen_random_uuid(), t.id, 'bench-' || g || '-' || floor(random() * 1e12)::bigint || '@example.com', 'x', '', '', '', true, false, 1, now(), now()
-            FROM tenants t, generate_series(1, 3) g WHERE t.slug LIKE 'bench-%';
+            FROM tenants t, generate_series(1, 3) g WHERE t.slug LIKE 'bench-%'
+                AND NOT EXISTS (SELECT 1 FROM users o WHERE o.tenant_id = t.id);
         INSERT INTO articles (id, tenant_id, owner_id, title, content, created_at, updated_at)
             SELECT gen_random_uuid(), u.tenant_id, u.id, 'Bench article ' || g, 'text', now() - g * interval '1 second', now()
-            FROM users u, generate_series(1, 4) g WHERE u.email LIKE 'bench-%';
+            FROM users u, generate_series(1, 4) g WHERE u.email LIKE 'bench-%'
+                AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.owner_id = u.id);
         INSERT INTO articles (id, tenant_id, owner_id, title, content, created_at, updated_at)
             SELECT gen_random_uuid(), u.tenant_id, u.id, 'More ' || g, 'text', now() - interval '1 day' - g * interval '1 second', now()
             FROM users u, generate_series(1, {4 * n}) g WHERE u.email = 'admin@example.com';

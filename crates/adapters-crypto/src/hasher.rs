@@ -4,7 +4,9 @@ use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use async_trait::async_trait;
 use castellan_ports::{CryptoError, PasswordHasher};
+use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::oneshot;
 
 /// argon2id cost parameters.
@@ -29,18 +31,67 @@ impl Default for HasherParams {
     }
 }
 
-/// A hashing job: runs on a hashing thread with that thread's reusable argon2 memory.
+/// How long a hashing thread keeps its argon2 memory without a job: reused across a burst
+/// of logins (allocating it per hash costs its page faults every time), given back after.
+const KEEP_MEMORY_IDLE: Duration = Duration::from_secs(1);
+
+/// The argon2 memory of the hashing threads that are not hashing, for the next job. Kept
+/// here rather than by each thread so that whichever thread notices the idleness (the one
+/// waiting for the next job) frees all of it.
+#[derive(Clone, Default)]
+struct Spare(Arc<Mutex<Vec<Vec<Block>>>>);
+
+impl std::fmt::Debug for Spare {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Spare")
+    }
+}
+
+impl Spare {
+    /// Argon2 blocks (1 KiB each) held for the next jobs.
+    #[cfg(test)]
+    fn blocks(&self) -> usize {
+        self.0
+            .lock()
+            .map(|spare| spare.iter().map(Vec::len).sum())
+            .unwrap_or(0)
+    }
+
+    fn take(&self) -> Vec<Block> {
+        self.0
+            .lock()
+            .map(|mut spare| spare.pop().unwrap_or_default())
+            .unwrap_or_default()
+    }
+
+    fn put(&self, memory: Vec<Block>) {
+        if let Ok(mut spare) = self.0.lock() {
+            spare.push(memory);
+        }
+    }
+
+    fn clear(&self) {
+        if let Ok(mut spare) = self.0.lock() {
+            spare.clear();
+        }
+    }
+}
+
+/// A hashing job: runs on a hashing thread with reusable argon2 memory.
 type Job = Box<dyn FnOnce(&Argon2<'static>, &mut Vec<Block>) + Send>;
 
 /// Hashes on a fixed set of dedicated threads, so that a burst of logins can neither starve
 /// the async runtime nor grow memory: each thread allocates its argon2 memory (`memory_kib`)
-/// once and reuses it for every hash, so the process holds threads × `memory_kib` for
-/// hashing, however many logins arrive (allocating per hash let glibc's arenas keep several
-/// times that after a load).
+/// once and reuses it while jobs keep coming, so the process holds at most threads ×
+/// `memory_kib` for hashing, however many logins arrive (allocating per hash costs its page
+/// faults every time, and let glibc's arenas keep several times that after a load); once no
+/// job has come for [`KEEP_MEMORY_IDLE`], the memory is freed until the next one.
 #[derive(Debug, Clone)]
 pub struct Argon2Hasher {
     jobs: std::sync::mpsc::Sender<Job>,
     dummy_hash: Arc<str>,
+    #[cfg(test)]
+    spare: Spare,
 }
 
 impl Argon2Hasher {
@@ -59,28 +110,38 @@ impl Argon2Hasher {
             hash_with(&argon, &mut Vec::new(), &uuid::Uuid::new_v4().to_string())?.into();
         let (jobs, queue) = std::sync::mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
+        let spare = Spare::default();
         for n in 0..max_concurrent.max(1) {
             let queue = Arc::clone(&queue);
+            let spare = spare.clone();
             let argon = Arc::clone(&argon);
             std::thread::Builder::new()
                 .name(format!("argon2-{n}"))
-                .spawn(move || {
-                    let mut memory = Vec::new();
-                    loop {
-                        // The lock is held only while waiting for the next job.
-                        let job = match queue.lock() {
-                            Ok(receiver) => receiver.recv(),
-                            Err(_) => return,
-                        };
-                        match job {
-                            Ok(job) => job(&argon, &mut memory),
-                            Err(_) => return, // every hasher handle dropped
+                .spawn(move || loop {
+                    // The lock is held only while waiting for the next job.
+                    let job = match queue.lock() {
+                        Ok(receiver) => receiver.recv_timeout(KEEP_MEMORY_IDLE),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => {
+                            let mut memory = spare.take();
+                            job(&argon, &mut memory);
+                            spare.put(memory);
                         }
+                        // No job for a while: the storm is over; give the memory back.
+                        Err(RecvTimeoutError::Timeout) => spare.clear(),
+                        Err(RecvTimeoutError::Disconnected) => return, // every handle dropped
                     }
                 })
                 .map_err(|e| CryptoError::Hash(e.to_string()))?;
         }
-        Ok(Self { jobs, dummy_hash })
+        Ok(Self {
+            jobs,
+            dummy_hash,
+            #[cfg(test)]
+            spare,
+        })
     }
 
     async fn run<T, F>(&self, job: F) -> Result<T, CryptoError>
@@ -222,6 +283,29 @@ mod tests {
             .verify("violet staircasf".into(), hash)
             .await
             .unwrap());
+    }
+
+    #[tokio::test]
+    async fn hashing_memory_is_kept_through_a_burst_and_freed_after() {
+        let hasher = cheap();
+        // The answer is sent before the thread puts its memory back: wait for that.
+        let held_soon = || async {
+            for _ in 0..100 {
+                if hasher.spare.blocks() >= 1024 {
+                    return true;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            false
+        };
+        for _ in 0..3 {
+            hasher.hash("violet staircase".into()).await.unwrap();
+        }
+        assert!(held_soon().await, "kept for the next hash");
+        tokio::time::sleep(KEEP_MEMORY_IDLE * 3).await;
+        assert_eq!(hasher.spare.blocks(), 0, "freed once idle");
+        hasher.hash("violet staircase".into()).await.unwrap();
+        assert!(held_soon().await, "allocated again when needed");
     }
 
     #[tokio::test]

@@ -8,6 +8,7 @@
 //! The head row is always the last row a transaction locks, so it cannot deadlock.
 
 use crate::backend::{on, AnyConn, Change, Db};
+use crate::cached::Cached;
 use crate::error::from_diesel;
 use crate::schema::{audit_chains, audit_logs};
 use crate::sql_types::{at, from_db, uid, DbTime, DbUuid};
@@ -98,31 +99,31 @@ async fn append_in(conn: AnyConn<'_>, event: Event) -> QueryResult<Entry> {
     let chain = chain_key(event.tenant_id);
     on!(conn, |c| {
         // Locks the head row until commit: the next writer of this chain waits here.
-        let (last_seq, last_hash): (i64, String) = diesel::insert_into(audit_chains::table)
-            .values((
-                audit_chains::chain.eq(chain),
-                audit_chains::tenant_id.eq(event.tenant_id.map(uid)),
-                audit_chains::last_seq.eq(0_i64),
-                audit_chains::last_hash.eq(GENESIS_HASH),
-            ))
-            .on_conflict(audit_chains::chain)
-            .do_update()
-            .set(audit_chains::last_seq.eq(audit_chains::last_seq))
-            .returning((audit_chains::last_seq, audit_chains::last_hash))
-            .get_result(c)
-            .await?;
+        let (last_seq, last_hash): (i64, String) = Cached(
+            diesel::insert_into(audit_chains::table)
+                .values((
+                    audit_chains::chain.eq(chain),
+                    audit_chains::tenant_id.eq(event.tenant_id.map(uid)),
+                    audit_chains::last_seq.eq(0_i64),
+                    audit_chains::last_hash.eq(GENESIS_HASH),
+                ))
+                .on_conflict(audit_chains::chain)
+                .do_update()
+                .set(audit_chains::last_seq.eq(audit_chains::last_seq))
+                .returning((audit_chains::last_seq, audit_chains::last_hash)),
+        )
+        .get_result(c)
+        .await?;
         let entry = event.clone().seal(last_seq + 1, &last_hash);
-        diesel::insert_into(audit_logs::table)
-            .values(NewAuditRow::from(&entry))
+        Cached(diesel::insert_into(audit_logs::table).values(NewAuditRow::from(&entry)))
             .execute(c)
             .await?;
-        diesel::update(audit_chains::table.find(chain))
-            .set((
-                audit_chains::last_seq.eq(entry.seq),
-                audit_chains::last_hash.eq(&entry.hash),
-            ))
-            .execute(c)
-            .await?;
+        Cached(diesel::update(audit_chains::table.find(chain)).set((
+            audit_chains::last_seq.eq(entry.seq),
+            audit_chains::last_hash.eq(&entry.hash),
+        )))
+        .execute(c)
+        .await?;
         Ok(entry)
     })
 }

@@ -19,6 +19,7 @@ pub mod sqlite;
 mod access;
 mod api_keys;
 mod audit;
+mod cached;
 mod credentials;
 mod error;
 mod figures;

@@ -51,6 +51,12 @@ pub struct PgConfig {
     pub app_role: Option<String>,
 }
 
+/// Settings of every pooled connection. `random_page_cost` 1.1 rather than 4 (a disk
+/// that seeks): the common setting for data on SSDs or in memory. With 4, a page of a
+/// small tenant among many (whose rows row-level security makes PostgreSQL underestimate)
+/// was read by sorting all the tenant's rows rather than along the index in order.
+const SESSION_SETTINGS: &str = "SET random_page_cost = 1.1;";
+
 /// The role the migrations create for the application (no `BYPASSRLS`).
 pub const APP_ROLE: &str = "castellan_app";
 
@@ -58,24 +64,26 @@ impl Db {
     /// A PostgreSQL pool (connections are opened on demand).
     pub fn postgres(config: &PgConfig) -> Result<Self, PoolError> {
         let mut setup = manager_config::<Postgres>();
-        if let Some(role) = config.app_role.clone() {
+        let mut statement = String::from(SESSION_SETTINGS);
+        if let Some(role) = config.app_role.as_deref() {
             if !role.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
                 return Err(PoolError(
                     "database.app_role: letters, digits and _ only".into(),
                 ));
             }
-            setup.custom_setup = Box::new(move |url| {
-                let statement = format!("SET ROLE {role}");
-                let url = url.to_string();
-                Box::pin(async move {
-                    let mut conn = Conn::establish(&url).await?;
-                    conn.batch_execute(&statement)
-                        .await
-                        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-                    Ok(conn)
-                })
-            });
+            statement.push_str(&format!(" SET ROLE {role};"));
         }
+        setup.custom_setup = Box::new(move |url| {
+            let statement = statement.clone();
+            let url = url.to_string();
+            Box::pin(async move {
+                let mut conn = Conn::establish(&url).await?;
+                conn.batch_execute(&statement)
+                    .await
+                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                Ok(conn)
+            })
+        });
         let manager = AsyncDieselConnectionManager::<Conn>::new_with_config(&config.url, setup);
         Pool::from_manager(manager, config.max_connections, config.timeout).map(Db::from_postgres)
     }

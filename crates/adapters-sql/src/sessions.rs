@@ -2,6 +2,7 @@
 
 use crate::audit::{audited, audited_with};
 use crate::backend::{change_on, on, Change, Db};
+use crate::cached::Cached;
 use crate::error::from_diesel;
 use crate::schema::{refresh_tokens, sessions};
 use crate::sql_types::{at, from_db, uid, DbTime, DbUuid};
@@ -78,8 +79,7 @@ impl SessionRepository for SessionStore {
         let row = SessionRow::from(&new.session);
         let hash = new.refresh_hash.clone();
         let change: Change<()> = change_on!(|conn| {
-            diesel::insert_into(sessions::table)
-                .values(&row)
+            Cached(diesel::insert_into(sessions::table).values(&row))
                 .execute(conn)
                 .await?;
             diesel::insert_into(refresh_tokens::table)
@@ -108,13 +108,15 @@ impl SessionRepository for SessionStore {
         let change: Change<RefreshOutcome> = change_on!(|conn| {
             // Spending the token is one conditional UPDATE: of two concurrent refreshes
             // only one can see `rotated_at IS NULL`, on either backend.
-            let spent: Option<DbUuid> = diesel::update(
-                refresh_tokens::table
-                    .find(&presented)
-                    .filter(refresh_tokens::rotated_at.is_null()),
+            let spent: Option<DbUuid> = Cached(
+                diesel::update(
+                    refresh_tokens::table
+                        .find(&presented)
+                        .filter(refresh_tokens::rotated_at.is_null()),
+                )
+                .set(refresh_tokens::rotated_at.eq(at(now)))
+                .returning(refresh_tokens::session_id),
             )
-            .set(refresh_tokens::rotated_at.eq(at(now)))
-            .returning(refresh_tokens::session_id)
             .get_result(conn)
             .await
             .optional()?;
@@ -159,10 +161,12 @@ impl SessionRepository for SessionStore {
                 ))
                 .execute(conn)
                 .await?;
-            diesel::update(sessions::table.find(session_id))
-                .set(sessions::last_used_at.eq(at(now)))
-                .execute(conn)
-                .await?;
+            Cached(
+                diesel::update(sessions::table.find(session_id))
+                    .set(sessions::last_used_at.eq(at(now))),
+            )
+            .execute(conn)
+            .await?;
             Ok(RefreshOutcome::Rotated(Session {
                 last_used_at: now,
                 ..session

@@ -3,6 +3,7 @@
 
 use crate::error::ApiError;
 use crate::rate_limit;
+use crate::run_to_end::run_to_end;
 use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -284,7 +285,7 @@ impl FromRequest for Auth {
             let state = state.ok_or_else(|| AppError::Internal("state missing".into()))?;
             let credential =
                 credential.ok_or(AppError::Unauthenticated("missing bearer token or API key"))?;
-            let authenticated = detached_authenticate(&state, credential).await?;
+            let authenticated = detached_authenticate(&state, credential).await;
             let Authenticated { principal, limit } = match authenticated {
                 Ok(authenticated) => authenticated,
                 Err(err) => {
@@ -298,13 +299,13 @@ impl FromRequest for Auth {
     }
 }
 
-/// Authenticates `credential` in a task of its own: actix drops the other extractors'
-/// futures when one fails (a bad path parameter, say), and a storage call must never be
-/// cancelled halfway. The outer error: the task could not finish.
+/// Authenticates `credential` to its end even if dropped: actix drops the other
+/// extractors' futures when one fails (a bad path parameter, say), and a storage call must
+/// never be cancelled halfway.
 pub(crate) async fn detached_authenticate(
     state: &AppState,
     credential: Presented,
-) -> Result<Result<Authenticated, AppError>, AppError> {
+) -> Result<Authenticated, AppError> {
     let auth = state.auth.clone();
     let lookup = async move {
         match credential {
@@ -312,9 +313,7 @@ pub(crate) async fn detached_authenticate(
             Presented::Key(key) => auth.authenticate_key(&key).await,
         }
     };
-    actix_web::rt::spawn(lookup.in_current_span())
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))
+    run_to_end(lookup.in_current_span()).await
 }
 
 /// What follows once the caller is known, for the API and the console alike: the span's

@@ -17,6 +17,7 @@ pub mod openapi;
 pub mod rate_limit;
 mod resources;
 pub mod routes;
+pub mod run_to_end;
 pub mod state;
 
 pub use openapi::openapi;

@@ -7,11 +7,15 @@
 //! (`/api/v1/articles/{id}`), or `unmatched` when no route matched: a scan of random URLs
 //! adds no series.
 
-use metrics::{Key, KeyName, Label, Level, Metadata, Recorder, SharedString, Unit};
+use metrics::{
+    Counter, Histogram, Key, KeyName, Label, Level, Metadata, Recorder, SharedString, Unit,
+};
 use metrics_exporter_prometheus::{
     BuildError, Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
 };
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 /// The route label of a request no route matched.
@@ -49,7 +53,23 @@ struct Inner {
     recorder: PrometheusRecorder,
     handle: PrometheusHandle,
     gauges: Option<Arc<dyn GaugeSource>>,
+    /// Latencies recorded since the last upkeep.
+    pending: AtomicU64,
+    /// The request series by route template, then method and status (bounded: routes are
+    /// templates, methods a fixed set).
+    requests: RwLock<HashMap<String, RouteSeries>>,
 }
+
+/// A request series: its counter and its latency histogram.
+type Series = (Counter, Histogram);
+
+/// A route's series by method and status.
+type RouteSeries = HashMap<(&'static str, u16), Series>;
+
+/// Latencies kept before they are folded into their histogram's buckets. The recorder
+/// keeps every sample (24 bytes) until a scrape or an upkeep folds them in: unscraped, a
+/// server would grow by each request.
+const UPKEEP_EVERY: u64 = 4096;
 
 impl std::fmt::Debug for Metrics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -129,6 +149,8 @@ impl Metrics {
             recorder,
             handle,
             gauges,
+            pending: AtomicU64::new(0),
+            requests: RwLock::default(),
         })))
     }
 
@@ -140,25 +162,50 @@ impl Metrics {
     }
 
     /// One answered request: `route` is its template (or [`UNMATCHED`]).
-    pub fn request(&self, route: &str, method: &str, status: u16, took: Duration) {
-        let route = Label::new("route", route.to_owned());
-        let method = Label::new("method", method.to_owned());
-        self.count(
-            "http_requests_total",
-            vec![
-                route.clone(),
-                method.clone(),
-                Label::new("status", status.to_string()),
-            ],
-            1,
-        );
-        self.0
-            .recorder
-            .register_histogram(
-                &key("http_request_duration_seconds", vec![route, method]),
+    pub fn request(&self, route: &str, method: &'static str, status: u16, took: Duration) {
+        let (requests, latency) = self.request_series(route, method, status);
+        requests.increment(1);
+        latency.record(took.as_secs_f64());
+        if self.0.pending.fetch_add(1, Ordering::Relaxed) % UPKEEP_EVERY == UPKEEP_EVERY - 1 {
+            self.0.handle.run_upkeep();
+        }
+    }
+
+    /// The series of a route, method and status, registered on first use and then kept:
+    /// the recorder's own lookup builds and hashes every label on every request.
+    fn request_series(&self, route: &str, method: &'static str, status: u16) -> Series {
+        let known = self.0.requests.read().ok().and_then(|routes| {
+            routes
+                .get(route)
+                .and_then(|series| series.get(&(method, status)).cloned())
+        });
+        if let Some(series) = known {
+            return series;
+        }
+        let labels = |status: Option<u16>| {
+            let mut labels = vec![
+                Label::new("route", route.to_owned()),
+                Label::from_static_parts("method", method),
+            ];
+            labels.extend(status.map(|s| Label::new("status", s.to_string())));
+            labels
+        };
+        let series = (
+            self.0
+                .recorder
+                .register_counter(&key("http_requests_total", labels(Some(status))), &METADATA),
+            self.0.recorder.register_histogram(
+                &key("http_request_duration_seconds", labels(None)),
                 &METADATA,
-            )
-            .record(took.as_secs_f64());
+            ),
+        );
+        if let Ok(mut routes) = self.0.requests.write() {
+            routes
+                .entry(route.to_owned())
+                .or_default()
+                .insert((method, status), series.clone());
+        }
+        series
     }
 
     /// A login's outcome: `success`, `failure` or `locked`.

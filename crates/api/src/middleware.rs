@@ -2,6 +2,7 @@
 //! denials, trailing-slash folding.
 
 use crate::client_ip;
+use crate::run_to_end::run_to_end;
 use crate::state::AppState;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -93,9 +94,9 @@ where
             .map(|ua| ua.chars().take(512).collect()),
     };
     let started = Instant::now();
-    // Each request runs as its own task: when a client disconnects, actix drops the
-    // response future, but the work (storage calls included) still runs to its end, so
-    // nothing is left half-done and no query is cancelled mid-flight.
+    // When a client disconnects, actix drops the response future, but the work (storage
+    // calls included) still runs to its end (`run_to_end`), so nothing is left half-done
+    // and no query is cancelled mid-flight.
     // It starts in the system data scope; authenticating a non-superuser narrows it.
     let call = span.in_scope(|| srv.call(req));
     let work = scoped(
@@ -106,11 +107,9 @@ where
             Ok::<_, Error>(res)
         }),
     );
-    let task = actix_web::rt::spawn(work.instrument(span.clone()));
+    let work = run_to_end(work.instrument(span.clone()));
     async move {
-        let mut res = task
-            .await
-            .map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()))??;
+        let mut res = work.await?;
         if let Ok(value) = HeaderValue::from_str(&request_id) {
             res.headers_mut().insert(REQUEST_ID.clone(), value);
         }

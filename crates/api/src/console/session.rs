@@ -10,6 +10,7 @@ use super::page::{html, see_other, Chrome, ConsoleError, Page};
 use crate::error::ApiError;
 use crate::extract::{admit_caller, detached_authenticate, Presented};
 use crate::rate_limit;
+use crate::run_to_end::run_to_end;
 use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
@@ -92,7 +93,7 @@ async fn authenticate(
     refresh: Option<String>,
 ) -> Result<Option<Authenticated>, ConsoleError> {
     if let Some(access) = access {
-        if let Ok(found) = detached(state, access).await? {
+        if let Ok(found) = detached_authenticate(state, Presented::Token(access)).await {
             return Ok(Some(found));
         }
     }
@@ -101,22 +102,14 @@ async fn authenticate(
     };
     let auth = state.auth.clone();
     let rotated =
-        actix_web::rt::spawn(async move { auth.refresh(Some(refresh)).await }.in_current_span())
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?;
+        run_to_end(async move { auth.refresh(Some(refresh)).await }.in_current_span()).await;
     let Ok(pair) = rotated else {
         return Ok(None);
     };
     keep_tokens(req, state, &pair);
-    Ok(detached(state, pair.access).await?.ok())
-}
-
-/// `authenticate(token)` in a task of its own (see [`detached_authenticate`]).
-async fn detached(
-    state: &AppState,
-    token: String,
-) -> Result<Result<Authenticated, AppError>, ConsoleError> {
-    Ok(detached_authenticate(state, Presented::Token(token)).await?)
+    Ok(detached_authenticate(state, Presented::Token(pair.access))
+        .await
+        .ok())
 }
 
 /// What the `Auth` extractor does once a caller is known (a console session is a

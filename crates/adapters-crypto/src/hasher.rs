@@ -4,7 +4,7 @@ use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use async_trait::async_trait;
 use castellan_ports::{CryptoError, PasswordHasher};
-use std::sync::mpsc::RecvTimeoutError;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::oneshot;
@@ -117,22 +117,9 @@ impl Argon2Hasher {
             let argon = Arc::clone(&argon);
             std::thread::Builder::new()
                 .name(format!("argon2-{n}"))
-                .spawn(move || loop {
-                    // The lock is held only while waiting for the next job.
-                    let job = match queue.lock() {
-                        Ok(receiver) => receiver.recv_timeout(KEEP_MEMORY_IDLE),
-                        Err(_) => return,
-                    };
-                    match job {
-                        Ok(job) => {
-                            let mut memory = spare.take();
-                            job(&argon, &mut memory);
-                            spare.put(memory);
-                        }
-                        // No job for a while: the storm is over; give the memory back.
-                        Err(RecvTimeoutError::Timeout) => spare.clear(),
-                        Err(RecvTimeoutError::Disconnected) => return, // every handle dropped
-                    }
+                .spawn(move || {
+                    yield_to_requests();
+                    serve_jobs(&queue, &argon, &spare);
                 })
                 .map_err(|e| CryptoError::Hash(e.to_string()))?;
         }
@@ -158,6 +145,48 @@ impl Argon2Hasher {
         answer
             .await
             .map_err(|_| CryptoError::Hash("hashing thread failed".into()))?
+    }
+}
+
+/// The nice value of the hashing threads: below request handling (0), so that a login
+/// storm, which keeps every hashing thread busy, does not hold up the other requests; the
+/// hashes still get every cycle nothing else wants.
+const HASHING_NICE: u8 = 10;
+
+/// Lowers this (hashing) thread's priority to [`HASHING_NICE`]; a failure (not Linux, say)
+/// is logged and the thread hashes at normal priority.
+fn yield_to_requests() {
+    use thread_priority::{set_current_thread_priority, ThreadPriority, ThreadPriorityValue};
+    // thread-priority maps its 0..=99 scale onto nice 19..=-20 (nice = -20 + 39 * (1 - p /
+    // 99), truncated): 22 is nice 10 (the test reads it back).
+    let priority = ThreadPriorityValue::try_from(22_u8).map(ThreadPriority::Crossplatform);
+    let lowered = priority
+        .map_err(|e| e.to_string())
+        .and_then(|p| set_current_thread_priority(p).map_err(|e| e.to_string()));
+    if let Err(error) = lowered {
+        tracing::warn!(%error, nice = HASHING_NICE, "could not lower the hashing thread's priority");
+    }
+}
+
+/// A hashing thread's life: the next job with spare memory, until every handle is gone;
+/// the spare memory is freed when no job has come for [`KEEP_MEMORY_IDLE`].
+fn serve_jobs(queue: &Mutex<Receiver<Job>>, argon: &Argon2<'static>, spare: &Spare) {
+    loop {
+        // The lock is held only while waiting for the next job.
+        let job = match queue.lock() {
+            Ok(receiver) => receiver.recv_timeout(KEEP_MEMORY_IDLE),
+            Err(_) => return,
+        };
+        match job {
+            Ok(job) => {
+                let mut memory = spare.take();
+                job(argon, &mut memory);
+                spare.put(memory);
+            }
+            // No job for a while: the storm is over; give the memory back.
+            Err(RecvTimeoutError::Timeout) => spare.clear(),
+            Err(RecvTimeoutError::Disconnected) => return, // every handle dropped
+        }
     }
 }
 
@@ -306,6 +335,33 @@ mod tests {
         assert_eq!(hasher.spare.blocks(), 0, "freed once idle");
         hasher.hash("violet staircase".into()).await.unwrap();
         assert!(held_soon().await, "allocated again when needed");
+    }
+
+    /// This thread's nice value, from `/proc` (Linux).
+    fn current_nice() -> Result<i64, CryptoError> {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").map_err(err)?;
+        // The fields after the command name (which may hold spaces) in parentheses; nice is
+        // the 19th field of the line, the 17th after the name.
+        let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+        after_name
+            .split_whitespace()
+            .nth(16)
+            .ok_or_else(|| err("no nice field"))?
+            .parse()
+            .map_err(err)
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn hashing_threads_yield_to_requests() {
+        let hasher = cheap();
+        let nice = hasher.run(|_, _| current_nice()).await.unwrap();
+        assert_eq!(nice, i64::from(HASHING_NICE));
+        assert_eq!(
+            current_nice().unwrap(),
+            0,
+            "the caller's thread is left alone"
+        );
     }
 
     #[tokio::test]

@@ -172,9 +172,7 @@ impl Settled {
                 self.lower(&debts, &left)
             }
             Err(err) => {
-                if self.reachable.swap(false, Ordering::Relaxed) {
-                    tracing::warn!(error = %err, "shared rate limits unreachable: limiting in process until they answer");
-                }
+                self.unreachable(&err);
                 // Owed still: paid at the next settlement that reaches the store.
                 let mut owed = self.owed()?;
                 for debt in debts {
@@ -208,11 +206,16 @@ impl Settled {
         match self.shared.settle(&ask).await {
             Ok(left) => self.lower(&ask, &left),
             Err(err) => {
-                if self.reachable.swap(false, Ordering::Relaxed) {
-                    tracing::warn!(error = %err, "shared rate limits unreachable: limiting in process until they answer");
-                }
+                self.unreachable(&err);
                 Ok(())
             }
+        }
+    }
+
+    /// Logs the first failure to reach the shared store (not one per period).
+    fn unreachable(&self, err: &StoreError) {
+        if self.reachable.swap(false, Ordering::Relaxed) {
+            tracing::warn!(error = %err, "shared rate limits unreachable: limiting in process until they answer");
         }
     }
 }

@@ -313,7 +313,9 @@ pub(crate) async fn detached_authenticate(
             Presented::Key(key) => auth.authenticate_key(&key).await,
         }
     };
-    run_to_end(lookup.in_current_span()).await
+    run_to_end(lookup.in_current_span())
+        .await
+        .map_err(|panicked| AppError::Internal(panicked.to_string()))?
 }
 
 /// What follows once the caller is known, for the API and the console alike: the span's

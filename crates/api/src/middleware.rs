@@ -109,7 +109,9 @@ where
     );
     let work = run_to_end(work.instrument(span.clone()));
     async move {
-        let mut res = work.await?;
+        let mut res = work
+            .await
+            .map_err(actix_web::error::ErrorInternalServerError)??;
         if let Ok(value) = HeaderValue::from_str(&request_id) {
             res.headers_mut().insert(REQUEST_ID.clone(), value);
         }

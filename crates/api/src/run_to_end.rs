@@ -2,12 +2,19 @@
 //! away (and a handler's other extractors when one fails), which would cancel a storage
 //! call mid-flight. [`RunToEnd`] polls the work in place, like any future, and only if it
 //! is dropped unfinished hands the rest to a task of its own. Cheaper than a task per
-//! request: a box instead of a task's allocation, scheduling and join.
+//! request: a box instead of a task's allocation, scheduling and join. A panic in the work
+//! is caught, as a task's would be: the request answers 500 rather than losing its
+//! connection.
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+
+/// The work panicked (the panic's message went to the log through the panic hook).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the request's work panicked")]
+pub struct Panicked;
 
 /// `work`, finished in a task of its own if dropped before its end.
 pub fn run_to_end<F>(work: F) -> RunToEnd<F>
@@ -26,13 +33,19 @@ pub struct RunToEnd<F: Future + 'static> {
 }
 
 impl<F: Future + 'static> Future for RunToEnd<F> {
-    type Output = F::Output;
+    type Output = Result<F::Output, Panicked>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let Some(work) = self.work.as_mut() else {
             return Poll::Pending; // polled after its end: never happens
         };
-        let out = std::task::ready!(work.as_mut().poll(cx));
+        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| work.as_mut().poll(cx)));
+        let out = match polled {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(out)) => Ok(out),
+            Err(_) => Err(Panicked),
+        };
+        // Finished (or broken by its panic): nothing left to hand to a task when dropped.
         self.work = None;
         Poll::Ready(out)
     }
@@ -83,6 +96,16 @@ mod tests {
 
     #[actix_web::test]
     async fn finished_work_answers_in_place() {
-        assert_eq!(run_to_end(async { 42 }).await, 42);
+        assert_eq!(run_to_end(async { 42 }).await, Ok(42));
+    }
+
+    #[actix_web::test]
+    async fn a_panic_is_an_answer() {
+        let work = run_to_end(async {
+            if std::hint::black_box(true) {
+                panic!("a handler's bug");
+            }
+        });
+        assert_eq!(work.await, Err(super::Panicked));
     }
 }

@@ -101,8 +101,9 @@ async fn authenticate(
         return Ok(None);
     };
     let auth = state.auth.clone();
-    let rotated =
-        run_to_end(async move { auth.refresh(Some(refresh)).await }.in_current_span()).await;
+    let rotated = run_to_end(async move { auth.refresh(Some(refresh)).await }.in_current_span())
+        .await
+        .map_err(|panicked| AppError::Internal(panicked.to_string()))?;
     let Ok(pair) = rotated else {
         return Ok(None);
     };

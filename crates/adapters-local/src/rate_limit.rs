@@ -204,7 +204,10 @@ impl Settled {
             taken: 0,
         }];
         match self.shared.settle(&ask).await {
-            Ok(left) => self.lower(&ask, &left),
+            Ok(left) => {
+                self.reachable.store(true, Ordering::Relaxed);
+                self.lower(&ask, &left)
+            }
             Err(err) => {
                 self.unreachable(&err);
                 Ok(())

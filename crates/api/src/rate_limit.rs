@@ -134,16 +134,33 @@ pub async fn limit(
         return Ok(());
     };
     let quota = quota(limits);
+    take(limits.limiter.as_ref(), req, (name, who, quota), on_failure).await
+}
+
+/// The anonymous per-IP limit, on its own limiter (settled with Redis rather than asked
+/// per request); fails open.
+async fn limit_anonymous(state: &AppState, req: &HttpRequest) -> Result<(), ApiError> {
+    let Some(limits) = state.rate_limits.as_ref() else {
+        return Ok(());
+    };
+    let limiter = limits.anonymous_limiter.as_ref();
+    let limit = (ANONYMOUS, None, limits.anonymous);
+    take(limiter, req, limit, OnFailure::Open).await
+}
+
+/// One token of the bucket `name` (and `who`) of the client's IP from `limiter`.
+async fn take(
+    limiter: &dyn RateLimiter,
+    req: &HttpRequest,
+    (name, who, quota): (&'static str, Option<&str>, Quota),
+    on_failure: OnFailure,
+) -> Result<(), ApiError> {
     let ip = crate::client_ip::of(req)
         .map(|ip| ip.to_string())
         .unwrap_or_default();
     let bucket = match who {
         Some(who) => format!("{name}:{who}:ip:{ip}"),
         None => format!("{name}:ip:{ip}"),
-    };
-    let limiter = match name {
-        ANONYMOUS => &limits.anonymous_limiter,
-        _ => &limits.limiter,
     };
     match limiter.hit(&bucket, quota).await {
         Ok(decision) => admit(req, Applied::new(name, quota, decision)),
@@ -188,10 +205,7 @@ pub fn never_authenticates(path: &str) -> bool {
 /// Charges a request whose credential failed to the anonymous per-IP bucket: a flood of
 /// bad tokens or guessed keys is held to the anonymous limit (429 once it is spent).
 pub async fn charge_failed_credential(state: &AppState, req: &HttpRequest) -> Result<(), ApiError> {
-    limit(state, req, (ANONYMOUS, None), OnFailure::Open, |l| {
-        l.anonymous
-    })
-    .await
+    limit_anonymous(state, req).await
 }
 
 /// Whether the request presents a credential (a bearer token, an API key, or the
@@ -257,14 +271,7 @@ where
             let anonymous =
                 !is_exempt(path) && (!has_credential(&req) || never_authenticates(path));
             if let (Some(state), true) = (state, anonymous) {
-                let checked = limit(
-                    &state,
-                    req.request(),
-                    (ANONYMOUS, None),
-                    OnFailure::Open,
-                    |l| l.anonymous,
-                )
-                .await;
+                let checked = limit_anonymous(&state, req.request()).await;
                 if let Err(refused) = checked {
                     let mut response = refused.error_response();
                     annotate(response.headers_mut(), ledger.tightest());

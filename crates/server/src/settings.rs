@@ -485,5 +485,12 @@ mod tests {
         assert!(err.to_string().contains("database.url"), "{err}");
         let err = Settings::defaults_with("[log]\nformat = \"xml\"").unwrap_err();
         assert!(err.to_string().contains("log.format"), "{err}");
+        let err = Settings::defaults_with("[rate_limit]\nanonymous_settle_ms = 10001").unwrap_err();
+        assert!(err.to_string().contains("anonymous_settle_ms"), "{err}");
+        let settings = Settings::defaults_with("[rate_limit]\nanonymous_settle_ms = 0").unwrap();
+        assert_eq!(
+            settings.rate_limit.anonymous_settle_ms, 0,
+            "0: exact, per request"
+        );
     }
 }

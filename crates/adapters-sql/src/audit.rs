@@ -10,6 +10,7 @@
 use crate::backend::{on, AnyConn, Change, Db};
 use crate::cached::Cached;
 use crate::error::from_diesel;
+use crate::pipeline::Pipeline;
 use crate::schema::{audit_chains, audit_logs};
 use crate::sql_types::{at, from_db, uid, DbTime, DbUuid};
 use async_trait::async_trait;
@@ -75,7 +76,7 @@ where
     T: Send + 'static,
     R: FnOnce(&T) -> Option<Event> + Send,
 {
-    let mut db = db.get().await?;
+    let mut db = db.for_transaction().await?;
     on!(db.conn(), |c| c
         .transaction(async move |tx| {
             let mut conn = AnyConn::from(tx);
@@ -115,14 +116,28 @@ async fn append_in(conn: AnyConn<'_>, event: Event) -> QueryResult<Entry> {
         .get_result(c)
         .await?;
         let entry = event.clone().seal(last_seq + 1, &last_hash);
-        Cached(diesel::insert_into(audit_logs::table).values(NewAuditRow::from(&entry)))
-            .execute(c)
-            .await?;
-        Cached(diesel::update(audit_chains::table.find(chain)).set((
-            audit_chains::last_seq.eq(entry.seq),
-            audit_chains::last_hash.eq(&entry.hash),
-        )))
-        .execute(c)
+        let row = NewAuditRow::from(&entry);
+        let head = (entry.seq, entry.hash.clone());
+        // The entry and the chain's new head in one round trip: the lock is held one less.
+        c.pipeline(
+            |c| {
+                Box::pin(async move {
+                    Cached(diesel::insert_into(audit_logs::table).values(row))
+                        .execute(c)
+                        .await
+                })
+            },
+            |c| {
+                Box::pin(async move {
+                    Cached(diesel::update(audit_chains::table.find(chain)).set((
+                        audit_chains::last_seq.eq(head.0),
+                        audit_chains::last_hash.eq(head.1),
+                    )))
+                    .execute(c)
+                    .await
+                })
+            },
+        )
         .await?;
         Ok(entry)
     })
@@ -286,7 +301,7 @@ impl AuditStore {
 #[async_trait]
 impl AuditLog for AuditStore {
     async fn append(&self, event: &Event) -> Result<Entry, RepoError> {
-        let mut db = self.db.get().await?;
+        let mut db = self.db.for_transaction().await?;
         on!(db.conn(), |c| c
             .transaction(async move |tx| append_in(AnyConn::from(tx), event.clone()).await)
             .await)

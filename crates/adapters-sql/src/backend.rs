@@ -17,6 +17,8 @@ use diesel_async::pooled_connection::PoolableConnection;
 use diesel_async::AsyncConnection;
 use futures::future::BoxFuture;
 use std::future::Future;
+use std::sync::Arc;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 /// What a backend supplies to the shared code.
 pub(crate) trait Backend: Send + Sync + 'static {
@@ -53,7 +55,8 @@ pub struct Db(Inner);
 #[derive(Debug, Clone)]
 enum Inner {
     Postgres(Pool<crate::postgres::Postgres>),
-    Sqlite(Pool<crate::sqlite::Sqlite>),
+    /// With the process's turn to write: see [`Db::for_transaction`].
+    Sqlite(Pool<crate::sqlite::Sqlite>, Arc<Mutex<()>>),
 }
 
 impl Db {
@@ -62,7 +65,7 @@ impl Db {
     }
 
     pub(crate) fn from_sqlite(pool: Pool<crate::sqlite::Sqlite>) -> Self {
-        Db(Inner::Sqlite(pool))
+        Db(Inner::Sqlite(pool, Arc::default()))
     }
 
     /// Whether this is the PostgreSQL backend.
@@ -74,7 +77,7 @@ impl Db {
     pub fn usage(&self) -> crate::pool::PoolUsage {
         match &self.0 {
             Inner::Postgres(pool) => pool.usage(),
-            Inner::Sqlite(pool) => pool.usage(),
+            Inner::Sqlite(pool, _) => pool.usage(),
         }
     }
 
@@ -82,7 +85,27 @@ impl Db {
     pub(crate) async fn get(&self) -> Result<Pooled, RepoError> {
         Ok(match &self.0 {
             Inner::Postgres(pool) => Pooled::Postgres(pool.get().await?),
-            Inner::Sqlite(pool) => Pooled::Sqlite(pool.get().await?),
+            Inner::Sqlite(pool, _) => Pooled::Sqlite {
+                conn: pool.get().await?,
+                _turn: None,
+            },
+        })
+    }
+
+    /// A connection for a transaction that writes. On SQLite it also holds the process's
+    /// turn to write until dropped: SQLite has one writer at a time, and a transaction
+    /// that finds another one writing waits in SQLite's busy handler, which sleeps
+    /// (milliseconds, growing), while waiting here resumes as soon as the other commits.
+    pub(crate) async fn for_transaction(&self) -> Result<Pooled, RepoError> {
+        Ok(match &self.0 {
+            Inner::Postgres(pool) => Pooled::Postgres(pool.get().await?),
+            Inner::Sqlite(pool, writer) => {
+                let turn = writer.clone().lock_owned().await;
+                Pooled::Sqlite {
+                    conn: pool.get().await?,
+                    _turn: Some(turn),
+                }
+            }
         })
     }
 }
@@ -92,7 +115,11 @@ impl Db {
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum Pooled {
     Postgres(Object<PgConn>),
-    Sqlite(Object<SqliteConn>),
+    Sqlite {
+        conn: Object<SqliteConn>,
+        /// Released after the connection is back in the pool (fields drop in order).
+        _turn: Option<OwnedMutexGuard<()>>,
+    },
 }
 
 impl Pooled {
@@ -100,7 +127,7 @@ impl Pooled {
     pub(crate) fn conn(&mut self) -> AnyConn<'_> {
         match self {
             Pooled::Postgres(conn) => AnyConn::Postgres(conn),
-            Pooled::Sqlite(conn) => AnyConn::Sqlite(conn),
+            Pooled::Sqlite { conn, .. } => AnyConn::Sqlite(conn),
         }
     }
 }

@@ -27,6 +27,7 @@ mod invitations;
 mod jobs;
 mod listing;
 mod password_resets;
+mod pipeline;
 mod pool;
 mod resources;
 mod revocations;

@@ -4,14 +4,16 @@ use crate::audit::{audited, audited_with};
 use crate::backend::{change_on, on, Change, Db};
 use crate::cached::Cached;
 use crate::error::from_diesel;
+use crate::pipeline::Pipeline;
 use crate::schema::{refresh_tokens, sessions};
-use crate::sql_types::{at, from_db, uid, DbTime, DbUuid};
+use crate::sql_types::{at, from_db, uid, DbTime, DbUuid, Moment};
 use async_trait::async_trait;
 use castellan_domain::audit::Event;
 use castellan_domain::{Session, SessionId, TenantId, UserId};
 use castellan_ports::{NewSession, RefreshOutcome, RepoError, SessionRepository};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::Binary;
 use diesel_async::RunQueryDsl;
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -144,33 +146,53 @@ impl SessionRepository for SessionStore {
                     });
                 }
             };
-            let session: Session = sessions::table
-                .find(session_id)
-                .select(SessionRow::as_select())
-                .first(conn)
-                .await?
-                .into();
-            if !session.is_active(now) {
-                return Ok(RefreshOutcome::Invalid);
-            }
-            diesel::insert_into(refresh_tokens::table)
-                .values((
-                    refresh_tokens::token_hash.eq(&new_hash),
-                    refresh_tokens::session_id.eq(session_id),
-                    refresh_tokens::created_at.eq(at(now)),
-                ))
-                .execute(conn)
+            // The session's last use and the new token in one round trip, both only while
+            // the session is active (`Session::is_active`: not revoked, not expired).
+            let active = move || {
+                sessions::revoked_at
+                    .is_null()
+                    .and(sessions::expires_at.gt(at(now)))
+            };
+            let (touched, _) = conn
+                .pipeline(
+                    |c| {
+                        Box::pin(async move {
+                            Cached(
+                                diesel::update(sessions::table.find(session_id).filter(active()))
+                                    .set(sessions::last_used_at.eq(at(now)))
+                                    .returning(SessionRow::as_returning()),
+                            )
+                            .get_result(c)
+                            .await
+                            .optional()
+                        })
+                    },
+                    |c| {
+                        Box::pin(async move {
+                            let token = sessions::table.find(session_id).filter(active()).select((
+                                new_hash.into_sql::<Binary>(),
+                                sessions::id,
+                                at(now).into_sql::<Moment>(),
+                            ));
+                            Cached(
+                                diesel::insert_into(refresh_tokens::table)
+                                    .values(token)
+                                    .into_columns((
+                                        refresh_tokens::token_hash,
+                                        refresh_tokens::session_id,
+                                        refresh_tokens::created_at,
+                                    )),
+                            )
+                            .execute(c)
+                            .await
+                        })
+                    },
+                )
                 .await?;
-            Cached(
-                diesel::update(sessions::table.find(session_id))
-                    .set(sessions::last_used_at.eq(at(now))),
-            )
-            .execute(conn)
-            .await?;
-            Ok(RefreshOutcome::Rotated(Session {
-                last_used_at: now,
-                ..session
-            }))
+            Ok(match touched {
+                Some(row) => RefreshOutcome::Rotated(row.into()),
+                None => RefreshOutcome::Invalid,
+            })
         });
         audited_with(&self.db, change, |outcome| match outcome {
             RefreshOutcome::Rotated(session) => Some(audit(session)),

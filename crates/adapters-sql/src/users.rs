@@ -10,7 +10,7 @@ use crate::sql_types::{at, from_db, uid, DbTime, DbUuid};
 use async_trait::async_trait;
 use castellan_domain::audit::Event;
 use castellan_domain::{AccessRule, Email, Profile, TenantId, User, UserId};
-use castellan_ports::{ListQuery, Page, RepoError, UserAccess, UserRepository};
+use castellan_ports::{ListQuery, Page, RepoError, UserAccess, UserKey, UserRepository};
 use chrono::{DateTime, Utc};
 use diesel::dsl::case_when;
 use diesel::prelude::*;
@@ -252,6 +252,31 @@ impl UserRepository for UserStore {
             roles: names,
             rules,
         }))
+    }
+
+    async fn with_roles(&self, key: UserKey<'_>) -> Result<Option<(User, Vec<String>)>, RepoError> {
+        let mut db = self.db.get().await?;
+        // The user's row once per role (once without roles), roles in name order.
+        let rows: Vec<(UserRow, Option<String>)> = on!(db.conn(), |c| {
+            let query = users::table
+                .left_join(user_roles::table.on(user_roles::user_id.eq(users::id)))
+                .left_join(roles::table.on(roles::id.eq(user_roles::role_id)))
+                .select((UserRow::as_select(), roles::name.nullable()))
+                .order(roles::name.asc());
+            match key {
+                UserKey::Id(id) => query.filter(users::id.eq(uid(id.0))).load(c).await,
+                UserKey::Email(email) => {
+                    query.filter(users::email.eq(email.as_str())).load(c).await
+                }
+            }
+        })
+        .map_err(from_diesel)?;
+        let mut rows = rows.into_iter();
+        let Some((row, first)) = rows.next() else {
+            return Ok(None);
+        };
+        let roles = first.into_iter().chain(rows.filter_map(|(_, role)| role));
+        Ok(Some((User::from(row), roles.collect())))
     }
 
     async fn by_email(&self, email: &Email) -> Result<Option<User>, RepoError> {

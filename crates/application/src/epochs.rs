@@ -12,7 +12,7 @@ use castellan_domain::audit::Event;
 use castellan_domain::{Email, Grant, Profile, Role, StoredRule, Tenant, User, UserId};
 use castellan_ports::{
     AccessEpochs, ListQuery, Page, PasswordResetRepository, RepoError, ResetTicket, RoleRepository,
-    StoreError, TenantBootstrap, TenantRepository, UserAccess, UserRepository,
+    StoreError, TenantBootstrap, TenantRepository, UserAccess, UserKey, UserRepository,
 };
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -79,6 +79,9 @@ impl UserRepository for Epoched<dyn UserRepository> {
     }
     async fn role_names(&self, id: UserId) -> Result<Vec<String>, RepoError> {
         self.inner.role_names(id).await
+    }
+    async fn with_roles(&self, key: UserKey<'_>) -> Result<Option<(User, Vec<String>)>, RepoError> {
+        self.inner.with_roles(key).await
     }
     async fn update_account(
         &self,

@@ -44,7 +44,9 @@ pub use lockout::LoginLockout;
 pub use mail::{Mail, Mailer, Outbox};
 pub use password_reset::{PasswordResetRepository, ResetTicket};
 pub use rate_limit::{Debt, Quota, RateDecision, RateLimiter, SharedBuckets};
-pub use repos::{NewSession, RefreshOutcome, SessionRepository, UserAccess, UserRepository};
+pub use repos::{
+    NewSession, RefreshOutcome, SessionRepository, UserAccess, UserKey, UserRepository,
+};
 pub use resources::ResourceRepository;
 pub use roles::RoleRepository;
 pub use tenants::{TenantBootstrap, TenantRepository};

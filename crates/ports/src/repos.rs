@@ -17,6 +17,15 @@ pub struct UserAccess {
     pub rules: Vec<castellan_domain::AccessRule>,
 }
 
+/// How to find one user: by id or by (normalised) email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserKey<'a> {
+    /// By id.
+    Id(UserId),
+    /// By email.
+    Email(&'a Email),
+}
+
 /// Users.
 #[async_trait]
 pub trait UserRepository: Send + Sync + std::fmt::Debug {
@@ -32,6 +41,9 @@ pub trait UserRepository: Send + Sync + std::fmt::Debug {
     async fn by_email(&self, email: &Email) -> Result<Option<User>, RepoError>;
     /// Names of the user's roles, sorted.
     async fn role_names(&self, id: UserId) -> Result<Vec<String>, RepoError>;
+    /// The user found by `key`, active or not, and the names of their roles (sorted), in
+    /// one round trip (what opening or refreshing a session needs).
+    async fn with_roles(&self, key: UserKey<'_>) -> Result<Option<(User, Vec<String>)>, RepoError>;
     /// Replaces the profile and sets `is_active`; deactivating also bumps the token
     /// version (a soft delete). Reactivation keeps the version: old tokens stay dead.
     /// Returns the updated user.

@@ -4,7 +4,9 @@
 use crate::audit::event;
 use castellan_domain::audit::Event;
 use castellan_domain::{Email, Profile, Session, SessionId, TenantId, User, UserId};
-use castellan_ports::{NewSession, RefreshOutcome, RepoError, SessionRepository, UserRepository};
+use castellan_ports::{
+    NewSession, RefreshOutcome, RepoError, SessionRepository, UserKey, UserRepository,
+};
 use chrono::{Duration, Utc};
 
 const DEFAULT: Option<uuid::Uuid> = Some(TenantId::DEFAULT.0);
@@ -53,6 +55,16 @@ pub async fn users_round_trip(repo: &dyn UserRepository) {
         vec!["User".to_string()]
     );
     assert!(repo.by_id(UserId::new()).await.unwrap().is_none());
+    for key in [UserKey::Id(user.id), UserKey::Email(&user.email)] {
+        let (found, roles) = repo.with_roles(key).await.unwrap().unwrap();
+        assert_eq!(found, by_id, "{key:?}");
+        assert_eq!(roles, vec!["User".to_string()], "{key:?}");
+    }
+    assert!(repo
+        .with_roles(UserKey::Id(UserId::new()))
+        .await
+        .unwrap()
+        .is_none());
     repo.ping().await.unwrap();
 }
 
@@ -154,6 +166,16 @@ pub async fn user_updates(repo: &dyn UserRepository) {
     assert_eq!(stored.profile, profile);
     assert_eq!(stored.token_version, deactivated.token_version);
     assert!(repo.role_names(user.id).await.unwrap().is_empty());
+    let (found, roles) = repo
+        .with_roles(UserKey::Id(user.id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (found, roles),
+        (stored, vec![]),
+        "an inactive user without roles"
+    );
     let reactivated = repo
         .update_account(
             user.id,

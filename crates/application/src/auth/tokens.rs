@@ -10,7 +10,7 @@ use crate::secrets::{hash_secret, new_secret};
 use castellan_domain::audit::{Actor, Event, Outcome};
 use castellan_domain::lockout::Attempt;
 use castellan_domain::{AccessClaims, Email, Session, SessionId, TenantId, TokenType, User};
-use castellan_ports::{NewSession, RefreshOutcome};
+use castellan_ports::{NewSession, RefreshOutcome, UserKey};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
@@ -38,8 +38,9 @@ impl AuthService {
                 return Err(AppError::Locked { retry_after_secs });
             }
         }
-        let user = match Email::parse(email) {
-            Ok(email) => self.ports.users.by_email(&email).await?,
+        // The roles come along: one round trip, and a login needs them once it succeeds.
+        let found = match Email::parse(email) {
+            Ok(email) => self.ports.users.with_roles(UserKey::Email(&email)).await?,
             Err(_) => None,
         };
         let now = self.ports.clock.now();
@@ -49,7 +50,7 @@ impl AuthService {
                 .outcome(Outcome::Failure)
                 .meta("email", email)
         };
-        let Some(user) = user else {
+        let Some((user, roles)) = found else {
             self.ports.hasher.verify_dummy(password.to_string()).await?;
             self.ports.audit.append(&failure(None)).await?;
             self.login_failed(&email_key, &address, None).await?;
@@ -75,7 +76,6 @@ impl AuthService {
         if let Some(lockout) = &self.lockout {
             lockout.succeeded(&email_key, &address).await?;
         }
-        let roles = self.ports.users.role_names(user.id).await?;
         let audit = event(
             "auth.login",
             Actor::user(user.id.0),
@@ -167,11 +167,14 @@ impl AuthService {
                 return Err(AppError::Unauthenticated("invalid refresh token"))
             }
         };
-        let user = self.ports.users.by_id(session.user_id).await?;
-        let Some(user) = user.filter(|u| u.is_active) else {
+        let found = self
+            .ports
+            .users
+            .with_roles(UserKey::Id(session.user_id))
+            .await?;
+        let Some((user, roles)) = found.filter(|(u, _)| u.is_active) else {
             return Err(AppError::Unauthenticated("invalid refresh token"));
         };
-        let roles = self.ports.users.role_names(user.id).await?;
         let access = self.issue_access(&user, &roles, session.id, now)?;
         Ok(TokenPair {
             access,

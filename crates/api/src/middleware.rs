@@ -86,7 +86,7 @@ where
     };
     let facts = RequestFacts {
         request_id: Some(request_id.clone()),
-        ip: client.map(|ip| ip.to_string()),
+        ip: client,
         user_agent: req
             .headers()
             .get(header::USER_AGENT)
@@ -103,7 +103,11 @@ where
         DataScope::System,
         with_request(facts, async move {
             let res = call.await?;
-            record_denial(state.as_ref(), &res).await;
+            if res.status() == StatusCode::FORBIDDEN {
+                // Boxed: its future is kilobytes, which every request would otherwise carry
+                // (and copy) for the few that are refused.
+                Box::pin(record_denial(state.as_ref(), &res)).await;
+            }
             Ok::<_, Error>(res)
         }),
     );
@@ -154,9 +158,6 @@ fn metric_method(method: &actix_web::http::Method) -> &'static str {
 /// Records a 403 in the audit trail (every refusal is audited). The response stands even
 /// when recording fails: that is logged as an error instead.
 async fn record_denial<B>(state: Option<&web::Data<AppState>>, res: &ServiceResponse<B>) {
-    if res.status() != StatusCode::FORBIDDEN {
-        return;
-    }
     let (Some(state), Some(denial)) = (state, res.response().extensions().get::<Denial>().cloned())
     else {
         return;

@@ -155,12 +155,12 @@ async fn take(
     (name, who, quota): (&'static str, Option<&str>, Quota),
     on_failure: OnFailure,
 ) -> Result<(), ApiError> {
-    let ip = crate::client_ip::of(req)
-        .map(|ip| ip.to_string())
-        .unwrap_or_default();
-    let bucket = match who {
-        Some(who) => format!("{name}:{who}:ip:{ip}"),
-        None => format!("{name}:ip:{ip}"),
+    let ip = crate::client_ip::of(req);
+    let bucket = match (who, ip) {
+        (Some(who), Some(ip)) => format!("{name}:{who}:ip:{ip}"),
+        (Some(who), None) => format!("{name}:{who}:ip:"),
+        (None, Some(ip)) => format!("{name}:ip:{ip}"),
+        (None, None) => format!("{name}:ip:"),
     };
     match limiter.hit(&bucket, quota).await {
         Ok(decision) => admit(req, Applied::new(name, quota, decision)),

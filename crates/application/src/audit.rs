@@ -54,7 +54,8 @@ pub(crate) async fn walk(
 /// user agent.
 pub fn event(action: &str, actor: Actor, tenant: Option<Uuid>, now: DateTime<Utc>) -> Event {
     let facts = current_request();
-    Event::new(action, actor, tenant, now).request(facts.request_id, facts.ip, facts.user_agent)
+    let ip = facts.ip.map(|ip| ip.to_string());
+    Event::new(action, actor, tenant, now).request(facts.request_id, ip, facts.user_agent)
 }
 
 impl Principal {

@@ -15,8 +15,8 @@ use uuid::Uuid;
 pub struct RequestFacts {
     /// The request's correlation id.
     pub request_id: Option<String>,
-    /// The client's address.
-    pub ip: Option<String>,
+    /// The client's address (written out only when an entry is recorded).
+    pub ip: Option<std::net::IpAddr>,
     /// The client's user agent.
     pub user_agent: Option<String>,
 }

@@ -13,6 +13,7 @@ use crate::error::from_diesel;
 use crate::pipeline::Pipeline;
 use crate::schema::{audit_chains, audit_logs};
 use crate::sql_types::{at, from_db, uid, DbTime, DbUuid};
+use crate::sqlite::on_blocking_thread;
 use async_trait::async_trait;
 use castellan_domain::audit::{
     canonical_json, changes_from_json, changes_to_json, Actor, ActorType, Entry, Event, Outcome,
@@ -74,10 +75,28 @@ pub(crate) async fn audited_with<T, R>(
 ) -> Result<T, RepoError>
 where
     T: Send + 'static,
+    R: FnOnce(&T) -> Option<Event> + Send + 'static,
+{
+    let mut pooled = db.for_transaction().await?;
+    if !pooled.is_sqlite() {
+        return in_transaction(pooled.conn(), change, record)
+            .await
+            .map_err(from_diesel);
+    }
+    on_blocking_thread(move || {
+        let mut pooled = pooled;
+        futures::executor::block_on(in_transaction(pooled.conn(), change, record))
+    })
+    .await?
+    .map_err(from_diesel)
+}
+
+async fn in_transaction<T, R>(conn: AnyConn<'_>, change: Change<T>, record: R) -> QueryResult<T>
+where
+    T: Send + 'static,
     R: FnOnce(&T) -> Option<Event> + Send,
 {
-    let mut db = db.for_transaction().await?;
-    on!(db.conn(), |c| c
+    on!(conn, |c| c
         .transaction(async move |tx| {
             let mut conn = AnyConn::from(tx);
             let out = change(conn.reborrow()).await?;
@@ -87,7 +106,6 @@ where
             Ok::<_, diesel::result::Error>(out)
         })
         .await)
-    .map_err(from_diesel)
 }
 
 /// The `audit_chains` key of a tenant's chain (the nil UUID for entries without a tenant).

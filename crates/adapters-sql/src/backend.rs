@@ -44,9 +44,12 @@ pub(crate) trait Backend: Send + Sync + 'static {
 
 /// The PostgreSQL connection.
 pub(crate) type PgConn = diesel_async::AsyncPgConnection;
-/// The SQLite connection: a synchronous one run on the blocking pool.
-pub(crate) type SqliteConn =
-    diesel_async::sync_connection_wrapper::SyncConnectionWrapper<diesel::SqliteConnection>;
+/// The SQLite connection: a synchronous one run on the blocking pool
+/// ([`crate::sqlite::Blocking`]).
+pub(crate) type SqliteConn = diesel_async::sync_connection_wrapper::SyncConnectionWrapper<
+    diesel::SqliteConnection,
+    crate::sqlite::Blocking,
+>;
 
 /// A connection pool on either backend: what every store holds.
 #[derive(Debug, Clone)]
@@ -123,6 +126,11 @@ pub(crate) enum Pooled {
 }
 
 impl Pooled {
+    /// Whether this is a SQLite connection.
+    pub(crate) fn is_sqlite(&self) -> bool {
+        matches!(self, Pooled::Sqlite { .. })
+    }
+
     /// The connection, for [`on!`].
     pub(crate) fn conn(&mut self) -> AnyConn<'_> {
         match self {

@@ -10,7 +10,7 @@ use crate::sql_types::{at, from_db, uid, DbTime, DbUuid, Moment};
 use async_trait::async_trait;
 use castellan_domain::audit::Event;
 use castellan_domain::{Session, SessionId, TenantId, UserId};
-use castellan_ports::{NewSession, RefreshOutcome, RepoError, SessionRepository};
+use castellan_ports::{NewSession, RecordRotation, RefreshOutcome, RepoError, SessionRepository};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::Binary;
@@ -103,7 +103,7 @@ impl SessionRepository for SessionStore {
         presented: &[u8],
         new_hash: &[u8],
         now: DateTime<Utc>,
-        audit: &(dyn for<'s> Fn(&'s Session) -> Event + Send + Sync),
+        audit: RecordRotation,
     ) -> Result<RefreshOutcome, RepoError> {
         let presented = presented.to_vec();
         let new_hash = new_hash.to_vec();
@@ -194,7 +194,7 @@ impl SessionRepository for SessionStore {
                 None => RefreshOutcome::Invalid,
             })
         });
-        audited_with(&self.db, change, |outcome| match outcome {
+        audited_with(&self.db, change, move |outcome| match outcome {
             RefreshOutcome::Rotated(session) => Some(audit(session)),
             _ => None,
         })

@@ -3,14 +3,19 @@
 
 use crate::backend::{Backend, Db, SqliteConn};
 use crate::pool::{apply_migrations, manager_config, MigrationError, Pool, PoolError};
+use castellan_ports::RepoError;
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, SqliteConnection};
 use diesel_async::pooled_connection::deadpool::Object;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::sync_connection_wrapper::SpawnBlocking;
 use diesel_async::{AsyncConnection, SimpleAsyncConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations};
+use futures::future::BoxFuture;
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use tokio::runtime::Handle;
 
 type Conn = SqliteConn;
 
@@ -32,6 +37,62 @@ impl SqliteConfig {
     pub fn path(&self) -> PathBuf {
         PathBuf::from(self.url.strip_prefix("sqlite://").unwrap_or(&self.url))
     }
+}
+
+thread_local! {
+    /// Set while a blocking thread runs a whole transaction ([`on_blocking_thread`]).
+    static IN_PLACE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// How SQLite connections run their work: each statement handed to tokio's blocking pool
+/// (the async runtime never blocks on the database), or, on a blocking thread that runs a
+/// whole transaction ([`on_blocking_thread`]), in place. A connection opened outside a
+/// runtime runs its statements in place too.
+#[derive(Debug)]
+pub struct Blocking(Option<Handle>);
+
+impl SpawnBlocking for Blocking {
+    fn spawn_blocking<'a, R>(
+        &mut self,
+        task: impl FnOnce() -> R + Send + 'static,
+    ) -> BoxFuture<'a, Result<R, Box<dyn std::error::Error + Send + Sync + 'static>>>
+    where
+        R: Send + 'static,
+    {
+        match &self.0 {
+            Some(runtime) if !IN_PLACE.with(Cell::get) => {
+                // Dropped early, the statement still finishes: the connection waits for it.
+                let statement = runtime.spawn_blocking(task);
+                Box::pin(async move { statement.await.map_err(Into::into) })
+            }
+            _ => Box::pin(std::future::ready(Ok(task()))),
+        }
+    }
+
+    fn get_runtime() -> Self {
+        Blocking(Handle::try_current().ok())
+    }
+}
+
+/// Runs `work` on tokio's blocking pool with SQLite statements run in place: a transaction
+/// is one hand-off to the pool instead of one per statement (its statements run back to
+/// back, so the database's single writer is held for their work alone). Runs to its end
+/// even if the caller stops waiting.
+pub(crate) async fn on_blocking_thread<T, F>(work: F) -> Result<T, RepoError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    tokio::task::spawn_blocking(move || {
+        IN_PLACE.with(|on| on.set(true));
+        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+        IN_PLACE.with(|on| on.set(false));
+        out
+    })
+    .await
+    .ok()
+    .and_then(Result::ok)
+    .ok_or_else(|| RepoError::Other("a SQLite transaction panicked".into()))
 }
 
 /// The SQLite [`Backend`].

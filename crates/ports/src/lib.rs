@@ -45,7 +45,8 @@ pub use mail::{Mail, Mailer, Outbox};
 pub use password_reset::{PasswordResetRepository, ResetTicket};
 pub use rate_limit::{Debt, Quota, RateDecision, RateLimiter, SharedBuckets};
 pub use repos::{
-    NewSession, RefreshOutcome, SessionRepository, UserAccess, UserKey, UserRepository,
+    NewSession, RecordRotation, RefreshOutcome, SessionRepository, UserAccess, UserKey,
+    UserRepository,
 };
 pub use resources::ResourceRepository;
 pub use roles::RoleRepository;

@@ -17,6 +17,9 @@ pub struct UserAccess {
     pub rules: Vec<castellan_domain::AccessRule>,
 }
 
+/// What [`SessionRepository::rotate`] records of the session it rotated.
+pub type RecordRotation = Box<dyn for<'s> FnOnce(&'s Session) -> Event + Send>;
+
 /// How to find one user: by id or by (normalised) email.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UserKey<'a> {
@@ -106,13 +109,15 @@ pub trait SessionRepository: Send + Sync + std::fmt::Debug {
     /// point of the action (a login), is appended with it.
     async fn create(&self, new: &NewSession, audit: Option<&Event>) -> Result<(), RepoError>;
     /// Atomically spends the refresh token whose hash is `presented` and, when it was
-    /// current, stores `new_hash` as the session's next one.
+    /// current, stores `new_hash` as the session's next one and records what `audit` makes
+    /// of the rotated session (in the same transaction, possibly on another thread: it
+    /// must not rely on task-locals such as the request's facts).
     async fn rotate(
         &self,
         presented: &[u8],
         new_hash: &[u8],
         now: DateTime<Utc>,
-        audit: &(dyn for<'s> Fn(&'s Session) -> Event + Send + Sync),
+        audit: RecordRotation,
     ) -> Result<RefreshOutcome, RepoError>;
     /// The session with this id.
     async fn by_id(&self, id: SessionId) -> Result<Option<Session>, RepoError>;

@@ -789,7 +789,7 @@ pub async fn session_writes_are_audited(
         .target("session", s.id)
     };
     match sessions
-        .rotate(&[42; 32], &[43; 32], now, &refresh)
+        .rotate(&[42; 32], &[43; 32], now, Box::new(refresh))
         .await
         .unwrap()
     {
@@ -809,7 +809,7 @@ pub async fn session_writes_are_audited(
 
     let fresh = |s: &Session| event("session.refresh", Some(s.tenant_id.0)).target("session", s.id);
     match sessions
-        .rotate(&[42; 32], &[44; 32], now, &fresh)
+        .rotate(&[42; 32], &[44; 32], now, Box::new(fresh))
         .await
         .unwrap()
     {
@@ -819,7 +819,7 @@ pub async fn session_writes_are_audited(
     nothing_recorded(log, DEFAULT, seq, "a reused refresh token").await;
     assert_eq!(
         sessions
-            .rotate(&[99; 32], &[45; 32], now, &fresh)
+            .rotate(&[99; 32], &[45; 32], now, Box::new(fresh))
             .await
             .unwrap(),
         RefreshOutcome::Invalid
@@ -834,7 +834,7 @@ pub async fn session_writes_are_audited(
     nothing_recorded(log, DEFAULT, seq, "revoking twice").await;
     assert_eq!(
         sessions
-            .rotate(&[43; 32], &[46; 32], now, &fresh)
+            .rotate(&[43; 32], &[46; 32], now, Box::new(fresh))
             .await
             .unwrap(),
         RefreshOutcome::Invalid,

@@ -234,7 +234,7 @@ pub async fn refresh_rotation_and_reuse(
     let now = Utc::now();
     let revoke = event("session.revoke", DEFAULT).target("session", session.id);
     match sessions
-        .rotate(&[1; 32], &[2; 32], now, &on_refresh)
+        .rotate(&[1; 32], &[2; 32], now, Box::new(on_refresh))
         .await
         .unwrap()
     {
@@ -242,7 +242,7 @@ pub async fn refresh_rotation_and_reuse(
         other => panic!("expected rotation, got {other:?}"),
     }
     match sessions
-        .rotate(&[1; 32], &[3; 32], now, &on_refresh)
+        .rotate(&[1; 32], &[3; 32], now, Box::new(on_refresh))
         .await
         .unwrap()
     {
@@ -251,7 +251,7 @@ pub async fn refresh_rotation_and_reuse(
     }
     assert_eq!(
         sessions
-            .rotate(&[9; 32], &[4; 32], now, &on_refresh)
+            .rotate(&[9; 32], &[4; 32], now, Box::new(on_refresh))
             .await
             .unwrap(),
         RefreshOutcome::Invalid
@@ -260,7 +260,7 @@ pub async fn refresh_rotation_and_reuse(
     assert!(!sessions.revoke(session.id, now, &revoke).await.unwrap());
     assert_eq!(
         sessions
-            .rotate(&[2; 32], &[5; 32], now, &on_refresh)
+            .rotate(&[2; 32], &[5; 32], now, Box::new(on_refresh))
             .await
             .unwrap(),
         RefreshOutcome::Invalid
@@ -329,7 +329,7 @@ pub async fn session_listing_and_revoke_all(
     assert!(sessions.list_active(user.id, now).await.unwrap().is_empty());
     assert_eq!(
         sessions
-            .rotate(&[100; 32], &[201; 32], now, &on_refresh)
+            .rotate(&[100; 32], &[201; 32], now, Box::new(on_refresh))
             .await
             .unwrap(),
         RefreshOutcome::Invalid

@@ -131,19 +131,25 @@ impl AuthService {
         };
         let now = self.ports.clock.now();
         let next = new_secret();
-        let record = |session: &Session| {
-            event(
-                "auth.refresh",
-                Actor::user(session.user_id.0),
-                Some(session.tenant_id.0),
-                now,
-            )
+        // The request's facts are read here: the entry may be made on another thread.
+        let entry = event("auth.refresh", Actor::anonymous(), None, now);
+        let record = move |session: &Session| {
+            Event {
+                actor: Actor::user(session.user_id.0),
+                tenant_id: Some(session.tenant_id.0),
+                ..entry
+            }
             .target("session", session.id.0)
         };
         let outcome = self
             .ports
             .sessions
-            .rotate(&hash_secret(&refresh), &hash_secret(&next), now, &record)
+            .rotate(
+                &hash_secret(&refresh),
+                &hash_secret(&next),
+                now,
+                Box::new(record),
+            )
             .await?;
         let session = match outcome {
             RefreshOutcome::Rotated(session) => session,

@@ -166,19 +166,28 @@ impl Settled {
         if debts.is_empty() {
             return Ok(());
         }
-        match self.shared.settle(&debts).await {
+        let Err(err) = self.pay(&debts).await else {
+            return Ok(());
+        };
+        // Owed still: paid at the next settlement that reaches the store.
+        let mut owed = self.owed()?;
+        for debt in debts {
+            let entry = owed.entry(debt.key).or_insert((debt.quota, 0));
+            entry.1 = entry.1.saturating_add(debt.taken).min(debt.quota.limit);
+        }
+        Err(err)
+    }
+
+    /// Settles `debts` with the shared store and lowers each local bucket to what its
+    /// shared one has left; an unreachable store is noted (and logged once).
+    async fn pay(&self, debts: &[Debt]) -> Result<(), StoreError> {
+        match self.shared.settle(debts).await {
             Ok(left) => {
                 self.reachable.store(true, Ordering::Relaxed);
-                self.lower(&debts, &left)
+                self.lower(debts, &left)
             }
             Err(err) => {
                 self.unreachable(&err);
-                // Owed still: paid at the next settlement that reaches the store.
-                let mut owed = self.owed()?;
-                for debt in debts {
-                    let entry = owed.entry(debt.key).or_insert((debt.quota, 0));
-                    entry.1 = entry.1.saturating_add(debt.taken).min(debt.quota.limit);
-                }
                 Err(err)
             }
         }
@@ -197,22 +206,14 @@ impl Settled {
     }
 
     /// A bucket seen for the first time starts from the shared one's level.
-    async fn adopt(&self, key: &str, quota: Quota) -> Result<(), StoreError> {
+    async fn adopt(&self, key: &str, quota: Quota) {
         let ask = [Debt {
             key: key.to_string(),
             quota,
             taken: 0,
         }];
-        match self.shared.settle(&ask).await {
-            Ok(left) => {
-                self.reachable.store(true, Ordering::Relaxed);
-                self.lower(&ask, &left)
-            }
-            Err(err) => {
-                self.unreachable(&err);
-                Ok(())
-            }
-        }
+        // Unreachable: the bucket starts full here (the limit fails open).
+        let _ = self.pay(&ask).await;
     }
 
     /// Logs the first failure to reach the shared store (not one per period).
@@ -228,7 +229,7 @@ impl RateLimiter for SettledRateLimiter {
     async fn hit(&self, key: &str, quota: Quota) -> Result<RateDecision, StoreError> {
         let settled = &self.inner;
         if !settled.local.holds(key)? {
-            settled.adopt(key, quota).await?;
+            settled.adopt(key, quota).await;
         }
         let decision = settled.local.hit(key, quota).await?;
         if decision.allowed {

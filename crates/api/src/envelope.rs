@@ -3,6 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use serde::Serialize;
+use std::borrow::Cow;
 use utoipa::ToSchema;
 
 /// One error of a failed request.
@@ -10,9 +11,10 @@ use utoipa::ToSchema;
 pub struct ErrorBody {
     /// Stable machine-readable code, e.g. `validation_error`.
     #[schema(example = "validation_error")]
-    pub code: String,
+    pub code: &'static str,
     /// Human-readable explanation.
-    pub message: String,
+    #[schema(value_type = String)]
+    pub message: Cow<'static, str>,
     /// The body field or query parameter at fault, when there is one.
     pub field: Option<String>,
 }

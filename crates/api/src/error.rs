@@ -4,6 +4,7 @@ use crate::envelope::{ErrorBody, ErrorEnvelope};
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use castellan_application::{AppError, FieldError};
+use std::borrow::Cow;
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -67,10 +68,10 @@ impl ApiError {
 
     /// The error's bodies, as the envelope lists them (internals never shown).
     pub(crate) fn bodies(&self) -> Vec<ErrorBody> {
-        let code = self.code().to_string();
-        let one = |message: String, field: Option<String>| {
+        let code = self.code();
+        let one = |message: Cow<'static, str>, field: Option<String>| {
             vec![ErrorBody {
-                code: code.clone(),
+                code,
                 message,
                 field,
             }]
@@ -79,24 +80,26 @@ impl ApiError {
             ApiError::App(AppError::Validation(errors)) => errors
                 .iter()
                 .map(|FieldError { field, message }| ErrorBody {
-                    code: code.clone(),
-                    message: message.clone(),
+                    code,
+                    message: message.clone().into(),
                     field: Some(field.clone()),
                 })
                 .collect(),
             ApiError::App(AppError::InvalidToken { message, field, .. }) => {
-                one(message.to_string(), Some(field.to_string()))
+                one(Cow::Borrowed(message), Some(field.to_string()))
             }
             ApiError::App(AppError::Conflict { message, field }) => {
-                one(message.clone(), field.clone())
+                one(message.clone().into(), field.clone())
             }
             ApiError::App(AppError::Unavailable(what)) => one(
-                format!("{what} is unavailable, try again later"),
+                format!("{what} is unavailable, try again later").into(),
                 Some(what.replace(' ', "_")),
             ),
             // Internals stay in the logs.
             ApiError::App(AppError::Internal(_)) => one("internal server error".into(), None),
-            other => one(other.to_string(), None),
+            // Its `Display` is the message itself; borrowed, not formatted (every 401).
+            ApiError::App(AppError::Unauthenticated(message)) => one(Cow::Borrowed(message), None),
+            other => one(other.to_string().into(), None),
         }
     }
 }

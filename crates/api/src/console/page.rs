@@ -241,7 +241,7 @@ impl ConsoleError {
                     Some(field) if !body.message.contains(&field) => {
                         format!("{field}: {}", body.message)
                     }
-                    _ => body.message,
+                    _ => body.message.into_owned(),
                 })
                 .collect(),
             ConsoleError::Render(_) => vec!["internal server error".into()],

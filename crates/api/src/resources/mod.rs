@@ -9,7 +9,7 @@ use crate::envelope::{ok, ok_page, respond};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, Body};
 use crate::list::{resource_request, QueryMap};
-use crate::routes::{endpoint, on};
+use crate::routes::{endpoint, on, Routes};
 use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
@@ -36,7 +36,7 @@ impl FromRequest for Declared {
 }
 
 /// Registers the routes of every declared resource.
-pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+pub(crate) fn configure(cfg: &mut Routes) {
     for &def in ALL {
         let collection = format!("/{}", def.plural);
         let item = format!("/{}/{{id}}", def.plural);

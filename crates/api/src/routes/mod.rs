@@ -16,9 +16,10 @@ use crate::extract::MAX_BODY_BYTES;
 use crate::middleware::request_context;
 use crate::state::AppState;
 use actix_web::body::MessageBody;
+use actix_web::dev::HttpServiceFactory;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
-use actix_web::{web, App, HttpRequest, HttpResponse, Resource, Route};
+use actix_web::{web, App, HttpRequest, HttpResponse, Resource, Route, Scope};
 
 /// One method of an endpoint and its handler (see [`on`]).
 pub(crate) type Verb = (Method, Route);
@@ -45,23 +46,94 @@ pub(crate) mod on {
     verbs!(get => GET, post => POST, put => PUT, patch => PATCH, delete => DELETE);
 }
 
+/// A path and its verbs (see [`endpoint`]), ready to join its [`Routes`] scope.
+pub(crate) struct Endpoint {
+    /// The path's first segment (`/roles` of `/roles/{id}`): the scope it is served in.
+    scope: String,
+    /// The rest of the path and its verbs.
+    resource: Resource,
+}
+
+impl Endpoint {
+    /// Data for this endpoint's handlers (as [`Resource::app_data`]).
+    pub(crate) fn app_data<U: 'static>(self, data: U) -> Self {
+        Self {
+            resource: self.resource.app_data(data),
+            ..self
+        }
+    }
+}
+
 /// A path and its verbs. Any other method answers 405 in the envelope, with the `Allow`
 /// header listing the verbs (RFC 9110).
-pub(crate) fn endpoint<const N: usize>(path: &str, verbs: [Verb; N]) -> Resource {
+pub(crate) fn endpoint<const N: usize>(path: &str, verbs: [Verb; N]) -> Endpoint {
     let allow = verbs
         .iter()
         .map(|(method, _)| method.as_str())
         .collect::<Vec<_>>()
         .join(", ");
+    let (scope, rest) = split_first_segment(path);
     let resource = verbs
         .into_iter()
-        .fold(web::resource(path), |resource, (_, route)| {
+        .fold(web::resource(rest), |resource, (_, route)| {
             resource.route(route)
         });
-    resource.default_service(web::to(move |req: HttpRequest| {
+    let resource = resource.default_service(web::to(move |req: HttpRequest| {
         let allow = allow.clone();
         async move { method_not_allowed(req, allow) }
-    }))
+    }));
+    Endpoint {
+        scope: scope.to_string(),
+        resource,
+    }
+}
+
+/// `/roles/{id}` → (`/roles`, `/{id}`); `/roles` → (`/roles`, ``).
+fn split_first_segment(path: &str) -> (&str, &str) {
+    let end = path[1..].find('/').map_or(path.len(), |i| i + 1);
+    path.split_at(end)
+}
+
+/// The API's endpoints, one actix scope per first path segment: a request is matched
+/// against a dozen scope prefixes and then its scope's few routes, rather than against
+/// every route's pattern in turn (~100 of them, most with a regex).
+#[derive(Default)]
+pub(crate) struct Routes {
+    scopes: Vec<(String, Scope)>,
+}
+
+impl Routes {
+    /// Adds `endpoint` to its scope (routes keep their order within a scope: the first
+    /// that matches serves).
+    pub(crate) fn service(&mut self, endpoint: Endpoint) -> &mut Self {
+        self.attach(&endpoint.scope, endpoint.resource)
+    }
+
+    /// Adds any other service to the scope `prefix`, after its endpoints so far.
+    pub(crate) fn attach<F: HttpServiceFactory + 'static>(
+        &mut self,
+        prefix: &str,
+        service: F,
+    ) -> &mut Self {
+        let index = match self.scopes.iter().position(|(p, _)| p == prefix) {
+            Some(index) => index,
+            None => {
+                self.scopes.push((prefix.to_string(), web::scope(prefix)));
+                self.scopes.len() - 1
+            }
+        };
+        let scope = &mut self.scopes[index].1;
+        let built = std::mem::replace(scope, web::scope(prefix));
+        *scope = built.service(service);
+        self
+    }
+
+    /// Registers the scopes on `cfg`.
+    fn register(self, cfg: &mut web::ServiceConfig) {
+        for (_, scope) in self.scopes {
+            cfg.service(scope);
+        }
+    }
 }
 
 fn method_not_allowed(req: HttpRequest, allow: String) -> Result<HttpResponse, ApiError> {
@@ -96,6 +168,28 @@ pub fn metrics_app(
     )
 }
 
+/// Every endpoint under `/api/v1`.
+fn api_v1() -> Routes {
+    let mut routes = Routes::default();
+    let modules: [fn(&mut Routes); 11] = [
+        auth::configure,
+        access::configure,
+        crate::resources::configure,
+        roles::configure,
+        tenants::configure,
+        invitations::configure,
+        api_keys::configure,
+        credentials::configure,
+        audit::configure,
+        dashboard::configure,
+        meta::configure_v1,
+    ];
+    for configure in modules {
+        configure(&mut routes);
+    }
+    routes
+}
+
 /// The whole HTTP application over `state`.
 pub fn app(
     state: AppState,
@@ -122,22 +216,12 @@ pub fn app(
             web::QueryConfig::default()
                 .error_handler(|err, _| ApiError::field("query", err.to_string()).into()),
         )
-        .configure(meta::configure)
-        .service(meta::swagger_ui())
-        .service(
-            web::scope("/api/v1")
-                .configure(auth::configure)
-                .configure(access::configure)
-                .configure(crate::resources::configure)
-                .configure(roles::configure)
-                .configure(tenants::configure)
-                .configure(invitations::configure)
-                .configure(api_keys::configure)
-                .configure(credentials::configure)
-                .configure(audit::configure)
-                .configure(dashboard::configure)
-                .configure(meta::configure_v1),
-        )
+        .configure(|cfg| {
+            let mut routes = Routes::default();
+            meta::configure(&mut routes);
+            routes.register(cfg);
+        })
+        .service(web::scope("/api/v1").configure(|cfg| api_v1().register(cfg)))
         .configure(|cfg| {
             if console {
                 cfg.service(crate::console::scope());

@@ -2,7 +2,7 @@
 
 pub(crate) mod dto;
 
-use super::{endpoint, on};
+use super::{endpoint, on, Routes};
 use crate::envelope::{ok, ok_list, Envelope, ErrorEnvelope, ListEnvelope, TotalMeta};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{from_body, Auth, Body};
@@ -12,7 +12,7 @@ use castellan_application::CheckInput;
 use dto::{BatchCheckDto, BatchCheckRequest, BusinessElementDto, CheckRequest, DecisionDto};
 use serde_json::Value;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+pub(super) fn configure(cfg: &mut Routes) {
     cfg.service(endpoint("/business-elements", [on::get(elements)]))
         .service(endpoint("/authz/check", [on::post(check)]));
 }

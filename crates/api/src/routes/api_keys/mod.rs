@@ -2,7 +2,7 @@
 
 pub(crate) mod dto;
 
-use super::{endpoint, on};
+use super::{endpoint, on, Routes};
 use crate::envelope::{ok, ok_page, respond, Envelope, ErrorEnvelope, ListEnvelope, PageMeta};
 use crate::error::ApiResult;
 use crate::extract::{from_body, Body, PersonAuth};
@@ -14,7 +14,7 @@ use castellan_application::ApiKeyInput;
 use dto::{ApiKeyDto, ApiKeyRequest};
 use uuid::Uuid;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+pub(super) fn configure(cfg: &mut Routes) {
     cfg.service(endpoint("/api-keys", [on::get(list), on::post(create)]))
         .service(endpoint(
             "/api-keys/{id}",

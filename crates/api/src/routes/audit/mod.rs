@@ -2,7 +2,7 @@
 
 pub(crate) mod dto;
 
-use super::{endpoint, on};
+use super::{endpoint, on, Routes};
 use crate::envelope::{ok, ok_cursor_page, CursorMeta, Envelope, ErrorEnvelope, ListEnvelope};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Auth;
@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use dto::{AuditEntryDto, AuditVerificationDto};
 use futures::StreamExt;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+pub(super) fn configure(cfg: &mut Routes) {
     cfg.service(endpoint("/audit-logs", [on::get(list)]))
         .service(endpoint("/audit-logs/export", [on::get(export)]))
         .service(endpoint("/audit-logs/verify", [on::get(verify)]));

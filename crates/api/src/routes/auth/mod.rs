@@ -3,7 +3,7 @@
 
 pub(crate) mod dto;
 
-use super::{endpoint, on};
+use super::{endpoint, on, Routes};
 use crate::envelope::{
     ok, ok_list, respond, EmptyEnvelope, Envelope, ErrorEnvelope, ListEnvelope, TotalMeta,
 };
@@ -27,7 +27,7 @@ use dto::{
 };
 use uuid::Uuid;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+pub(super) fn configure(cfg: &mut Routes) {
     cfg.service(endpoint("/auth/register", [on::post(register)]))
         .service(endpoint("/auth/login", [on::post(login)]))
         .service(endpoint("/auth/refresh", [on::post(refresh)]))

@@ -3,7 +3,7 @@
 
 pub(crate) mod dto;
 
-use super::{endpoint, on};
+use super::{endpoint, on, Routes};
 use crate::envelope::{ok, ok_page, respond, Envelope, ErrorEnvelope, ListEnvelope, PageMeta};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{from_body, Auth, Body};
@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+pub(super) fn configure(cfg: &mut Routes) {
     cfg.service(endpoint("/credentials", [on::get(list), on::post(create)]))
         .service(endpoint(
             "/credentials/{id}",

@@ -2,7 +2,7 @@
 
 pub(crate) mod dto;
 
-use super::{endpoint, on};
+use super::{endpoint, on, Routes};
 use crate::envelope::{ok, Envelope, ErrorEnvelope};
 use crate::error::ApiResult;
 use crate::extract::Auth;
@@ -11,7 +11,7 @@ use crate::state::AppState;
 use actix_web::web;
 use dto::DashboardDto;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+pub(super) fn configure(cfg: &mut Routes) {
     cfg.service(endpoint("/dashboard", [on::get(show)]));
 }
 

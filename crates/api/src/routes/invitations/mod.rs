@@ -2,7 +2,7 @@
 
 pub(crate) mod dto;
 
-use super::{endpoint, on};
+use super::{endpoint, on, Routes};
 use crate::envelope::{
     ok_list, ok_page, respond, Envelope, ErrorEnvelope, ListEnvelope, PageMeta, TotalMeta,
 };
@@ -17,7 +17,7 @@ use castellan_application::{AcceptInput, AppError, Denial, InvitationInput};
 use dto::{AcceptRequest, AcceptedDto, InvitationDto, InvitationRequest, OutboxMessageDto};
 use uuid::Uuid;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+pub(super) fn configure(cfg: &mut Routes) {
     cfg.service(endpoint(
         "/tenants/{id}/invitations",
         [on::get(list), on::post(create)],

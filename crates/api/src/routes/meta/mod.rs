@@ -2,7 +2,7 @@
 
 pub(crate) mod dto;
 
-use super::{endpoint, on};
+use super::{endpoint, on, Routes};
 use crate::envelope::{ok, ErrorBody};
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
@@ -11,29 +11,33 @@ use dto::{CheckDto, HealthDto, ReadyChecksDto, ReadyDto};
 use std::time::Instant;
 use utoipa_swagger_ui::SwaggerUi;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+/// The routes outside `/api/v1`.
+pub(super) fn configure(cfg: &mut Routes) {
     cfg.service(endpoint("/.well-known/jwks.json", [on::get(jwks)]))
-        .service(endpoint("/metrics", [on::get(metrics)]))
-        .service(endpoint(DOCS, [on::get(docs)]));
+        .service(endpoint("/metrics", [on::get(metrics)]));
 }
 
 /// Where Swagger UI lives.
 const DOCS: &str = "/api/v1/docs";
 
-pub(super) fn configure_v1(cfg: &mut web::ServiceConfig) {
+pub(super) fn configure_v1(cfg: &mut Routes) {
     cfg.service(endpoint("/health", [on::get(health)]))
         .service(endpoint("/ready", [on::get(ready)]))
-        .service(endpoint("/schema", [on::get(schema)]));
+        .service(endpoint("/schema", [on::get(schema)]))
+        .service(endpoint("/docs", [on::get(docs)]))
+        // Swagger UI's page and assets under DOCS/, in the same scope: matched only for
+        // paths under /docs (its pattern is a regex).
+        .attach("/docs", swagger_ui());
 }
 
 fn swagger_config() -> utoipa_swagger_ui::Config<'static> {
     utoipa_swagger_ui::Config::from("/api/v1/schema")
 }
 
-/// Swagger UI at `/api/v1/docs/`, assets served from the binary (works offline). Registered
-/// at the app level, ahead of the `/api/v1` scope, so that its assets resolve.
-pub(super) fn swagger_ui() -> SwaggerUi {
-    SwaggerUi::new(format!("{DOCS}/{{_:.*}}")).config(swagger_config())
+/// Swagger UI at `/api/v1/docs/`, assets served from the binary (works offline); its path
+/// is relative to the `/api/v1/docs` scope.
+fn swagger_ui() -> SwaggerUi {
+    SwaggerUi::new("/{_:.*}").config(swagger_config())
 }
 
 /// Swagger UI at `/api/v1/docs` (no trailing slash), directly: the same page, its relative
@@ -88,8 +92,8 @@ pub(crate) async fn ready(state: web::Data<AppState>) -> HttpResponse {
     for (healthy, name) in [(db_ok, "database"), (store_ok, "token_store")] {
         if !healthy {
             errors.push(ErrorBody {
-                code: "service_unavailable".into(),
-                message: format!("{name} is unavailable"),
+                code: "service_unavailable",
+                message: format!("{name} is unavailable").into(),
                 field: Some(name.into()),
             });
         }

@@ -2,7 +2,7 @@
 
 pub(crate) mod dto;
 
-use super::{endpoint, on};
+use super::{endpoint, on, Routes};
 use crate::envelope::{ok, ok_page, respond, Envelope, ErrorEnvelope, ListEnvelope, PageMeta};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{from_body, Auth, Body};
@@ -18,7 +18,7 @@ use dto::{
 };
 use uuid::Uuid;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+pub(super) fn configure(cfg: &mut Routes) {
     cfg.service(endpoint(
         "/roles",
         [on::get(list_roles), on::post(create_role)],

@@ -3,7 +3,7 @@
 pub(crate) mod dto;
 
 use super::auth::dto::UserDto;
-use super::{endpoint, on};
+use super::{endpoint, on, Routes};
 use crate::envelope::{ok, ok_page, respond, Envelope, ErrorEnvelope, ListEnvelope, PageMeta};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{from_body, only_fields_in, struct_fields, Auth, Body, OptionalAuth};
@@ -21,7 +21,7 @@ use dto::{
 };
 use uuid::Uuid;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+pub(super) fn configure(cfg: &mut Routes) {
     cfg.service(endpoint(
         "/tenants",
         [on::get(list_tenants), on::post(create_tenant)],

@@ -48,9 +48,15 @@ impl InProcessRateLimiter {
             .map_err(|_| StoreError::Unavailable("rate limiter poisoned".into()))
     }
 
-    /// Whether the bucket `key` is held (a full bucket may have been swept out).
-    fn holds(&self, key: &str) -> Result<bool, StoreError> {
-        Ok(self.buckets()?.map.contains_key(key))
+    /// Takes a token of the bucket `key` if it is held (a full bucket may have been swept
+    /// out); `None`, and nothing taken, if not.
+    fn hit_held(&self, key: &str, quota: Quota) -> Result<Option<RateDecision>, StoreError> {
+        let now = self.now_ms();
+        let mut buckets = self.buckets()?;
+        Ok(buckets
+            .map
+            .get_mut(key)
+            .map(|bucket| take_from(bucket, now, quota)))
     }
 
     /// Brings the bucket `key` down to `tokens` now, if it has more (what another view of
@@ -65,13 +71,23 @@ impl InProcessRateLimiter {
     }
 }
 
+/// Takes a token of `bucket` now: its new level, and the decision.
+fn take_from(bucket: &mut Bucket, now: u64, quota: Quota) -> RateDecision {
+    let (left, decision) = take(Some((bucket.0, bucket.1)), now, quota);
+    *bucket = (left, now, quota);
+    decision
+}
+
 #[async_trait]
 impl RateLimiter for InProcessRateLimiter {
     async fn hit(&self, key: &str, quota: Quota) -> Result<RateDecision, StoreError> {
         let now = self.now_ms();
         let mut buckets = self.buckets()?;
-        let current = buckets.map.get(key).map(|(tokens, at, _)| (*tokens, *at));
-        let (left, decision) = take(current, now, quota);
+        // One lookup, and a key allocated only for a new bucket.
+        if let Some(bucket) = buckets.map.get_mut(key) {
+            return Ok(take_from(bucket, now, quota));
+        }
+        let (left, decision) = take(None, now, quota);
         buckets.map.insert(key.to_string(), (left, now, quota));
         if buckets.map.len() > buckets.sweep_at.max(SWEEP_AT) {
             // A bucket that has refilled completely holds no information. The next sweep
@@ -228,14 +244,21 @@ impl Settled {
 impl RateLimiter for SettledRateLimiter {
     async fn hit(&self, key: &str, quota: Quota) -> Result<RateDecision, StoreError> {
         let settled = &self.inner;
-        if !settled.local.holds(key)? {
-            settled.adopt(key, quota).await;
-        }
-        let decision = settled.local.hit(key, quota).await?;
+        let decision = match settled.local.hit_held(key, quota)? {
+            Some(decision) => decision,
+            None => {
+                settled.adopt(key, quota).await;
+                settled.local.hit(key, quota).await?
+            }
+        };
         if decision.allowed {
             let mut owed = settled.owed()?;
-            let entry = owed.entry(key.to_string()).or_insert((quota, 0));
-            entry.1 = entry.1.saturating_add(1);
+            match owed.get_mut(key) {
+                Some((_, tokens)) => *tokens = tokens.saturating_add(1),
+                None => {
+                    owed.insert(key.to_string(), (quota, 1));
+                }
+            }
         }
         Ok(decision)
     }

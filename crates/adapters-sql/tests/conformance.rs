@@ -82,6 +82,46 @@ impl Fresh {
     }
 }
 
+impl Fresh {
+    /// A second pool on the same database: another replica.
+    fn another_pool(&self) -> Db {
+        match self._dir {
+            None => postgres_pool(&self.location),
+            Some(_) => Db::sqlite(&SqliteConfig {
+                url: format!("sqlite://{}", self.location),
+                max_connections: 4,
+                timeout: Duration::from_secs(5),
+            })
+            .unwrap(),
+        }
+    }
+}
+
+/// Two replicas on one database append to one audit chain (each with its own pool and
+/// its own idea of the chain's head).
+mod replicas_share_a_chain {
+    use super::*;
+
+    async fn run(fresh: Fresh) {
+        let other = fresh.another_pool();
+        audit::replicas_share_a_chain(
+            Arc::new(AuditStore::new(fresh.db.clone())),
+            Arc::new(AuditStore::new(other)),
+        )
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn sqlite() {
+        run(Fresh::sqlite().await).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn postgres() {
+        run(Fresh::postgres().await).await;
+    }
+}
+
 /// Expands `name => |db| body;` into `name::sqlite` and `name::postgres`, each running
 /// `body` with `db` a fresh database of that backend.
 macro_rules! on_both_backends {

@@ -1,10 +1,13 @@
 //! The one place where failures become HTTP responses.
 
 use crate::envelope::{ErrorBody, ErrorEnvelope};
+use actix_web::error::JsonPayloadError;
 use actix_web::http::{header, StatusCode};
+use actix_web::web::Bytes;
 use actix_web::{HttpResponse, ResponseError};
 use castellan_application::{AppError, FieldError};
 use std::borrow::Cow;
+use std::cell::RefCell;
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -104,6 +107,38 @@ impl ApiError {
     }
 }
 
+thread_local! {
+    /// The envelopes of the 401s, which never vary with the request: serialized once per
+    /// worker thread, keyed by their static message's address and length.
+    static UNAUTHENTICATED_BODIES: RefCell<Vec<((usize, usize), Bytes)>> =
+        const { RefCell::new(Vec::new()) };
+}
+
+impl ApiError {
+    /// The error envelope as JSON.
+    fn envelope(&self) -> Result<Bytes, serde_json::Error> {
+        let serialize = || {
+            serde_json::to_vec(&ErrorEnvelope {
+                data: None,
+                errors: self.bodies(),
+            })
+            .map(Bytes::from)
+        };
+        let ApiError::App(AppError::Unauthenticated(message)) = self else {
+            return serialize();
+        };
+        let key = (message.as_ptr() as usize, message.len());
+        UNAUTHENTICATED_BODIES.with(|bodies| {
+            if let Some((_, body)) = bodies.borrow().iter().find(|(k, _)| *k == key) {
+                return Ok(body.clone());
+            }
+            let body = serialize()?;
+            bodies.borrow_mut().push((key, body.clone()));
+            Ok(body)
+        })
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
@@ -143,10 +178,12 @@ impl ResponseError for ApiError {
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, "1"));
         }
-        let mut response = response.json(ErrorEnvelope {
-            data: None,
-            errors: self.bodies(),
-        });
+        let mut response = match self.envelope() {
+            Ok(body) => response
+                .insert_header(header::ContentType::json())
+                .body(body),
+            Err(err) => HttpResponse::from_error(JsonPayloadError::Serialize(err)),
+        };
         if let ApiError::RateLimited(applied) = self {
             crate::rate_limit::annotate(response.headers_mut(), Some(*applied));
         }

@@ -888,3 +888,28 @@ pub async fn concurrent_appends_stay_gapless(log: Arc<dyn AuditLog>) {
     }
     assert_eq!(verified_chain(&*log, other).await.len(), 10);
 }
+
+/// Two replicas (two pools on one database, each with its own idea of the chains' heads)
+/// append to one chain in turn and then at once: each keeps finding that the other moved
+/// the head, and the chain stays gapless and verified.
+pub async fn replicas_share_a_chain(a: Arc<dyn AuditLog>, b: Arc<dyn AuditLog>) {
+    let tenant = Some(Uuid::now_v7());
+    for n in 0..6_i64 {
+        let log = if n % 2 == 0 { &a } else { &b };
+        let entry = log
+            .append(&event(&format!("turn.{n}"), tenant))
+            .await
+            .unwrap();
+        assert_eq!(entry.seq, n + 1, "each replica continues the other's chain");
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..20 {
+        let log = if n % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.spawn(async move { log.append(&event("both.at_once", tenant)).await.unwrap() });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        joined.unwrap();
+    }
+    assert_eq!(verified_chain(&*a, tenant).await.len(), 26);
+    assert_eq!(head(&*b, tenant).await.0, 26);
+}

@@ -90,7 +90,10 @@ pub(crate) fn endpoint<const N: usize>(path: &str, verbs: [Verb; N]) -> Endpoint
 
 /// `/roles/{id}` → (`/roles`, `/{id}`); `/roles` → (`/roles`, ``).
 fn split_first_segment(path: &str) -> (&str, &str) {
-    let end = path[1..].find('/').map_or(path.len(), |i| i + 1);
+    let end = path
+        .get(1..)
+        .and_then(|rest| rest.find('/'))
+        .map_or(path.len(), |i| i + 1);
     path.split_at(end)
 }
 
@@ -231,4 +234,21 @@ pub fn app(
         // Innermost first: the limits run inside the request's context (id, span, IP).
         .wrap(crate::rate_limit::EdgeLimits)
         .wrap_fn(request_context)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_first_segment;
+
+    #[test]
+    fn paths_split_at_their_first_segment() {
+        assert_eq!(split_first_segment("/roles/{id}"), ("/roles", "/{id}"));
+        assert_eq!(split_first_segment("/roles"), ("/roles", ""));
+        assert_eq!(
+            split_first_segment("/auth/password-reset/confirm"),
+            ("/auth", "/password-reset/confirm")
+        );
+        assert_eq!(split_first_segment("/"), ("/", ""));
+        assert_eq!(split_first_segment(""), ("", ""));
+    }
 }

@@ -186,6 +186,40 @@ async fn refresh_refuses_access_tokens_and_garbage(backend: Backend) {
     assert_error(&body, "validation_error", Some("refresh"));
 }
 
+/// Every 401 carries its own reason, however often the same one was sent before (the
+/// envelopes of static reasons are built once per worker and reused), with
+/// `WWW-Authenticate: Bearer`.
+async fn each_401_says_why(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, tokens) = app.user().await;
+    let res = app
+        .api(Method::POST, "/auth/logout", Some(&tokens.access))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let cases = [
+        (None, "missing bearer token or API key"),
+        (Some("not.a.token"), "invalid or expired token"),
+        (Some(tokens.access.as_str()), "token has been revoked"),
+    ];
+    for _ in 0..3 {
+        for (token, reason) in cases {
+            let res = app
+                .api(Method::GET, "/auth/me", token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.headers()["www-authenticate"], "Bearer");
+            let (status, body) = read(res).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED);
+            assert_error(&body, "unauthenticated", None);
+            assert_eq!(body["errors"][0]["message"], reason, "{body}");
+            assert_eq!(body["errors"].as_array().map(Vec::len), Some(1), "{body}");
+        }
+    }
+}
+
 async fn logout_kills_the_access_token_and_the_session(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (_, tokens) = app.user().await;
@@ -347,6 +381,7 @@ every_config!(
     login_succeeds_and_fails_uniformly,
     refresh_rotates_and_reuse_revokes_the_session,
     refresh_refuses_access_tokens_and_garbage,
+    each_401_says_why,
     logout_kills_the_access_token_and_the_session,
     logout_all_kills_every_device,
     me_read_and_patch,

@@ -85,9 +85,9 @@ impl Fresh {
 impl Fresh {
     /// A second pool on the same database: another replica.
     fn another_pool(&self) -> Db {
-        match self._dir {
-            None => postgres_pool(&self.location),
-            Some(_) => Db::sqlite(&SqliteConfig {
+        match self.db.is_postgres() {
+            true => postgres_pool(&self.location),
+            false => Db::sqlite(&SqliteConfig {
                 url: format!("sqlite://{}", self.location),
                 max_connections: 4,
                 timeout: Duration::from_secs(5),
@@ -97,8 +97,7 @@ impl Fresh {
     }
 }
 
-/// Two replicas on one database append to one audit chain (each with its own pool and
-/// its own idea of the chain's head).
+/// Two replicas on one database (one pool each) append to one audit chain.
 mod replicas_share_a_chain {
     use super::*;
 

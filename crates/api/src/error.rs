@@ -100,21 +100,10 @@ impl ApiError {
             ),
             // Internals stay in the logs.
             ApiError::App(AppError::Internal(_)) => one("internal server error".into(), None),
-            // Its `Display` is the message itself; borrowed, not formatted (every 401).
-            ApiError::App(AppError::Unauthenticated(message)) => one(Cow::Borrowed(message), None),
             other => one(other.to_string().into(), None),
         }
     }
-}
 
-thread_local! {
-    /// The envelopes of the 401s, which never vary with the request: serialized once per
-    /// worker thread, keyed by their static message's address and length.
-    static UNAUTHENTICATED_BODIES: RefCell<Vec<((usize, usize), Bytes)>> =
-        const { RefCell::new(Vec::new()) };
-}
-
-impl ApiError {
     /// The error envelope as JSON.
     fn envelope(&self) -> Result<Bytes, serde_json::Error> {
         let serialize = || {
@@ -137,6 +126,13 @@ impl ApiError {
             Ok(body)
         })
     }
+}
+
+thread_local! {
+    /// The envelopes of the 401s, which never vary with the request: serialized once per
+    /// worker thread, keyed by their static message's address and length.
+    static UNAUTHENTICATED_BODIES: RefCell<Vec<((usize, usize), Bytes)>> =
+        const { RefCell::new(Vec::new()) };
 }
 
 impl ResponseError for ApiError {

@@ -889,9 +889,8 @@ pub async fn concurrent_appends_stay_gapless(log: Arc<dyn AuditLog>) {
     assert_eq!(verified_chain(&*log, other).await.len(), 10);
 }
 
-/// Two replicas (two pools on one database, each with its own idea of the chains' heads)
-/// append to one chain in turn and then at once: each keeps finding that the other moved
-/// the head, and the chain stays gapless and verified.
+/// Two replicas (two pools on one database) append to one chain in turn and then at
+/// once: each continues what the other wrote, and the chain stays gapless and verified.
 pub async fn replicas_share_a_chain(a: Arc<dyn AuditLog>, b: Arc<dyn AuditLog>) {
     let tenant = Some(Uuid::now_v7());
     for n in 0..6_i64 {

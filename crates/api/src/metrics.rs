@@ -57,14 +57,18 @@ struct Inner {
     pending: AtomicU64,
     /// The request series by route template, then method and status (bounded: routes are
     /// templates, methods a fixed set).
-    requests: RwLock<HashMap<String, RouteSeries>>,
+    requests: RwLock<HashMap<String, RouteSeries, Hasher>>,
 }
+
+/// The series maps' hasher: their keys are route templates and fixed labels, never a
+/// client's input, so a fast hash is safe (SipHash was most of a lookup).
+type Hasher = foldhash::fast::RandomState;
 
 /// A request series: its counter and its latency histogram.
 type Series = (Counter, Histogram);
 
 /// A route's series by method and status.
-type RouteSeries = HashMap<(&'static str, u16), Series>;
+type RouteSeries = HashMap<(&'static str, u16), Series, Hasher>;
 
 /// Latencies kept before they are folded into their histogram's buckets. The recorder
 /// keeps every sample (24 bytes) until a scrape or an upkeep folds them in: unscraped, a

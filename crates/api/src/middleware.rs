@@ -16,10 +16,6 @@ use std::future::Future;
 use std::time::Instant;
 use tracing::Instrument;
 
-/// The request's correlation id, also stored in request extensions.
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
-
 /// `X-Request-ID`.
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -29,6 +25,15 @@ fn sane_request_id(value: &str) -> bool {
         && value
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// A fresh request id: a UUIDv7 (time-ordered), spelled without the formatting machinery.
+fn new_request_id() -> String {
+    let mut spelled = [0_u8; uuid::fmt::Hyphenated::LENGTH];
+    uuid::Uuid::now_v7()
+        .hyphenated()
+        .encode_lower(&mut spelled)
+        .to_owned()
 }
 
 /// Folds `/x/` onto `/x` so that every route answers with a trailing slash, without a
@@ -68,8 +73,7 @@ where
         .get(&REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .filter(|v| sane_request_id(v))
-        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_string);
-    req.extensions_mut().insert(RequestId(request_id.clone()));
+        .map_or_else(new_request_id, str::to_string);
     let span = tracing::info_span!(
         "request",
         request_id = %request_id,
@@ -170,7 +174,16 @@ async fn record_denial<B>(state: Option<&web::Data<AppState>>, res: &ServiceResp
 
 #[cfg(test)]
 mod tests {
-    use super::sane_request_id;
+    use super::{new_request_id, sane_request_id};
+
+    #[test]
+    fn fresh_request_ids_are_hyphenated_v7_uuids() {
+        let id = new_request_id();
+        let parsed = uuid::Uuid::parse_str(&id).ok();
+        assert_eq!(parsed.map(|u| u.get_version_num()), Some(7));
+        assert_eq!(parsed.map(|u| u.hyphenated().to_string()), Some(id.clone()));
+        assert_ne!(new_request_id(), id);
+    }
 
     #[test]
     fn request_id_sanity() {

@@ -321,34 +321,79 @@ where
     }
 }
 
-fn header(headers: &mut HeaderMap, name: &'static str, value: u64) {
-    headers.insert(HeaderName::from_static(name), HeaderValue::from(value));
-}
-
 /// Adds the `RateLimit-*` headers of `applied` (and `Retry-After` when it refused).
 pub fn annotate(headers: &mut HeaderMap, applied: Option<Applied>) {
     let Some(applied) = applied else {
         return;
     };
-    header(headers, "ratelimit-limit", u64::from(applied.quota.limit));
-    header(
-        headers,
-        "ratelimit-remaining",
-        u64::from(applied.decision.remaining),
+    let limit = u64::from(applied.quota.limit);
+    let (limit, reset) = RECENT_VALUES.with_borrow_mut(|recent| {
+        (
+            recent.limit.spell(limit),
+            recent.reset.spell(applied.decision.reset_secs),
+        )
+    });
+    headers.insert(RATELIMIT_LIMIT.clone(), limit);
+    headers.insert(
+        RATELIMIT_REMAINING.clone(),
+        HeaderValue::from(applied.decision.remaining),
     );
-    header(headers, "ratelimit-reset", applied.decision.reset_secs);
+    headers.insert(RATELIMIT_RESET.clone(), reset);
     if !applied.decision.allowed {
-        header(
-            headers,
-            "retry-after",
-            applied.decision.retry_after_secs.max(1),
+        headers.insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(applied.decision.retry_after_secs.max(1)),
         );
     }
 }
 
+static RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
+static RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
+static RATELIMIT_RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
+
+/// The last number a header was spelled with, and its value: a quota's limit and its reset
+/// repeat request after request, and a clone of a value costs a reference count where
+/// spelling one costs an allocation.
+#[derive(Default)]
+struct LastSpelled(Option<(u64, HeaderValue)>);
+
+impl LastSpelled {
+    fn spell(&mut self, n: u64) -> HeaderValue {
+        match &self.0 {
+            Some((last, value)) if *last == n => value.clone(),
+            _ => {
+                let value = HeaderValue::from(n);
+                self.0 = Some((n, value.clone()));
+                value
+            }
+        }
+    }
+}
+
+/// Per worker thread (actix serves a connection on one thread).
+#[derive(Default)]
+struct RecentValues {
+    limit: LastSpelled,
+    reset: LastSpelled,
+}
+
+thread_local! {
+    static RECENT_VALUES: RefCell<RecentValues> = RefCell::default();
+}
+
 #[cfg(test)]
 mod tests {
-    use super::bucket_key;
+    use super::{bucket_key, LastSpelled};
+    use actix_web::http::header::HeaderValue;
+
+    #[test]
+    fn a_spelled_number_is_reused_only_for_the_same_number() {
+        let mut last = LastSpelled::default();
+        assert_eq!(last.spell(60), HeaderValue::from(60_u64));
+        assert_eq!(last.spell(60), HeaderValue::from(60_u64));
+        assert_eq!(last.spell(7), HeaderValue::from(7_u64));
+        assert_eq!(last.spell(60), HeaderValue::from(60_u64));
+    }
     use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
     #[test]

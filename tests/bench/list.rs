@@ -154,6 +154,7 @@ async fn main() {
         let db = Db::postgres(&PgConfig {
             url: url.clone(),
             max_connections: 2,
+            lanes: 1,
             timeout: Duration::from_secs(60),
             app_role: Some(APP_ROLE.into()),
         })

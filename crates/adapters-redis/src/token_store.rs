@@ -4,6 +4,7 @@ use castellan_ports::{StoreError, TokenStore};
 use deadpool_redis::redis::{self, AsyncCommands};
 use deadpool_redis::{Pool, Runtime};
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -14,8 +15,12 @@ pub struct RedisConfig {
     pub url: String,
     /// Prefix of every key (isolates deployments or tests sharing one Redis).
     pub key_prefix: String,
-    /// Pool size.
+    /// Connections in all, over every lane.
     pub max_connections: usize,
+    /// Lanes ([`castellan_ports::lanes`]): one per HTTP worker thread plus lane 0 for every
+    /// other thread, each with its own pool of an equal share of `max_connections`
+    /// (fewer connections than lanes: one pool that every thread shares).
+    pub lanes: usize,
     /// Bound on waiting for a connection and on each command.
     pub timeout: Duration,
 }
@@ -28,7 +33,8 @@ pub struct RedisError(String);
 /// The token store on Redis.
 #[derive(Clone)]
 pub struct RedisTokenStore {
-    pool: Pool,
+    /// One pool per lane: a connection's I/O stays on the thread that uses it.
+    lanes: Arc<[Pool]>,
     prefix: String,
     timeout: Duration,
 }
@@ -42,20 +48,27 @@ impl std::fmt::Debug for RedisTokenStore {
 }
 
 impl RedisTokenStore {
-    /// Builds the pool (no connection is made until first use).
+    /// Builds the pools, one per lane (no connection is made until first use).
     pub fn new(config: &RedisConfig) -> Result<Self, RedisError> {
-        let pool = deadpool_redis::Config::from_url(&config.url)
-            .builder()
-            .map_err(|e| RedisError(e.to_string()))?
-            .max_size(config.max_connections.max(1))
-            .wait_timeout(Some(config.timeout))
-            .create_timeout(Some(config.timeout))
-            .recycle_timeout(Some(config.timeout))
-            .runtime(Runtime::Tokio1)
-            .build()
-            .map_err(|e| RedisError(e.to_string()))?;
+        let lanes = match config.lanes {
+            n if (1..=config.max_connections).contains(&n) => n,
+            _ => 1,
+        };
+        let per_lane = (config.max_connections / lanes).max(1);
+        let pool = || {
+            deadpool_redis::Config::from_url(&config.url)
+                .builder()
+                .map_err(|e| RedisError(e.to_string()))?
+                .max_size(per_lane)
+                .wait_timeout(Some(config.timeout))
+                .create_timeout(Some(config.timeout))
+                .recycle_timeout(Some(config.timeout))
+                .runtime(Runtime::Tokio1)
+                .build()
+                .map_err(|e| RedisError(e.to_string()))
+        };
         Ok(Self {
-            pool,
+            lanes: (0..lanes).map(|_| pool()).collect::<Result<_, _>>()?,
             prefix: config.key_prefix.clone(),
             timeout: config.timeout,
         })
@@ -71,11 +84,13 @@ impl RedisTokenStore {
 
     /// The pool's connections: `(idle, busy)`.
     pub fn usage(&self) -> (usize, usize) {
-        let status = self.pool.status();
-        (
-            status.available,
-            status.size.saturating_sub(status.available),
-        )
+        self.lanes.iter().fold((0, 0), |(idle, busy), pool| {
+            let status = pool.status();
+            (
+                idle + status.available,
+                busy + status.size.saturating_sub(status.available),
+            )
+        })
     }
 
     /// `name` under this store's key prefix.
@@ -90,8 +105,7 @@ impl RedisTokenStore {
         Fut: Future<Output = redis::RedisResult<T>>,
     {
         let work = async {
-            let conn = self
-                .pool
+            let conn = self.lanes[castellan_ports::lanes::pick(self.lanes.len())]
                 .get()
                 .await
                 .map_err(|e| StoreError::Unavailable(e.to_string()))?;

@@ -7,14 +7,38 @@ use castellan_testkit::token_store as suite;
 use std::sync::Arc;
 use std::time::Duration;
 
-fn store(url: &str) -> RedisTokenStore {
-    let config = RedisConfig {
+fn config(url: &str) -> RedisConfig {
+    RedisConfig {
         url: url.to_string(),
         key_prefix: format!("test:{}:", uuid::Uuid::new_v4()),
         max_connections: 4,
+        lanes: 1,
         timeout: Duration::from_secs(1),
+    }
+}
+
+fn store(url: &str) -> RedisTokenStore {
+    RedisTokenStore::new(&config(url)).unwrap()
+}
+
+/// A pool per lane: an HTTP worker's connections do their I/O on the worker's thread.
+#[test]
+fn each_lane_opens_its_own_connections() {
+    use castellan_ports::TokenStore;
+    let laned = RedisConfig {
+        lanes: 3,
+        max_connections: 6,
+        ..config(&redis_url())
     };
-    RedisTokenStore::new(&config).unwrap()
+    let store = RedisTokenStore::new(&laned).unwrap();
+    let caller = store.clone();
+    castellan_testkit::lanes::each_lane_opens_its_own(
+        move || {
+            let store = caller.clone();
+            async move { store.ping().await.unwrap() }
+        },
+        || store.usage().0,
+    );
 }
 
 fn redis_url() -> String {

@@ -57,14 +57,16 @@ pub struct Db(Inner);
 
 #[derive(Debug, Clone)]
 enum Inner {
-    Postgres(Pool<crate::postgres::Postgres>),
+    /// One pool per lane ([`castellan_ports::lanes`]): a connection's I/O stays on the
+    /// thread that uses it.
+    Postgres(Arc<[Pool<crate::postgres::Postgres>]>),
     /// With the process's turn to write: see [`Db::for_transaction`].
     Sqlite(Pool<crate::sqlite::Sqlite>, Arc<Mutex<()>>),
 }
 
 impl Db {
-    pub(crate) fn from_postgres(pool: Pool<crate::postgres::Postgres>) -> Self {
-        Db(Inner::Postgres(pool))
+    pub(crate) fn from_postgres(lanes: Vec<Pool<crate::postgres::Postgres>>) -> Self {
+        Db(Inner::Postgres(lanes.into()))
     }
 
     pub(crate) fn from_sqlite(pool: Pool<crate::sqlite::Sqlite>) -> Self {
@@ -79,7 +81,7 @@ impl Db {
     /// The pool's connections by state.
     pub fn usage(&self) -> crate::pool::PoolUsage {
         match &self.0 {
-            Inner::Postgres(pool) => pool.usage(),
+            Inner::Postgres(lanes) => lanes.iter().map(Pool::usage).sum(),
             Inner::Sqlite(pool, _) => pool.usage(),
         }
     }
@@ -87,7 +89,7 @@ impl Db {
     /// A connection, readied for the current data scope.
     pub(crate) async fn get(&self) -> Result<Pooled, RepoError> {
         Ok(match &self.0 {
-            Inner::Postgres(pool) => Pooled::Postgres(pool.get().await?),
+            Inner::Postgres(lanes) => Pooled::Postgres(lane(lanes).get().await?),
             Inner::Sqlite(pool, _) => Pooled::Sqlite {
                 conn: pool.get().await?,
                 _turn: None,
@@ -101,7 +103,7 @@ impl Db {
     /// (milliseconds, growing), while waiting here resumes as soon as the other commits.
     pub(crate) async fn for_transaction(&self) -> Result<Pooled, RepoError> {
         Ok(match &self.0 {
-            Inner::Postgres(pool) => Pooled::Postgres(pool.get().await?),
+            Inner::Postgres(lanes) => Pooled::Postgres(lane(lanes).get().await?),
             Inner::Sqlite(pool, writer) => {
                 let turn = writer.clone().lock_owned().await;
                 Pooled::Sqlite {
@@ -111,6 +113,11 @@ impl Db {
             }
         })
     }
+}
+
+/// The current thread's pool of `lanes`.
+fn lane<P>(lanes: &[P]) -> &P {
+    &lanes[castellan_ports::lanes::pick(lanes.len())]
 }
 
 /// A pooled connection of either backend.

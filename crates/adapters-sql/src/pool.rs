@@ -33,6 +33,15 @@ pub struct PoolUsage {
     pub busy: usize,
 }
 
+impl std::iter::Sum for PoolUsage {
+    fn sum<I: Iterator<Item = Self>>(usages: I) -> Self {
+        usages.fold(Self::default(), |all, one| PoolUsage {
+            idle: all.idle + one.idle,
+            busy: all.busy + one.busy,
+        })
+    }
+}
+
 pub(crate) struct Pool<B: Backend> {
     pool: Deadpool<B::Manager>,
     /// What [`Backend::on_checkout`] last prepared on each connection, so that it only

@@ -42,8 +42,12 @@ const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postg
 pub struct PgConfig {
     /// `postgres://user@host:port/db`.
     pub url: String,
-    /// Pool size.
+    /// Connections in all, over every lane.
     pub max_connections: usize,
+    /// Lanes ([`castellan_ports::lanes`]): one per HTTP worker thread plus lane 0 for every
+    /// other thread, each with its own pool of an equal share of `max_connections`
+    /// (fewer connections than lanes: one pool that every thread shares).
+    pub lanes: usize,
     /// Bound on waiting for or opening a connection.
     pub timeout: Duration,
     /// A role without `BYPASSRLS` that every connection switches to (`SET ROLE`), so that
@@ -61,9 +65,8 @@ const SESSION_SETTINGS: &str = "SET random_page_cost = 1.1;";
 pub const APP_ROLE: &str = "castellan_app";
 
 impl Db {
-    /// A PostgreSQL pool (connections are opened on demand).
+    /// PostgreSQL pools, one per lane (connections are opened on demand).
     pub fn postgres(config: &PgConfig) -> Result<Self, PoolError> {
-        let mut setup = manager_config::<Postgres>();
         let mut statement = String::from(SESSION_SETTINGS);
         if let Some(role) = config.app_role.as_deref() {
             if !role.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
@@ -73,20 +76,34 @@ impl Db {
             }
             statement.push_str(&format!(" SET ROLE {role};"));
         }
-        setup.custom_setup = Box::new(move |url| {
-            let statement = statement.clone();
-            let url = url.to_string();
-            Box::pin(async move {
-                let mut conn = Conn::establish(&url).await?;
-                conn.batch_execute(&statement)
-                    .await
-                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-                Ok(conn)
-            })
-        });
-        let manager = AsyncDieselConnectionManager::<Conn>::new_with_config(&config.url, setup);
-        Pool::from_manager(manager, config.max_connections, config.timeout).map(Db::from_postgres)
+        let lanes = match config.lanes {
+            n if (1..=config.max_connections).contains(&n) => n,
+            _ => 1,
+        };
+        let per_lane = config.max_connections / lanes;
+        (0..lanes)
+            .map(|_| Pool::from_manager(manager(config, &statement), per_lane, config.timeout))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Db::from_postgres)
     }
+}
+
+/// A manager of connections to `config.url` that run `statement` when opened.
+fn manager(config: &PgConfig, statement: &str) -> AsyncDieselConnectionManager<Conn> {
+    let mut setup = manager_config::<Postgres>();
+    let statement = statement.to_string();
+    setup.custom_setup = Box::new(move |url| {
+        let statement = statement.clone();
+        let url = url.to_string();
+        Box::pin(async move {
+            let mut conn = Conn::establish(&url).await?;
+            conn.batch_execute(&statement)
+                .await
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            Ok(conn)
+        })
+    });
+    AsyncDieselConnectionManager::<Conn>::new_with_config(&config.url, setup)
 }
 
 /// The `app.tenant_id` each pooled connection carries (by pool object id).

@@ -41,10 +41,38 @@ fn postgres_pool(url: &str) -> Db {
     Db::postgres(&PgConfig {
         url: url.to_string(),
         max_connections: 4,
+        lanes: 1,
         timeout: Duration::from_secs(2),
         app_role: Some(APP_ROLE.into()),
     })
     .unwrap()
+}
+
+/// A pool per lane: an HTTP worker's connections do their I/O on the worker's thread.
+#[tokio::test]
+async fn each_lane_opens_its_own_connections() {
+    use castellan_ports::UserRepository;
+    let db = Db::postgres(&PgConfig {
+        url: fresh_postgres_url().await,
+        max_connections: 6,
+        lanes: 3,
+        timeout: Duration::from_secs(2),
+        app_role: Some(APP_ROLE.into()),
+    })
+    .unwrap();
+    let users = UserStore::new(db.clone());
+    // Its threads block: off this test's runtime.
+    tokio::task::spawn_blocking(move || {
+        castellan_testkit::lanes::each_lane_opens_its_own(
+            move || {
+                let users = users.clone();
+                async move { users.ping().await.unwrap() }
+            },
+            || db.usage().idle,
+        )
+    })
+    .await
+    .unwrap();
 }
 
 /// A freshly migrated database of one backend (a SQLite file lives as long as this).
@@ -221,6 +249,7 @@ fn unreachable_postgres() -> Db {
             castellan_testkit::free_port()
         ),
         max_connections: 2,
+        lanes: 1,
         timeout: Duration::from_secs(1),
         app_role: None,
     })

@@ -112,6 +112,7 @@ async fn every_list_query_is_an_index_scan_at_100k_rows_per_resource() {
     let db = Db::postgres(&PgConfig {
         url: url.clone(),
         max_connections: 2,
+        lanes: 1,
         timeout: Duration::from_secs(30),
         app_role: Some(APP_ROLE.into()),
     })

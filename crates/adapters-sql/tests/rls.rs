@@ -125,6 +125,7 @@ async fn policies_confine_raw_sql_to_the_tenant_setting() {
     let pool = Db::postgres(&PgConfig {
         url: url.clone(),
         max_connections: 2,
+        lanes: 1,
         timeout: Duration::from_secs(2),
         app_role: Some(APP_ROLE.into()),
     })
@@ -219,6 +220,7 @@ async fn audit_chains_follow_the_tenant_setting() {
     let pool = Db::postgres(&PgConfig {
         url,
         max_connections: 2,
+        lanes: 1,
         timeout: Duration::from_secs(2),
         app_role: Some(APP_ROLE.into()),
     })

@@ -15,6 +15,7 @@ pub mod error;
 pub mod figures;
 pub mod invitations;
 pub mod jobs;
+pub mod lanes;
 pub mod list;
 pub mod lockout;
 pub mod mail;

@@ -25,6 +25,7 @@ fn redis() -> Option<RedisTokenStore> {
         url,
         key_prefix: format!("bench:{}:", uuid::Uuid::new_v4().simple()),
         max_connections: 4,
+        lanes: 1,
         timeout: Duration::from_secs(1),
     })
     .ok()?;

@@ -44,6 +44,7 @@ use castellan_ports::{
     SessionRepository, SystemClock, TenantFigures, TenantRepository, TokenStore, UserRepository,
 };
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -75,6 +76,14 @@ pub enum StartupError {
 
 fn cpus() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// The HTTP worker threads (`server.workers`, 0: one per CPU).
+fn http_workers(settings: &Settings) -> usize {
+    match settings.server.workers {
+        0 => cpus(),
+        n => n,
+    }
 }
 
 /// Which database `database.url` names.
@@ -180,6 +189,7 @@ pub async fn storage(settings: &Settings) -> Result<Storage, StartupError> {
         Backend::Postgres(url) => Db::postgres(&PgConfig {
             url,
             max_connections: settings.database.max_connections,
+            lanes: http_workers(settings) + 1,
             timeout: Duration::from_millis(settings.database.timeout_ms),
             app_role: Some(settings.database.app_role.clone()).filter(|r| !r.is_empty()),
         }),
@@ -297,6 +307,7 @@ fn redis_store(settings: &Settings) -> Result<Option<RedisTokenStore>, StartupEr
         url: settings.redis.url.clone(),
         key_prefix: settings.redis.key_prefix.clone(),
         max_connections: settings.redis.max_connections,
+        lanes: http_workers(settings) + 1,
         timeout: Duration::from_millis(settings.redis.timeout_ms),
     })
     .map_err(|e| StartupError::Redis(e.to_string()))?;
@@ -655,19 +666,23 @@ impl Application {
         };
         let listener = TcpListener::bind(settings.bind_addr()?).map_err(StartupError::Bind)?;
         let port = listener.local_addr().map_err(StartupError::Bind)?.port();
-        let workers = match settings.server.workers {
-            0 => cpus(),
-            n => n,
-        };
-        let server = HttpServer::new(move || castellan_api::app(state.clone()))
-            .workers(workers)
-            .shutdown_timeout(settings.server.shutdown_timeout_secs)
-            .client_request_timeout(Duration::from_secs(
-                settings.server.request_head_timeout_secs,
-            ))
-            .listen(listener)
-            .map_err(StartupError::Bind)?
-            .run();
+        let workers = http_workers(settings);
+        // Each worker builds its app on its own thread, at its start: that thread takes the
+        // next lane (1, 2, ...), and the stores serve it from that lane's pools.
+        let next_lane = Arc::new(AtomicUsize::new(0));
+        let server = HttpServer::new(move || {
+            let lane = next_lane.fetch_add(1, Ordering::Relaxed) % workers + 1;
+            castellan_ports::lanes::enter(lane);
+            castellan_api::app(state.clone())
+        })
+        .workers(workers)
+        .shutdown_timeout(settings.server.shutdown_timeout_secs)
+        .client_request_timeout(Duration::from_secs(
+            settings.server.request_head_timeout_secs,
+        ))
+        .listen(listener)
+        .map_err(StartupError::Bind)?
+        .run();
         tracing::info!(port, "listening");
         let metrics_server = match (services.metrics.clone(), settings.metrics_addr()?) {
             (Some(metrics), Some(addr)) => Some(metrics_server(metrics, addr)?),

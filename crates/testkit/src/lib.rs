@@ -8,6 +8,7 @@
 pub mod access;
 pub mod audit;
 pub mod credentials;
+pub mod lanes;
 pub mod lockout;
 pub mod rate_limit;
 pub mod repos;

@@ -50,11 +50,7 @@ impl std::fmt::Debug for RedisTokenStore {
 impl RedisTokenStore {
     /// Builds the pools, one per lane (no connection is made until first use).
     pub fn new(config: &RedisConfig) -> Result<Self, RedisError> {
-        let lanes = match config.lanes {
-            n if (1..=config.max_connections).contains(&n) => n,
-            _ => 1,
-        };
-        let per_lane = (config.max_connections / lanes).max(1);
+        let (lanes, per_lane) = castellan_ports::lanes::split(config.lanes, config.max_connections);
         let pool = || {
             deadpool_redis::Config::from_url(&config.url)
                 .builder()

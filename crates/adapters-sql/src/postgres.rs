@@ -76,11 +76,7 @@ impl Db {
             }
             statement.push_str(&format!(" SET ROLE {role};"));
         }
-        let lanes = match config.lanes {
-            n if (1..=config.max_connections).contains(&n) => n,
-            _ => 1,
-        };
-        let per_lane = config.max_connections / lanes;
+        let (lanes, per_lane) = castellan_ports::lanes::split(config.lanes, config.max_connections);
         (0..lanes)
             .map(|_| Pool::from_manager(manager(config, &statement), per_lane, config.timeout))
             .collect::<Result<Vec<_>, _>>()

@@ -38,6 +38,26 @@ pub fn current() -> usize {
     LANE.with(Cell::get)
 }
 
+/// How a store with `connections` in all serves `lanes` lanes: `(pools, per_pool)`, an
+/// equal share each; with fewer connections than lanes (or no lane asked), one pool that
+/// every thread shares.
+///
+/// ```
+/// use castellan_ports::lanes::split;
+///
+/// assert_eq!(split(3, 16), (3, 5));
+/// assert_eq!(split(3, 2), (1, 2));
+/// assert_eq!(split(0, 4), (1, 4));
+/// assert_eq!(split(1, 0), (1, 1));
+/// ```
+pub fn split(lanes: usize, connections: usize) -> (usize, usize) {
+    let pools = match lanes {
+        n if (1..=connections).contains(&n) => n,
+        _ => 1,
+    };
+    (pools, (connections / pools).max(1))
+}
+
 /// Which of a store's `count` lanes the current thread draws from (its own when the store
 /// has that many, else lane 0, which serves every thread).
 pub fn pick(count: usize) -> usize {

@@ -385,6 +385,7 @@ thread_local! {
 mod tests {
     use super::{bucket_key, LastSpelled};
     use actix_web::http::header::HeaderValue;
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
     #[test]
     fn a_spelled_number_is_reused_only_for_the_same_number() {
@@ -394,7 +395,6 @@ mod tests {
         assert_eq!(last.spell(7), HeaderValue::from(7_u64));
         assert_eq!(last.spell(60), HeaderValue::from(60_u64));
     }
-    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
     #[test]
     fn bucket_keys_spell_addresses_as_display_does() {

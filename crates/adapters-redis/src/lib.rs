@@ -7,6 +7,7 @@
 //! reads, so that replicas may cache principals and drop them on any change.
 
 mod epochs;
+mod lane;
 mod lockout;
 mod rate_limit;
 mod token_store;

@@ -1,8 +1,10 @@
+use crate::lane::{breaks_connection, Lane};
 use async_trait::async_trait;
 use castellan_domain::SessionId;
 use castellan_ports::{StoreError, TokenStore};
+use deadpool_redis::redis::aio::MultiplexedConnection;
 use deadpool_redis::redis::{self, AsyncCommands};
-use deadpool_redis::{Pool, Runtime};
+use deadpool_redis::Runtime;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +17,8 @@ pub struct RedisConfig {
     pub url: String,
     /// Prefix of every key (isolates deployments or tests sharing one Redis).
     pub key_prefix: String,
-    /// Connections in all, over every lane.
+    /// Connections in all, over every lane. A lane's calls share one multiplexed
+    /// connection; the others are drawn only while two calls reconnect at once.
     pub max_connections: usize,
     /// Lanes ([`castellan_ports::lanes`]): one per HTTP worker thread plus lane 0 for every
     /// other thread, each with its own pool of an equal share of `max_connections`
@@ -33,8 +36,9 @@ pub struct RedisError(String);
 /// The token store on Redis.
 #[derive(Clone)]
 pub struct RedisTokenStore {
-    /// One pool per lane: a connection's I/O stays on the thread that uses it.
-    lanes: Arc<[Pool]>,
+    /// One pool and shared connection per lane: a connection's I/O stays on the thread
+    /// that uses it.
+    lanes: Arc<[Lane]>,
     prefix: String,
     timeout: Duration,
 }
@@ -61,6 +65,7 @@ impl RedisTokenStore {
                 .recycle_timeout(Some(config.timeout))
                 .runtime(Runtime::Tokio1)
                 .build()
+                .map(Lane::new)
                 .map_err(|e| RedisError(e.to_string()))
         };
         Ok(Self {
@@ -80,13 +85,10 @@ impl RedisTokenStore {
 
     /// The pool's connections: `(idle, busy)`.
     pub fn usage(&self) -> (usize, usize) {
-        self.lanes.iter().fold((0, 0), |(idle, busy), pool| {
-            let status = pool.status();
-            (
-                idle + status.available,
-                busy + status.size.saturating_sub(status.available),
-            )
-        })
+        self.lanes
+            .iter()
+            .map(Lane::usage)
+            .fold((0, 0), |sum, lane| (sum.0 + lane.0, sum.1 + lane.1))
     }
 
     /// `name` under this store's key prefix.
@@ -94,24 +96,37 @@ impl RedisTokenStore {
         format!("{}{name}", self.prefix)
     }
 
-    /// Runs `op` on a pooled connection within the timeout; any failure is `Unavailable`.
+    /// Runs `op` on the lane's shared connection within the timeout; any failure is
+    /// `Unavailable`, and one that may have broken the connection (I/O, timeout) puts the
+    /// connection aside.
     pub(crate) async fn with_conn<T, F, Fut>(&self, op: F) -> Result<T, StoreError>
     where
-        F: FnOnce(deadpool_redis::Connection) -> Fut,
+        F: FnOnce(MultiplexedConnection) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>>,
     {
+        let lane = &self.lanes[castellan_ports::lanes::pick(self.lanes.len())];
+        let mut used = None;
         let work = async {
-            let conn = self.lanes[castellan_ports::lanes::pick(self.lanes.len())]
-                .get()
+            let (drawn, conn) = lane
+                .connection()
                 .await
                 .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-            op(conn)
-                .await
-                .map_err(|e| StoreError::Unavailable(e.to_string()))
+            used = Some(drawn);
+            op(conn).await.map_err(|e| {
+                if breaks_connection(&e) {
+                    lane.discard(drawn);
+                }
+                StoreError::Unavailable(e.to_string())
+            })
         };
-        tokio::time::timeout(self.timeout, work)
-            .await
-            .map_err(|_| StoreError::Unavailable("redis timed out".into()))?
+        let outcome = tokio::time::timeout(self.timeout, work).await;
+        outcome.unwrap_or_else(|_| {
+            // A connection that stops answering may be half-open: draw a fresh one.
+            if let Some(drawn) = used {
+                lane.discard(drawn);
+            }
+            Err(StoreError::Unavailable("redis timed out".into()))
+        })
     }
 }
 

@@ -3,6 +3,7 @@
 
 use castellan_adapters_local::SettledRateLimiter;
 use castellan_adapters_redis::{RedisConfig, RedisTokenStore};
+use castellan_domain::SessionId;
 use castellan_testkit::token_store as suite;
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,8 +38,25 @@ fn each_lane_opens_its_own_connections() {
             let store = caller.clone();
             async move { store.ping().await.unwrap() }
         },
-        || store.usage().0,
+        || {
+            let (idle, busy) = store.usage();
+            idle + busy
+        },
     );
+}
+
+/// A lane's calls share one multiplexed connection: many at once open no second one, and
+/// the connection stays drawn between calls (no checkout, no recycle `PING`, per call).
+#[tokio::test]
+async fn a_lanes_calls_share_one_connection() {
+    use castellan_ports::TokenStore;
+    let store = store(&redis_url());
+    store.ping().await.unwrap();
+    let calls = (0..32).map(|_| store.is_revoked(uuid::Uuid::new_v4(), SessionId::new()));
+    for revoked in futures::future::join_all(calls).await {
+        assert!(!revoked.unwrap());
+    }
+    assert_eq!(store.usage(), (0, 1), "(idle, busy)");
 }
 
 fn redis_url() -> String {

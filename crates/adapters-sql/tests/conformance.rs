@@ -68,7 +68,10 @@ async fn each_lane_opens_its_own_connections() {
                 let users = users.clone();
                 async move { users.ping().await.unwrap() }
             },
-            || db.usage().idle,
+            || {
+                let usage = db.usage();
+                usage.idle + usage.busy
+            },
         )
     })
     .await

@@ -7,10 +7,11 @@ use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 /// Runs `call` from a thread in lane 1 and then from a thread in lane 2, each thread on a
-/// runtime of its own; both stay alive (their connections usable) until `idle` has been
-/// read, which returns the store's idle connections. A store with one pool would hand lane
-/// 2 the connection lane 1 opened (1 idle); with a pool per lane each opened its own (2).
-pub fn each_lane_opens_its_own<C, F>(call: C, idle: impl FnOnce() -> usize)
+/// runtime of its own; both stay alive (their connections usable) until `open` has been
+/// read, which returns the store's open connections (idle or held). A store with one pool
+/// would hand lane 2 the connection lane 1 opened (1 open); with a pool per lane each
+/// opened its own (2).
+pub fn each_lane_opens_its_own<C, F>(call: C, open: impl FnOnce() -> usize)
 where
     C: Fn() -> F + Send + Sync + 'static,
     F: Future<Output = ()>,
@@ -41,7 +42,7 @@ where
             thread
         })
         .collect();
-    let opened = idle();
+    let opened = open();
     release.wait();
     for thread in threads {
         thread.join().unwrap();

@@ -1,4 +1,4 @@
-//! [`Pipeline`]: two statements of a transaction sent back to back.
+//! [`Pipeline`]: two (or three) statements of a transaction sent back to back.
 //!
 //! A statement that needs nothing from the answer of the one before it need not wait for
 //! that answer: on PostgreSQL both go out at once and their answers come back together
@@ -42,6 +42,21 @@ pub(crate) trait Pipeline: Send {
         B: Send + 'l,
         FA: for<'x> FnOnce(&'x mut Self::Lane<'l>) -> BoxFuture<'x, QueryResult<A>> + Send + 'l,
         FB: for<'x> FnOnce(&'x mut Self::Lane<'l>) -> BoxFuture<'x, QueryResult<B>> + Send + 'l;
+
+    /// [`Pipeline::pipeline`] for three statements.
+    fn pipeline3<'l, A, B, C, FA, FB, FC>(
+        &'l mut self,
+        first: FA,
+        second: FB,
+        third: FC,
+    ) -> impl Future<Output = QueryResult<(A, B, C)>> + Send + 'l
+    where
+        A: Send + 'l,
+        B: Send + 'l,
+        C: Send + 'l,
+        FA: for<'x> FnOnce(&'x mut Self::Lane<'l>) -> BoxFuture<'x, QueryResult<A>> + Send + 'l,
+        FB: for<'x> FnOnce(&'x mut Self::Lane<'l>) -> BoxFuture<'x, QueryResult<B>> + Send + 'l,
+        FC: for<'x> FnOnce(&'x mut Self::Lane<'l>) -> BoxFuture<'x, QueryResult<C>> + Send + 'l;
 }
 
 impl Pipeline for PgConn {
@@ -65,6 +80,27 @@ impl Pipeline for PgConn {
             futures::try_join!(first(&mut one), second(&mut two))
         }
     }
+
+    fn pipeline3<'l, A, B, C, FA, FB, FC>(
+        &'l mut self,
+        first: FA,
+        second: FB,
+        third: FC,
+    ) -> impl Future<Output = QueryResult<(A, B, C)>> + Send + 'l
+    where
+        A: Send + 'l,
+        B: Send + 'l,
+        C: Send + 'l,
+        FA: for<'x> FnOnce(&'x mut &'l PgConn) -> BoxFuture<'x, QueryResult<A>> + Send + 'l,
+        FB: for<'x> FnOnce(&'x mut &'l PgConn) -> BoxFuture<'x, QueryResult<B>> + Send + 'l,
+        FC: for<'x> FnOnce(&'x mut &'l PgConn) -> BoxFuture<'x, QueryResult<C>> + Send + 'l,
+    {
+        let shared: &'l PgConn = self;
+        async move {
+            let (mut one, mut two, mut three) = (shared, shared, shared);
+            futures::try_join!(first(&mut one), second(&mut two), third(&mut three))
+        }
+    }
 }
 
 impl Pipeline for SqliteConn {
@@ -80,5 +116,25 @@ impl Pipeline for SqliteConn {
         let a = first(self).await?;
         let b = second(self).await?;
         Ok((a, b))
+    }
+
+    async fn pipeline3<'l, A, B, C, FA, FB, FC>(
+        &'l mut self,
+        first: FA,
+        second: FB,
+        third: FC,
+    ) -> QueryResult<(A, B, C)>
+    where
+        A: Send + 'l,
+        B: Send + 'l,
+        C: Send + 'l,
+        FA: for<'x> FnOnce(&'x mut SqliteConn) -> BoxFuture<'x, QueryResult<A>> + Send + 'l,
+        FB: for<'x> FnOnce(&'x mut SqliteConn) -> BoxFuture<'x, QueryResult<B>> + Send + 'l,
+        FC: for<'x> FnOnce(&'x mut SqliteConn) -> BoxFuture<'x, QueryResult<C>> + Send + 'l,
+    {
+        let a = first(self).await?;
+        let b = second(self).await?;
+        let c = third(self).await?;
+        Ok((a, b, c))
     }
 }

@@ -5,12 +5,15 @@ use crate::backend::{change_on, on, Change, Db};
 use crate::cached::Cached;
 use crate::error::from_diesel;
 use crate::pipeline::Pipeline;
-use crate::schema::{refresh_tokens, sessions};
+use crate::schema::{refresh_tokens, sessions, users};
 use crate::sql_types::{at, from_db, uid, DbTime, DbUuid, Moment};
+use crate::users::{user_with_roles, with_roles_query, UserRoleRow};
 use async_trait::async_trait;
 use castellan_domain::audit::Event;
 use castellan_domain::{Session, SessionId, TenantId, UserId};
-use castellan_ports::{NewSession, RecordRotation, RefreshOutcome, RepoError, SessionRepository};
+use castellan_ports::{
+    NewSession, RecordRotation, RefreshOutcome, RepoError, Rotation, SessionRepository,
+};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::Binary;
@@ -146,15 +149,16 @@ impl SessionRepository for SessionStore {
                     });
                 }
             };
-            // The session's last use and the new token in one round trip, both only while
-            // the session is active (`Session::is_active`: not revoked, not expired).
+            // The session's last use, the new token (both only while the session is active:
+            // `Session::is_active`, not revoked, not expired) and the session's user with
+            // their roles, in one round trip.
             let active = move || {
                 sessions::revoked_at
                     .is_null()
                     .and(sessions::expires_at.gt(at(now)))
             };
-            let (touched, _) = conn
-                .pipeline(
+            let (touched, _, holder) = conn
+                .pipeline3(
                     |c| {
                         Box::pin(async move {
                             Cached(
@@ -187,15 +191,27 @@ impl SessionRepository for SessionStore {
                             .await
                         })
                     },
+                    |c| {
+                        Box::pin(async move {
+                            let holder = sessions::table.find(session_id).select(sessions::user_id);
+                            Cached(with_roles_query!().filter(users::id.eq_any(holder)))
+                                .load::<UserRoleRow>(c)
+                                .await
+                        })
+                    },
                 )
                 .await?;
-            Ok(match touched {
-                Some(row) => RefreshOutcome::Rotated(row.into()),
-                None => RefreshOutcome::Invalid,
+            Ok(match (touched, user_with_roles(holder)) {
+                (Some(row), Some((user, roles))) => RefreshOutcome::Rotated(Box::new(Rotation {
+                    session: row.into(),
+                    user,
+                    roles,
+                })),
+                _ => RefreshOutcome::Invalid,
             })
         });
         audited_with(&self.db, change, move |outcome| match outcome {
-            RefreshOutcome::Rotated(session) => Some(audit(session)),
+            RefreshOutcome::Rotated(rotation) => Some(audit(&rotation.session)),
             _ => None,
         })
         .await

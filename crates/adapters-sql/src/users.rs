@@ -56,6 +56,39 @@ impl From<UserRow> for User {
     }
 }
 
+/// A user's row with one of their role names: what [`with_roles_query`] loads.
+pub(crate) type UserRoleRow = (UserRow, Option<String>);
+
+/// Users with their role names, to be filtered: a user's row once per role (once without
+/// roles), roles in name order; [`user_with_roles`] folds the rows of one user.
+macro_rules! with_roles_query {
+    () => {
+        crate::schema::users::table
+            .left_join(
+                crate::schema::user_roles::table
+                    .on(crate::schema::user_roles::user_id.eq(crate::schema::users::id)),
+            )
+            .left_join(
+                crate::schema::roles::table
+                    .on(crate::schema::roles::id.eq(crate::schema::user_roles::role_id)),
+            )
+            .select((
+                crate::users::UserRow::as_select(),
+                crate::schema::roles::name.nullable(),
+            ))
+            .order(crate::schema::roles::name.asc())
+    };
+}
+pub(crate) use with_roles_query;
+
+/// The user and role names of one user's [`with_roles_query`] rows (none: no such user).
+pub(crate) fn user_with_roles(rows: Vec<UserRoleRow>) -> Option<(User, Vec<String>)> {
+    let mut rows = rows.into_iter();
+    let (row, first) = rows.next()?;
+    let roles = first.into_iter().chain(rows.filter_map(|(_, role)| role));
+    Some((User::from(row), roles.collect()))
+}
+
 impl From<&User> for UserRow {
     fn from(user: &User) -> Self {
         UserRow {
@@ -256,13 +289,8 @@ impl UserRepository for UserStore {
 
     async fn with_roles(&self, key: UserKey<'_>) -> Result<Option<(User, Vec<String>)>, RepoError> {
         let mut db = self.db.get().await?;
-        // The user's row once per role (once without roles), roles in name order.
-        let rows: Vec<(UserRow, Option<String>)> = on!(db.conn(), |c| {
-            let query = users::table
-                .left_join(user_roles::table.on(user_roles::user_id.eq(users::id)))
-                .left_join(roles::table.on(roles::id.eq(user_roles::role_id)))
-                .select((UserRow::as_select(), roles::name.nullable()))
-                .order(roles::name.asc());
+        let rows: Vec<UserRoleRow> = on!(db.conn(), |c| {
+            let query = with_roles_query!();
             match key {
                 UserKey::Id(id) => query.filter(users::id.eq(uid(id.0))).load(c).await,
                 UserKey::Email(email) => {
@@ -271,12 +299,7 @@ impl UserRepository for UserStore {
             }
         })
         .map_err(from_diesel)?;
-        let mut rows = rows.into_iter();
-        let Some((row, first)) = rows.next() else {
-            return Ok(None);
-        };
-        let roles = first.into_iter().chain(rows.filter_map(|(_, role)| role));
-        Ok(Some((User::from(row), roles.collect())))
+        Ok(user_with_roles(rows))
     }
 
     async fn by_email(&self, email: &Email) -> Result<Option<User>, RepoError> {

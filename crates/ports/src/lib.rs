@@ -46,7 +46,7 @@ pub use mail::{Mail, Mailer, Outbox};
 pub use password_reset::{PasswordResetRepository, ResetTicket};
 pub use rate_limit::{Debt, Quota, RateDecision, RateLimiter, SharedBuckets};
 pub use repos::{
-    NewSession, RecordRotation, RefreshOutcome, SessionRepository, UserAccess, UserKey,
+    NewSession, RecordRotation, RefreshOutcome, Rotation, SessionRepository, UserAccess, UserKey,
     UserRepository,
 };
 pub use resources::ResourceRepository;

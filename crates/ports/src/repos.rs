@@ -91,11 +91,23 @@ pub struct NewSession {
     pub refresh_hash: Vec<u8>,
 }
 
+/// A rotated session with its user and the user's role names (in name order), read in the
+/// rotation's transaction: what the next access token is made of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotation {
+    /// The session, as the rotation left it.
+    pub session: Session,
+    /// Its user (possibly inactive: the caller decides).
+    pub user: User,
+    /// The user's role names.
+    pub roles: Vec<String>,
+}
+
 /// What presenting a refresh token led to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefreshOutcome {
     /// The token was current: it is now spent and `new_hash` is the session's current token.
-    Rotated(Session),
+    Rotated(Box<Rotation>),
     /// The token had already been rotated: the caller must revoke the session.
     Reused(Session),
     /// Unknown token, or its session is revoked or expired.

@@ -793,7 +793,7 @@ pub async fn session_writes_are_audited(
         .await
         .unwrap()
     {
-        RefreshOutcome::Rotated(s) => assert_eq!(s.id, session.id),
+        RefreshOutcome::Rotated(r) => assert_eq!(r.session.id, session.id),
         other => panic!("expected rotation, got {other:?}"),
     }
     let extra = entries_after(log, DEFAULT, seq).await;

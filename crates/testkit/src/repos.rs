@@ -209,15 +209,16 @@ fn session_for(user: &User, ttl: Duration) -> Session {
     }
 }
 
-/// Refresh rotation: the current token rotates once; presenting it again is reuse; an
-/// unknown token is invalid; a revoked session's token is invalid.
+/// Refresh rotation: the current token rotates once, with the session's user and their
+/// roles as they are; presenting it again is reuse; an unknown token is invalid; a revoked
+/// session's token is invalid.
 pub async fn refresh_rotation_and_reuse(
     users: &dyn UserRepository,
     sessions: &dyn SessionRepository,
 ) {
     let user = new_user("rot");
     users
-        .insert(&user, &[], &on_user("user.create", user.id))
+        .insert(&user, &["User"], &on_user("user.create", user.id))
         .await
         .unwrap();
     let session = session_for(&user, Duration::days(1));
@@ -238,7 +239,12 @@ pub async fn refresh_rotation_and_reuse(
         .await
         .unwrap()
     {
-        RefreshOutcome::Rotated(s) => assert_eq!(s.id, session.id),
+        RefreshOutcome::Rotated(r) => {
+            assert_eq!(r.session.id, session.id);
+            assert_eq!(r.session.last_used_at.timestamp(), now.timestamp());
+            assert_eq!((r.user.id, &r.user.email), (user.id, &user.email));
+            assert_eq!(r.roles, ["User"]);
+        }
         other => panic!("expected rotation, got {other:?}"),
     }
     match sessions

@@ -10,7 +10,7 @@ use crate::secrets::{hash_secret, new_secret};
 use castellan_domain::audit::{Actor, Event, Outcome};
 use castellan_domain::lockout::Attempt;
 use castellan_domain::{AccessClaims, Email, Session, SessionId, TenantId, TokenType, User};
-use castellan_ports::{NewSession, RefreshOutcome, UserKey};
+use castellan_ports::{NewSession, RefreshOutcome, Rotation, UserKey};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
@@ -151,8 +151,8 @@ impl AuthService {
                 Box::new(record),
             )
             .await?;
-        let session = match outcome {
-            RefreshOutcome::Rotated(session) => session,
+        let rotation = match outcome {
+            RefreshOutcome::Rotated(rotation) => rotation,
             RefreshOutcome::Reused(session) => {
                 tracing::warn!(session_id = %session.id, "refresh token reuse: session revoked");
                 self.revoke_sessions(&[session.id]).await?;
@@ -173,14 +173,14 @@ impl AuthService {
                 return Err(AppError::Unauthenticated("invalid refresh token"))
             }
         };
-        let found = self
-            .ports
-            .users
-            .with_roles(UserKey::Id(session.user_id))
-            .await?;
-        let Some((user, roles)) = found.filter(|(u, _)| u.is_active) else {
+        let Rotation {
+            session,
+            user,
+            roles,
+        } = *rotation;
+        if !user.is_active {
             return Err(AppError::Unauthenticated("invalid refresh token"));
-        };
+        }
         let access = self.issue_access(&user, &roles, session.id, now)?;
         Ok(TokenPair {
             access,

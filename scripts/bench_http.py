@@ -9,7 +9,7 @@ requests/s, p50, p99 and the ratio to the ceiling *in the same round* (the machi
 drifts between rounds; only same-round ratios mean anything). Also measured: time to the
 first 200 on /health, RSS after the reads and after a login storm (and 10 s later), throughput
 and p99 against connections (1, 4, 16, 64) and against data size (1x, 10x, 100x users, roles,
-rules and articles). Writes docs/benchmarks.md and its plots (docs/benchmarks/*.png).
+rules and articles; a database per size, the sizes interleaved in rounds). Writes docs/benchmarks.md and its plots (docs/benchmarks/*.png).
 
 Run by scripts/bench-http.sh, which installs wrk, builds and makes the venv with matplotlib.
 With CASTELLAN_BEFORE=<path to another castellan binary>, that build also serves the
@@ -44,6 +44,7 @@ ROUNDS = int(os.environ.get("ROUNDS", "3"))
 SECONDS = int(os.environ.get("SECONDS_PER_RUN", "10"))
 SWEEP_SECONDS = int(os.environ.get("SWEEP_SECONDS", "5"))
 CONNECTIONS = int(os.environ.get("CONNECTIONS", "16"))
+SIZES = (1, 10, 100)
 DOCS = ROOT / "docs"
 PLOTS = DOCS / "benchmarks"
 
@@ -285,6 +286,7 @@ def main():
     workdir = Path(tempfile.mkdtemp(prefix="castellan-bench-"))
     db = f"castellan_t_benchhttp_{int(time.time())}"
     psql(f"CREATE DATABASE {db}")
+    databases = [db]
     db_url = f"{PG_ADMIN.rsplit('/', 1)[0]}/{db}"
     servers = []
     report = {"rounds": [], "sweep": [], "size": []}
@@ -391,18 +393,40 @@ def main():
                 print(f"{connections:>3} connections: {server.name:<10} {fmt(result['rps'])} req/s  p99 {result['p99']:.2f} ms", flush=True)
 
         # -- data size sweep (production; a page of 4 rows whatever the size) --------------
-        grown = 1
-        for factor in (1, 10, 100):
-            seed_more(db_url, factor - grown)
-            grown = factor
-            for server, path in ((ceiling, "/articles?per_page=4"), (production, "/api/v1/articles?per_page=4")):
-                result = wrk(server.url(path), tokens["guest"], seconds=SWEEP_SECONDS)
-                report["size"].append((factor, server.name, result))
-                print(f"{factor:>3}x data: {server.name:<10} {fmt(result['rps'])} req/s  p99 {result['p99']:.2f} ms", flush=True)
+        # A database per size, each with its own Castellan and ceiling, measured in
+        # interleaved rounds like the reads: sizes compared in one round, not across minutes
+        # of the machine's drift.
+        sized = {1: (ceiling, production, tokens["guest"])}
+        for factor in SIZES[1:]:
+            size_db = f"{db}_x{factor}"
+            psql(f"CREATE DATABASE {size_db}")
+            databases.append(size_db)
+            size_url = f"{PG_ADMIN.rsplit('/', 1)[0]}/{size_db}"
+            # The same signing key (workdir/signing.key) as production: the ceiling's JWK.
+            env = castellan_env(workdir, size_url, REDIS_URL, f"bench:{size_db}:")
+            subprocess.run([str(CASTELLAN), "seed", "--demo"], env=env, cwd=workdir, check=True, stdout=subprocess.DEVNULL)
+            seed_more(size_url, factor - 1)
+            castellan_f = Server(f"production {factor}x", [str(CASTELLAN), "serve"], env, workdir, "/api/v1/health")
+            servers.append(castellan_f)
+            ceiling_f = Server(f"ceiling {factor}x", [str(CEILING)],
+                               dict(ceil_env, CEILING_BIND=f"127.0.0.1:{free_port()}", CEILING_DATABASE_URL=size_url),
+                               workdir, "/hello")
+            servers.append(ceiling_f)
+            sized[factor] = (ceiling_f, castellan_f,
+                             http("POST", castellan_f.url("/api/v1/auth/login"), guest)["data"]["access"])
+        for round_no in range(1, ROUNDS + 1):
+            for factor, (ceiling_f, castellan_f, token) in sized.items():
+                for name, server, path in (("ceiling", ceiling_f, "/articles?per_page=4"),
+                                           ("production", castellan_f, "/api/v1/articles?per_page=4")):
+                    result = wrk(server.url(path), token, seconds=SWEEP_SECONDS)
+                    report["size"].append((round_no, factor, name, result))
+                    print(f"round {round_no}: {factor:>3}x data: {name:<10} {fmt(result['rps'])} req/s  "
+                          f"p99 {result['p99']:.2f} ms", flush=True)
     finally:
         for server in servers:
             server.stop()
-        subprocess.run(["psql", PG_ADMIN, "-qc", f"DROP DATABASE IF EXISTS {db}"], stdout=subprocess.DEVNULL)
+        for name in databases:
+            subprocess.run(["psql", PG_ADMIN, "-qc", f"DROP DATABASE IF EXISTS {name}"], stdout=subprocess.DEVNULL)
         shutil.rmtree(workdir, ignore_errors=True)
     write_docs(report)
 
@@ -481,12 +505,31 @@ def write_docs(report):
               "tenant's articles for the page's `total`, the ceiling does not) as the demo data grows",
               "1×, 10× and 100× (tenants, users, roles, rules and articles, in the caller's tenant and others),",
               "read by the demo guest (every article of its tenant: the rows the ceiling reads).", "",
+              "Each size has its own database, Castellan and ceiling, and the sizes take turns in",
+              f"{ROUNDS} rounds of {SWEEP_SECONDS} s runs; the ratios are taken within a round and their median shown.", "",
               "![data size](benchmarks/data-size.png)", "",
-              "| data | server | req/s | p99 ms |", "|---|---|---|---|"]
-    lines += [f"| {f}× | {n} | {fmt(r['rps'])} | {r['p99']:.2f} |" for f, n, r in report["size"]]
+              "| data | server | req/s | p99 ms | req/s vs 1× | req/s vs ceiling |", "|---|---|---|---|---|---|"]
+    lines += [f"| {f}× | {n} | {fmt(r['rps'])} | {r['p99']:.2f} | {vs_first:.0%} | {vs_ceiling} |"
+              for f, n, r, vs_first, vs_ceiling in size_rows(report["size"])]
     (DOCS / "benchmarks.md").write_text("\n".join(lines) + "\n")
     plot(report)
     print(f"wrote {DOCS / 'benchmarks.md'} and {PLOTS}/*.png")
+
+
+def size_rows(size):
+    """Per size and server: the median round's figures, the median same-round ratio to the
+    1x data and (production) to the ceiling."""
+    def run(round_no, factor, name):
+        return next(r for n_, f, n, r in size if (n_, f, n) == (round_no, factor, name))
+    rounds = sorted({n for n, _, _, _ in size})
+    rows = []
+    for factor in SIZES:
+        for name in ("ceiling", "production"):
+            runs = [run(n, factor, name) for n in rounds]
+            vs_first = statistics.median(run(n, factor, name)["rps"] / run(n, SIZES[0], name)["rps"] for n in rounds)
+            vs_ceiling = "—" if name == "ceiling" else f"{statistics.median(run(n, factor, name)['rps'] / run(n, factor, 'ceiling')['rps'] for n in rounds):.0%}"
+            rows.append((factor, name, {"rps": median_of(runs, "rps"), "p99": median_of(runs, "p99")}, vs_first, vs_ceiling))
+    return rows
 
 
 def plot(report):
@@ -510,7 +553,7 @@ def plot(report):
         plt.close(fig)
     fig, ax = plt.subplots(figsize=(6, 4))
     for name in ("ceiling", "production"):
-        points = [(f, r["rps"]) for f, n, r in report["size"] if n == name]
+        points = [(f, r["rps"]) for f, n, r, _, _ in size_rows(report["size"]) if n == name]
         ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=name)
     ax.set_xscale("log")
     ax.set_xlabel("data size (× the demo data)")

@@ -2,6 +2,7 @@
 //! denials, trailing-slash folding.
 
 use crate::client_ip;
+use crate::routes::RouteTemplate;
 use crate::run_to_end::run_to_end;
 use crate::state::AppState;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
@@ -125,9 +126,17 @@ where
         }
         if let Some(metrics) = &metrics {
             // The route template, never the raw path: bounded cardinality.
-            let route = res.request().match_pattern();
+            let request = res.request();
+            let matched;
+            let route = match request.app_data::<RouteTemplate>() {
+                Some(template) => Some(&*template.0),
+                None => {
+                    matched = request.match_pattern();
+                    matched.as_deref()
+                }
+            };
             metrics.request(
-                route.as_deref().unwrap_or(crate::metrics::UNMATCHED),
+                route.unwrap_or(crate::metrics::UNMATCHED),
                 metric_method(res.request().method()),
                 res.status().as_u16(),
                 started.elapsed(),

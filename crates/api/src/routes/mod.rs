@@ -48,11 +48,19 @@ pub(crate) mod on {
 
 /// A path and its verbs (see [`endpoint`]), ready to join its [`Routes`] scope.
 pub(crate) struct Endpoint {
+    /// The whole path (`/roles/{id}`).
+    path: String,
     /// The path's first segment (`/roles` of `/roles/{id}`): the scope it is served in.
     scope: String,
     /// The rest of the path and its verbs.
     resource: Resource,
 }
+
+/// An endpoint's route template as served (`/api/v1/roles/{id}`), in its resource's data:
+/// the metrics' `route` label, read per request instead of matching the path against the
+/// route table again (`HttpRequest::match_pattern`, which also allocates the answer).
+#[derive(Debug, Clone)]
+pub(crate) struct RouteTemplate(pub(crate) std::rc::Rc<str>);
 
 impl Endpoint {
     /// Data for this endpoint's handlers (as [`Resource::app_data`]).
@@ -83,6 +91,7 @@ pub(crate) fn endpoint<const N: usize>(path: &str, verbs: [Verb; N]) -> Endpoint
         async move { method_not_allowed(req, allow) }
     }));
     Endpoint {
+        path: path.to_string(),
         scope: scope.to_string(),
         resource,
     }
@@ -100,16 +109,27 @@ fn split_first_segment(path: &str) -> (&str, &str) {
 /// The API's endpoints, one actix scope per first path segment: a request is matched
 /// against a dozen scope prefixes and then its scope's few routes, rather than against
 /// every route's pattern in turn (~100 of them, most with a regex).
-#[derive(Default)]
 pub(crate) struct Routes {
+    /// Where the scopes are mounted (`/api/v1`, or empty at the root).
+    mount: &'static str,
     scopes: Vec<(String, Scope)>,
 }
 
 impl Routes {
+    /// Routes to be registered under `mount` (empty: at the root).
+    pub(crate) fn under(mount: &'static str) -> Self {
+        Self {
+            mount,
+            scopes: Vec::new(),
+        }
+    }
+
     /// Adds `endpoint` to its scope (routes keep their order within a scope: the first
     /// that matches serves).
     pub(crate) fn service(&mut self, endpoint: Endpoint) -> &mut Self {
-        self.attach(&endpoint.scope, endpoint.resource)
+        let template = RouteTemplate(format!("{}{}", self.mount, endpoint.path).into());
+        let resource = endpoint.resource.app_data(template);
+        self.attach(&endpoint.scope, resource)
     }
 
     /// Adds any other service to the scope `prefix`, after its endpoints so far.
@@ -171,9 +191,12 @@ pub fn metrics_app(
     )
 }
 
-/// Every endpoint under `/api/v1`.
+/// Where [`api_v1`] is mounted.
+const API_V1: &str = "/api/v1";
+
+/// Every endpoint under [`API_V1`].
 fn api_v1() -> Routes {
-    let mut routes = Routes::default();
+    let mut routes = Routes::under(API_V1);
     let modules: [fn(&mut Routes); 11] = [
         auth::configure,
         access::configure,
@@ -220,11 +243,11 @@ pub fn app(
                 .error_handler(|err, _| ApiError::field("query", err.to_string()).into()),
         )
         .configure(|cfg| {
-            let mut routes = Routes::default();
+            let mut routes = Routes::under("");
             meta::configure(&mut routes);
             routes.register(cfg);
         })
-        .service(web::scope("/api/v1").configure(|cfg| api_v1().register(cfg)))
+        .service(web::scope(API_V1).configure(|cfg| api_v1().register(cfg)))
         .configure(|cfg| {
             if console {
                 cfg.service(crate::console::scope());

@@ -6,8 +6,8 @@ use castellan_server::{Application, Settings};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 /// The PostgreSQL server tests create their databases on.
 pub fn pg_admin_url() -> String {
@@ -585,67 +585,7 @@ pub fn assert_has_error(body: &Value, code: &str, field: Option<&str>) {
     assert!(hit, "expected {code} on {field:?}: {body}");
 }
 
-/// A throwaway `redis-server` on a free port, killed on drop.
-#[derive(Debug)]
-pub struct ThrowawayRedis {
-    /// Its port.
-    pub port: u16,
-    child: Option<Child>,
-}
-
-impl ThrowawayRedis {
-    /// Starts one and waits until it answers.
-    pub fn start() -> ThrowawayRedis {
-        let port = free_port();
-        let mut redis = ThrowawayRedis { port, child: None };
-        redis.restart();
-        redis
-    }
-
-    /// The URL.
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    /// Kills it (the real failure).
-    pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// (Re)starts it on the same port.
-    pub fn restart(&mut self) {
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &self.port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server must be installed");
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for ThrowawayRedis {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
+pub use castellan_testkit::ThrowawayRedis;
 
 /// A throwaway PostgreSQL cluster (`initdb` + `pg_ctl`) on a free port, for the real
 /// failure of a database that stops and comes back; removed on drop. PostgreSQL refuses to

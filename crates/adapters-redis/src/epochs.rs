@@ -52,7 +52,7 @@ impl RedisEpochs {
 #[async_trait]
 impl AccessEpochs for RedisEpochs {
     async fn user_changed(&self, user: Uuid) -> Result<(), StoreError> {
-        let (key, epoch) = (self.store.user_epoch_key(user), self.store.fresh_epoch());
+        let (key, epoch) = (&self.store.user_epoch_key(user), &self.store.fresh_epoch());
         self.store
             .with_conn(|mut conn| async move {
                 conn.set_ex::<_, _, ()>(key, epoch, USER_EPOCH_KEEP_SECS)
@@ -62,7 +62,7 @@ impl AccessEpochs for RedisEpochs {
     }
 
     async fn access_changed(&self) -> Result<(), StoreError> {
-        let (key, epoch) = (self.store.shared_epoch_key(), self.store.fresh_epoch());
+        let (key, epoch) = (&self.store.shared_epoch_key(), &self.store.fresh_epoch());
         self.store
             .with_conn(|mut conn| async move { conn.set::<_, _, ()>(key, epoch).await })
             .await

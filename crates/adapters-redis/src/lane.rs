@@ -5,7 +5,9 @@
 //! lane needs no more than one at a time. Checking one out of deadpool-redis per call
 //! costs a round trip of its own (the pool's recycle check sends `UNWATCH` + `PING`), i.e.
 //! every command was two round trips; holding the lane's connection between calls makes it
-//! one, and the pool's check runs only when a connection is (re)drawn.
+//! one, and the pool's check runs only when a connection is (re)drawn. A held connection
+//! can die between calls (Redis restarted): the caller then retries once on a fresh one
+//! ([`Handle::fresh`]), so that a restart costs no failed request.
 
 use deadpool_redis::redis::aio::MultiplexedConnection;
 use deadpool_redis::redis::RedisError;
@@ -14,6 +16,16 @@ use std::sync::{Mutex, PoisonError};
 
 /// Which shared connection a handle came from: the lane's count of connections drawn.
 pub(crate) type Drawn = u64;
+
+/// A connection to use for one call.
+pub(crate) struct Handle {
+    /// Which one it is (for [`Lane::discard`]).
+    pub(crate) drawn: Drawn,
+    /// Drawn from the pool for this call, so just checked by it (not held since earlier).
+    pub(crate) fresh: bool,
+    /// The connection.
+    pub(crate) connection: MultiplexedConnection,
+}
 
 /// One lane: its pool and the connection its calls currently share.
 pub(crate) struct Lane {
@@ -38,7 +50,7 @@ impl Lane {
     }
 
     /// A handle on the shared connection, drawn from the pool first if there is none.
-    pub(crate) async fn connection(&self) -> Result<(Drawn, MultiplexedConnection), PoolError> {
+    pub(crate) async fn connection(&self) -> Result<Handle, PoolError> {
         if let Some(held) = self.held() {
             return Ok(held);
         }
@@ -48,11 +60,19 @@ impl Lane {
         // Two calls may draw at once: the first one shares its connection, the other's
         // goes back to the pool when it is dropped here (the handle lives on for one call).
         if shared.current.is_some() {
-            return Ok((Drawn::MAX, connection));
+            return Ok(Handle {
+                drawn: Drawn::MAX,
+                fresh: true,
+                connection,
+            });
         }
         shared.drawn += 1;
         shared.current = Some(drawn);
-        Ok((shared.drawn, connection))
+        Ok(Handle {
+            drawn: shared.drawn,
+            fresh: true,
+            connection,
+        })
     }
 
     /// Puts the shared connection aside if it is still the one `drawn` names: it failed, so
@@ -75,10 +95,14 @@ impl Lane {
         )
     }
 
-    fn held(&self) -> Option<(Drawn, MultiplexedConnection)> {
+    fn held(&self) -> Option<Handle> {
         let shared = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
         let connection: &MultiplexedConnection = shared.current.as_ref()?;
-        Some((shared.drawn, connection.clone()))
+        Some(Handle {
+            drawn: shared.drawn,
+            fresh: false,
+            connection: connection.clone(),
+        })
     }
 }
 

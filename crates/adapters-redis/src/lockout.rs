@@ -82,7 +82,10 @@ impl RedisLockout {
             .arg(self.policy.window_secs.saturating_mul(1000))
             .arg(self.policy.lock_secs.saturating_mul(1000));
         self.store
-            .with_conn(|mut conn| async move { call.invoke_async(&mut conn).await })
+            .with_conn(|mut conn| {
+                let call = &call;
+                async move { call.invoke_async(&mut conn).await }
+            })
             .await
     }
 
@@ -115,7 +118,7 @@ impl LoginLockout for RedisLockout {
     }
 
     async fn clear(&self, email: &str) -> Result<(), StoreError> {
-        let key = self.key(email);
+        let key = &self.key(email);
         self.store
             .with_conn(|mut conn| async move {
                 deadpool_redis::redis::cmd("DEL")

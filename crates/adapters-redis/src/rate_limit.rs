@@ -120,7 +120,10 @@ impl RateLimiter for RedisRateLimiter {
         bucket_args(&mut call, quota);
         let (allowed, left): (u8, String) = self
             .store
-            .with_conn(|mut conn| async move { call.invoke_async(&mut conn).await })
+            .with_conn(|mut conn| {
+                let call = &call;
+                async move { call.invoke_async(&mut conn).await }
+            })
             .await?;
         Ok(decision(allowed == 1, left.parse().unwrap_or(0.0), quota))
     }
@@ -142,7 +145,10 @@ impl SharedBuckets for RedisRateLimiter {
         }
         let left: Vec<String> = self
             .store
-            .with_conn(|mut conn| async move { call.invoke_async(&mut conn).await })
+            .with_conn(|mut conn| {
+                let call = &call;
+                async move { call.invoke_async(&mut conn).await }
+            })
             .await?;
         Ok(left.iter().map(|l| l.parse().unwrap_or(0.0)).collect())
     }
@@ -183,7 +189,10 @@ impl Admission for RedisAdmission {
             .arg(self.store.fresh_epoch());
         let (allowed, left, revoked, epoch): (u8, String, u32, String) = self
             .store
-            .with_conn(|mut conn| async move { call.invoke_async(&mut conn).await })
+            .with_conn(|mut conn| {
+                let call = &call;
+                async move { call.invoke_async(&mut conn).await }
+            })
             .await?;
         if revoked > 0 {
             return Ok(Admitted {

@@ -98,26 +98,36 @@ impl RedisTokenStore {
 
     /// Runs `op` on the lane's shared connection within the timeout; any failure is
     /// `Unavailable`, and one that may have broken the connection (I/O, timeout) puts the
-    /// connection aside.
+    /// connection aside. When that connection was held from an earlier call (it may have
+    /// died since: Redis restarted), `op` runs once more on a freshly drawn one. A command
+    /// whose answer was lost may so run twice; every command here is idempotent or a
+    /// counter for which one extra count is harmless (a rate-limit token, a failed login).
     pub(crate) async fn with_conn<T, F, Fut>(&self, op: F) -> Result<T, StoreError>
     where
-        F: FnOnce(MultiplexedConnection) -> Fut,
+        F: Fn(MultiplexedConnection) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>>,
     {
         let lane = &self.lanes[castellan_ports::lanes::pick(self.lanes.len())];
         let mut used = None;
         let work = async {
-            let (drawn, conn) = lane
-                .connection()
-                .await
-                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-            used = Some(drawn);
-            op(conn).await.map_err(|e| {
-                if breaks_connection(&e) {
-                    lane.discard(drawn);
+            let mut handle = lane.connection().await.map_err(unavailable)?;
+            loop {
+                used = Some(handle.drawn);
+                match op(handle.connection).await {
+                    Ok(value) => return Ok(value),
+                    Err(e) if breaks_connection(&e) => {
+                        lane.discard(handle.drawn);
+                        if handle.fresh {
+                            return Err(unavailable(e));
+                        }
+                        tracing::debug!(error = %e, "redis connection lost; drawing another");
+                        handle = lane.connection().await.map_err(unavailable)?;
+                        // Fresh from the pool: this is the last try.
+                        handle.fresh = true;
+                    }
+                    Err(e) => return Err(unavailable(e)),
                 }
-                StoreError::Unavailable(e.to_string())
-            })
+            }
         };
         let outcome = tokio::time::timeout(self.timeout, work).await;
         outcome.unwrap_or_else(|_| {
@@ -130,10 +140,15 @@ impl RedisTokenStore {
     }
 }
 
+/// Any Redis or pool failure: the store is unavailable (callers fail closed).
+fn unavailable(error: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(error.to_string())
+}
+
 #[async_trait]
 impl TokenStore for RedisTokenStore {
     async fn revoke_access(&self, jti: Uuid, ttl_secs: u64) -> Result<(), StoreError> {
-        let key = self.access_key(jti);
+        let key = &self.access_key(jti);
         self.with_conn(|mut conn| async move {
             conn.set_ex::<_, _, ()>(key, 1u8, ttl_secs.max(1)).await
         })
@@ -153,14 +168,15 @@ impl TokenStore for RedisTokenStore {
             pipe.set_ex(self.session_key(*sid), 1u8, ttl_secs.max(1))
                 .ignore();
         }
+        let pipe = &pipe;
         self.with_conn(|mut conn| async move { pipe.query_async::<()>(&mut conn).await })
             .await
     }
 
     async fn is_revoked(&self, jti: Uuid, sid: SessionId) -> Result<bool, StoreError> {
-        let keys = [self.access_key(jti), self.session_key(sid)];
+        let keys = &[self.access_key(jti), self.session_key(sid)];
         let found: u32 = self
-            .with_conn(|mut conn| async move { conn.exists(&keys).await })
+            .with_conn(|mut conn| async move { conn.exists(keys).await })
             .await?;
         Ok(found > 0)
     }

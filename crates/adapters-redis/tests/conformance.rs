@@ -59,6 +59,25 @@ async fn a_lanes_calls_share_one_connection() {
     assert_eq!(store.usage(), (0, 1), "(idle, busy)");
 }
 
+/// A Redis that restarts costs no failed call: the lane's held connection is dead, so the
+/// next call notices, draws a fresh one and runs there.
+#[tokio::test]
+async fn a_redis_restart_costs_no_failed_call() {
+    use castellan_ports::TokenStore;
+    let mut redis = castellan_testkit::ThrowawayRedis::start();
+    let store = store(&redis.url());
+    store.ping().await.unwrap();
+    assert_eq!(store.usage(), (0, 1), "the lane holds its connection");
+    redis.kill();
+    redis.restart();
+    let revoked = store
+        .is_revoked(uuid::Uuid::new_v4(), SessionId::new())
+        .await;
+    assert!(!revoked.unwrap());
+    store.ping().await.unwrap();
+    assert_eq!(store.usage(), (0, 1), "the dead connection left the pool");
+}
+
 fn redis_url() -> String {
     std::env::var("CASTELLAN_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }

@@ -13,7 +13,10 @@ pub mod lockout;
 pub mod rate_limit;
 pub mod repos;
 pub mod resources;
+mod throwaway;
 pub mod token_store;
+
+pub use throwaway::ThrowawayRedis;
 
 /// A TCP port on 127.0.0.1 that nothing listens on right now (for dead-service tests).
 pub fn free_port() -> u16 {

@@ -44,12 +44,14 @@ thread_local! {
     static IN_PLACE: Cell<bool> = const { Cell::new(false) };
 }
 
-/// How SQLite connections run their work: each statement handed to tokio's blocking pool
-/// (the async runtime never blocks on the database), or, on a blocking thread that runs a
-/// whole transaction ([`on_blocking_thread`]), in place. A connection opened outside a
-/// runtime runs its statements in place too.
+/// How SQLite connections run their work: each statement handed to the blocking pool of the
+/// runtime that runs it (the async runtime never blocks on the database), or, on a blocking
+/// thread that runs a whole transaction ([`on_blocking_thread`]), or outside any runtime,
+/// in place. Not the pool of the runtime that opened the connection: a pooled connection
+/// outlives that runtime (an HTTP worker's, stopped at shutdown or restarted), and its
+/// statements would then be cancelled before they start.
 #[derive(Debug)]
-pub struct Blocking(Option<Handle>);
+pub struct Blocking;
 
 impl SpawnBlocking for Blocking {
     fn spawn_blocking<'a, R>(
@@ -59,8 +61,8 @@ impl SpawnBlocking for Blocking {
     where
         R: Send + 'static,
     {
-        match &self.0 {
-            Some(runtime) if !IN_PLACE.with(Cell::get) => {
+        match Handle::try_current() {
+            Ok(runtime) if !IN_PLACE.with(Cell::get) => {
                 // Dropped early, the statement still finishes: the connection waits for it.
                 let statement = runtime.spawn_blocking(task);
                 Box::pin(async move { statement.await.map_err(Into::into) })
@@ -70,7 +72,7 @@ impl SpawnBlocking for Blocking {
     }
 
     fn get_runtime() -> Self {
-        Blocking(Handle::try_current().ok())
+        Blocking
     }
 }
 

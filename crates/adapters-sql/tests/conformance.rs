@@ -78,6 +78,26 @@ async fn each_lane_opens_its_own_connections() {
     .unwrap();
 }
 
+/// A SQLite connection outlives the runtime (an HTTP worker's) that opened it: its
+/// statements go to the blocking pool of whichever runtime runs them, so the pool's
+/// connections keep working for everyone else after that worker stops.
+#[test]
+fn sqlite_connections_outlive_the_runtime_that_opened_them() {
+    use castellan_ports::UserRepository;
+    let runtime = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    };
+    let first = runtime();
+    let fresh = first.block_on(Fresh::sqlite());
+    let users = UserStore::new(fresh.db.clone());
+    first.block_on(users.ping()).unwrap();
+    drop(first);
+    runtime().block_on(users.ping()).unwrap();
+}
+
 /// A freshly migrated database of one backend (a SQLite file lives as long as this).
 struct Fresh {
     db: Db,

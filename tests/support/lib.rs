@@ -20,14 +20,7 @@ pub fn redis_url() -> String {
     std::env::var("CASTELLAN_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }
 
-/// A TCP port nothing listens on.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+pub use castellan_testkit::free_port;
 
 /// Creates an empty database; returns its URL.
 pub async fn fresh_database() -> String {

@@ -19,9 +19,10 @@
 use crate::backend::{PgConn, SqliteConn};
 use diesel::QueryResult;
 use futures::future::BoxFuture;
+use futures::FutureExt;
 use std::future::Future;
 
-/// A connection that can run two statements of one transaction as a pipeline.
+/// A connection that can run two or three statements of one transaction as a pipeline.
 pub(crate) trait Pipeline: Send {
     /// What each statement runs on: a shared borrow of the PostgreSQL connection (which
     /// interleaves requests on one socket), the SQLite connection itself.
@@ -41,7 +42,11 @@ pub(crate) trait Pipeline: Send {
         A: Send + 'l,
         B: Send + 'l,
         FA: for<'x> FnOnce(&'x mut Self::Lane<'l>) -> BoxFuture<'x, QueryResult<A>> + Send + 'l,
-        FB: for<'x> FnOnce(&'x mut Self::Lane<'l>) -> BoxFuture<'x, QueryResult<B>> + Send + 'l;
+        FB: for<'x> FnOnce(&'x mut Self::Lane<'l>) -> BoxFuture<'x, QueryResult<B>> + Send + 'l,
+    {
+        self.pipeline3(first, second, nothing::<Self::Lane<'l>>)
+            .map(|done| done.map(|(a, b, ())| (a, b)))
+    }
 
     /// [`Pipeline::pipeline`] for three statements.
     fn pipeline3<'l, A, B, C, FA, FB, FC>(
@@ -62,25 +67,6 @@ pub(crate) trait Pipeline: Send {
 impl Pipeline for PgConn {
     type Lane<'l> = &'l PgConn;
 
-    fn pipeline<'l, A, B, FA, FB>(
-        &'l mut self,
-        first: FA,
-        second: FB,
-    ) -> impl Future<Output = QueryResult<(A, B)>> + Send + 'l
-    where
-        A: Send + 'l,
-        B: Send + 'l,
-        FA: for<'x> FnOnce(&'x mut &'l PgConn) -> BoxFuture<'x, QueryResult<A>> + Send + 'l,
-        FB: for<'x> FnOnce(&'x mut &'l PgConn) -> BoxFuture<'x, QueryResult<B>> + Send + 'l,
-    {
-        let shared: &'l PgConn = self;
-        async move {
-            let (mut one, mut two) = (shared, shared);
-            // Polling both sends both before either answer is read.
-            futures::try_join!(first(&mut one), second(&mut two))
-        }
-    }
-
     fn pipeline3<'l, A, B, C, FA, FB, FC>(
         &'l mut self,
         first: FA,
@@ -98,6 +84,7 @@ impl Pipeline for PgConn {
         let shared: &'l PgConn = self;
         async move {
             let (mut one, mut two, mut three) = (shared, shared, shared);
+            // Polling all sends all before any answer is read.
             futures::try_join!(first(&mut one), second(&mut two), third(&mut three))
         }
     }
@@ -105,18 +92,6 @@ impl Pipeline for PgConn {
 
 impl Pipeline for SqliteConn {
     type Lane<'l> = SqliteConn;
-
-    async fn pipeline<'l, A, B, FA, FB>(&'l mut self, first: FA, second: FB) -> QueryResult<(A, B)>
-    where
-        A: Send + 'l,
-        B: Send + 'l,
-        FA: for<'x> FnOnce(&'x mut SqliteConn) -> BoxFuture<'x, QueryResult<A>> + Send + 'l,
-        FB: for<'x> FnOnce(&'x mut SqliteConn) -> BoxFuture<'x, QueryResult<B>> + Send + 'l,
-    {
-        let a = first(self).await?;
-        let b = second(self).await?;
-        Ok((a, b))
-    }
 
     async fn pipeline3<'l, A, B, C, FA, FB, FC>(
         &'l mut self,
@@ -137,4 +112,9 @@ impl Pipeline for SqliteConn {
         let c = third(self).await?;
         Ok((a, b, c))
     }
+}
+
+/// The statement a two-statement pipeline leaves out.
+fn nothing<'x, L>(_: &'x mut L) -> BoxFuture<'x, QueryResult<()>> {
+    Box::pin(std::future::ready(Ok(())))
 }

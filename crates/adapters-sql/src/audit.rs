@@ -7,12 +7,11 @@
 //! queue instead of forking the chain; the unique (chain, seq) index is the backstop.
 //! The head row is always the last row a transaction locks, so it cannot deadlock.
 
-use crate::backend::{on, AnyConn, Change, Db};
+use crate::backend::{on, AnyConn, Change, Db, PgConn, SqliteConn};
 use crate::cached::Cached;
 use crate::error::from_diesel;
-use crate::pipeline::Pipeline;
 use crate::schema::{audit_chains, audit_logs};
-use crate::sql_types::{at, from_db, uid, DbTime, DbUuid};
+use crate::sql_types::{at, from_db, uid, DbTime, DbUuid, Moment, Uuid as SqlUuid};
 use crate::sqlite::on_blocking_thread;
 use async_trait::async_trait;
 use castellan_domain::audit::{
@@ -115,58 +114,135 @@ fn chain_key(tenant: Option<Uuid>) -> DbUuid {
 
 /// Appends `event` to its chain on `conn` (inside the caller's transaction).
 async fn append_in(conn: AnyConn<'_>, event: Event) -> QueryResult<Entry> {
-    let chain = chain_key(event.tenant_id);
-    on!(conn, |c| {
-        // Locks the head row until commit: the next writer of this chain waits here.
-        let (last_seq, last_hash): (i64, String) = Cached(
-            diesel::insert_into(audit_chains::table)
-                .values((
-                    audit_chains::chain.eq(chain),
-                    audit_chains::tenant_id.eq(event.tenant_id.map(uid)),
-                    audit_chains::last_seq.eq(0_i64),
-                    audit_chains::last_hash.eq(GENESIS_HASH),
-                ))
-                .on_conflict(audit_chains::chain)
-                .do_update()
-                .set(audit_chains::last_seq.eq(audit_chains::last_seq))
-                .returning((audit_chains::last_seq, audit_chains::last_hash)),
+    match conn {
+        AnyConn::Postgres(c) => append_sealed_by_postgres(c, event).await,
+        AnyConn::Sqlite(c) => append_sealed_here(c, event).await,
+    }
+}
+
+/// PostgreSQL seals the entry in the statement that appends it (`castellan_audit_seal`
+/// locks the chain's head, numbers and hashes the entry and moves the head): one round
+/// trip under the chain's lock, where sealing here takes two, so the chain's next writer
+/// waits less. The returned hash is checked against the one computed here.
+async fn append_sealed_by_postgres(c: &mut PgConn, event: Event) -> QueryResult<Entry> {
+    use diesel::sql_types::{Nullable, Text};
+    let open = event.open_canonical();
+    let row = EventColumns::from(&event);
+    let sealed: Sealed = Cached(
+        diesel::sql_query(
+            "INSERT INTO audit_logs (id, tenant_id, occurred_at, actor_type, actor_id, action, \
+         target_type, target_id, outcome, request_id, ip, user_agent, changes, metadata, \
+         seq, prev_hash, hash) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+         s.seq, s.prev_hash, s.hash FROM castellan_audit_seal($15, $2, $16, $17) AS s \
+         RETURNING seq, prev_hash, hash",
         )
-        .get_result(c)
-        .await?;
-        let entry = event.clone().seal(last_seq + 1, &last_hash);
-        let row = NewAuditRow::from(&entry);
-        let head = (entry.seq, entry.hash.clone());
-        // The entry and the chain's new head in one round trip: the lock is held one less.
-        c.pipeline(
-            |c| {
-                Box::pin(async move {
-                    Cached(diesel::insert_into(audit_logs::table).values(row))
-                        .execute(c)
-                        .await
-                })
-            },
-            |c| {
-                Box::pin(async move {
-                    Cached(diesel::update(audit_chains::table.find(chain)).set((
-                        audit_chains::last_seq.eq(head.0),
-                        audit_chains::last_hash.eq(head.1),
-                    )))
-                    .execute(c)
-                    .await
-                })
-            },
-        )
-        .await?;
-        Ok(entry)
+        .bind::<SqlUuid, _>(row.id)
+        .bind::<Nullable<SqlUuid>, _>(row.tenant_id)
+        .bind::<Moment, _>(row.occurred_at)
+        .bind::<Text, _>(row.actor_type)
+        .bind::<Nullable<SqlUuid>, _>(row.actor_id)
+        .bind::<Text, _>(row.action)
+        .bind::<Nullable<Text>, _>(row.target_type)
+        .bind::<Nullable<Text>, _>(row.target_id)
+        .bind::<Text, _>(row.outcome)
+        .bind::<Nullable<Text>, _>(row.request_id)
+        .bind::<Nullable<Text>, _>(row.ip)
+        .bind::<Nullable<Text>, _>(row.user_agent)
+        .bind::<Text, _>(row.changes)
+        .bind::<Text, _>(row.metadata)
+        .bind::<SqlUuid, _>(chain_key(event.tenant_id))
+        .bind::<Text, _>(open.before_seq.as_str())
+        .bind::<Text, _>(open.after_seq.as_str()),
+    )
+    .get_result(c)
+    .await?;
+    if open.hash(sealed.seq, &sealed.prev_hash) != sealed.hash {
+        // Never commit an entry that would not verify.
+        return Err(diesel::result::Error::DeserializationError(
+            "the database sealed an audit entry differently from Castellan".into(),
+        ));
+    }
+    Ok(Entry {
+        event,
+        seq: sealed.seq,
+        prev_hash: sealed.prev_hash,
+        hash: sealed.hash,
     })
 }
 
+/// What [`append_sealed_by_postgres`] gets back.
+#[derive(QueryableByName)]
+struct Sealed {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    seq: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    prev_hash: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    hash: String,
+}
+
+/// SQLite seals here: the upsert takes the database's write lock, which serializes
+/// appenders anyway.
+async fn append_sealed_here(c: &mut SqliteConn, event: Event) -> QueryResult<Entry> {
+    let chain = chain_key(event.tenant_id);
+    let (last_seq, last_hash): (i64, String) = Cached(
+        diesel::insert_into(audit_chains::table)
+            .values((
+                audit_chains::chain.eq(chain),
+                audit_chains::tenant_id.eq(event.tenant_id.map(uid)),
+                audit_chains::last_seq.eq(0_i64),
+                audit_chains::last_hash.eq(GENESIS_HASH),
+            ))
+            .on_conflict(audit_chains::chain)
+            .do_update()
+            .set(audit_chains::last_seq.eq(audit_chains::last_seq))
+            .returning((audit_chains::last_seq, audit_chains::last_hash)),
+    )
+    .get_result(c)
+    .await?;
+    let entry = event.seal(last_seq + 1, &last_hash);
+    let row = NewAuditRow::from(&entry);
+    Cached(diesel::insert_into(audit_logs::table).values(row))
+        .execute(c)
+        .await?;
+    Cached(diesel::update(audit_chains::table.find(chain)).set((
+        audit_chains::last_seq.eq(entry.seq),
+        audit_chains::last_hash.eq(entry.hash.clone()),
+    )))
+    .execute(c)
+    .await?;
+    Ok(entry)
+}
+
+/// An entry's row: its event's columns and its place in the chain.
 #[derive(Insertable)]
 #[diesel(table_name = audit_logs)]
 struct NewAuditRow {
+    #[diesel(embed)]
+    event: EventColumns,
+    seq: i64,
+    prev_hash: String,
+    hash: String,
+}
+
+impl From<&Entry> for NewAuditRow {
+    fn from(entry: &Entry) -> Self {
+        NewAuditRow {
+            event: EventColumns::from(&entry.event),
+            seq: entry.seq,
+            prev_hash: entry.prev_hash.clone(),
+            hash: entry.hash.clone(),
+        }
+    }
+}
+
+/// The columns of an entry's row that its event fills.
+#[derive(Insertable)]
+#[diesel(table_name = audit_logs)]
+struct EventColumns {
     id: DbUuid,
     tenant_id: Option<DbUuid>,
-    seq: i64,
     occurred_at: DbTime,
     actor_type: String,
     actor_id: Option<DbUuid>,
@@ -179,17 +255,13 @@ struct NewAuditRow {
     user_agent: Option<String>,
     changes: String,
     metadata: String,
-    prev_hash: String,
-    hash: String,
 }
 
-impl From<&Entry> for NewAuditRow {
-    fn from(entry: &Entry) -> Self {
-        let e = &entry.event;
-        NewAuditRow {
+impl From<&Event> for EventColumns {
+    fn from(e: &Event) -> Self {
+        EventColumns {
             id: uid(e.id),
             tenant_id: e.tenant_id.map(uid),
-            seq: entry.seq,
             occurred_at: at(e.occurred_at),
             actor_type: e.actor.kind.as_str().to_string(),
             actor_id: e.actor.id.map(uid),
@@ -202,8 +274,6 @@ impl From<&Entry> for NewAuditRow {
             user_agent: e.user_agent.clone(),
             changes: canonical_json(&changes_to_json(&e.changes)),
             metadata: canonical_json(&Value::Object(e.metadata.clone())),
-            prev_hash: entry.prev_hash.clone(),
-            hash: entry.hash.clone(),
         }
     }
 }

@@ -1,28 +1,28 @@
-//! [`Pipeline`]: two (or three) statements of a transaction sent back to back.
+//! [`Pipeline`]: statements of a transaction sent back to back.
 //!
 //! A statement that needs nothing from the answer of the one before it need not wait for
 //! that answer: on PostgreSQL both go out at once and their answers come back together
 //! (pipelining), which saves a round trip, and inside a transaction that holds a lock (an
 //! audit chain's head) the lock is held one round trip less. SQLite runs in process: the
-//! two statements run in turn.
+//! statements run in turn.
 //!
 //! Only for statements independent of each other's order: one that is not yet prepared
 //! on the connection is sent after its preparation's round trip, possibly after the other.
 //!
 //! ```text
-//! let (session, inserted) = c.pipeline(
+//! let (session, inserted, user) = c.pipeline3(
 //!     |c| Box::pin(async move { update_session.get_result(c).await.optional() }),
 //!     |c| Box::pin(async move { insert_token.execute(c).await }),
+//!     |c| Box::pin(async move { user_query.load(c).await }),
 //! ).await?;
 //! ```
 
 use crate::backend::{PgConn, SqliteConn};
 use diesel::QueryResult;
 use futures::future::BoxFuture;
-use futures::FutureExt;
 use std::future::Future;
 
-/// A connection that can run two or three statements of one transaction as a pipeline.
+/// A connection that can run three statements of one transaction as a pipeline.
 pub(crate) trait Pipeline: Send {
     /// What each statement runs on: a shared borrow of the PostgreSQL connection (which
     /// interleaves requests on one socket), the SQLite connection itself.
@@ -30,25 +30,9 @@ pub(crate) trait Pipeline: Send {
     where
         Self: 'l;
 
-    /// Runs `first` and `second`, which must not depend on each other's order: on
-    /// PostgreSQL together, on SQLite in turn. An error of either is the result (the
+    /// Runs `first`, `second` and `third`, which must not depend on each other's order:
+    /// on PostgreSQL together, on SQLite in turn. An error of any is the result (the
     /// transaction around them rolls back).
-    fn pipeline<'l, A, B, FA, FB>(
-        &'l mut self,
-        first: FA,
-        second: FB,
-    ) -> impl Future<Output = QueryResult<(A, B)>> + Send + 'l
-    where
-        A: Send + 'l,
-        B: Send + 'l,
-        FA: for<'x> FnOnce(&'x mut Self::Lane<'l>) -> BoxFuture<'x, QueryResult<A>> + Send + 'l,
-        FB: for<'x> FnOnce(&'x mut Self::Lane<'l>) -> BoxFuture<'x, QueryResult<B>> + Send + 'l,
-    {
-        self.pipeline3(first, second, nothing::<Self::Lane<'l>>)
-            .map(|done| done.map(|(a, b, ())| (a, b)))
-    }
-
-    /// [`Pipeline::pipeline`] for three statements.
     fn pipeline3<'l, A, B, C, FA, FB, FC>(
         &'l mut self,
         first: FA,
@@ -112,9 +96,4 @@ impl Pipeline for SqliteConn {
         let c = third(self).await?;
         Ok((a, b, c))
     }
-}
-
-/// The statement a two-statement pipeline leaves out.
-fn nothing<'x, L>(_: &'x mut L) -> BoxFuture<'x, QueryResult<()>> {
-    Box::pin(std::future::ready(Ok(())))
 }

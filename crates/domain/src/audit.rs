@@ -436,6 +436,75 @@ impl Event {
         entry.hash = entry.expected_hash();
         entry
     }
+
+    /// The canonical form of the entry this event becomes, with its `seq` left open, so
+    /// that a store which numbers entries under its chain lock can seal them there
+    /// (PostgreSQL does, in the statement that appends).
+    ///
+    /// ```
+    /// use castellan_domain::audit::{Actor, Event, GENESIS_HASH};
+    /// use chrono::Utc;
+    ///
+    /// let event = Event::new("auth.refresh", Actor::system(), None, Utc::now()).meta("seq", 7);
+    /// let open = event.open_canonical();
+    /// let entry = event.seal(12, GENESIS_HASH);
+    /// assert_eq!(format!("{}12{}", open.before_seq, open.after_seq), entry.canonical());
+    /// assert_eq!(open.hash(12, GENESIS_HASH), entry.hash);
+    /// ```
+    pub fn open_canonical(&self) -> OpenCanonical {
+        // Rendered at seq 0 and 1: the one byte where they differ is the seq's digit.
+        let at = |seq| {
+            Entry {
+                event: self.clone(),
+                seq,
+                prev_hash: String::new(),
+                hash: String::new(),
+            }
+            .canonical()
+        };
+        let (zero, one) = (at(0), at(1));
+        let digit = zero
+            .bytes()
+            .zip(one.bytes())
+            .position(|(a, b)| a != b)
+            .unwrap_or(zero.len());
+        OpenCanonical {
+            before_seq: zero[..digit].to_string(),
+            after_seq: zero.get(digit + 1..).unwrap_or_default().to_string(),
+        }
+    }
+}
+
+/// An entry's canonical form around its `seq` ([`Event::open_canonical`]): the entry at
+/// `seq` after `prev_hash` hashes as `SHA-256(prev_hash ‖ before_seq ‖ seq ‖ after_seq)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenCanonical {
+    /// The canonical JSON up to the seq's digits.
+    pub before_seq: String,
+    /// The canonical JSON after the seq's digits.
+    pub after_seq: String,
+}
+
+impl OpenCanonical {
+    /// The hash of the entry at `seq` after `prev_hash`: what [`Event::seal`] computes.
+    pub fn hash(&self, seq: i64, prev_hash: &str) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(prev_hash.as_bytes());
+        hasher.update(self.before_seq.as_bytes());
+        hasher.update(seq.to_string().as_bytes());
+        hasher.update(self.after_seq.as_bytes());
+        hex(&hasher.finalize())
+    }
+}
+
+/// `bytes` as lowercase hex.
+fn hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .fold(String::with_capacity(64), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        })
 }
 
 /// `at` without its sub-microsecond part.
@@ -490,13 +559,7 @@ impl Entry {
         let mut hasher = Sha256::new();
         hasher.update(self.prev_hash.as_bytes());
         hasher.update(self.canonical().as_bytes());
-        hasher
-            .finalize()
-            .iter()
-            .fold(String::with_capacity(64), |mut hex, byte| {
-                let _ = write!(hex, "{byte:02x}");
-                hex
-            })
+        hex(&hasher.finalize())
     }
 }
 
@@ -718,5 +781,25 @@ mod tests {
         assert_eq!(changes["password_hash"].before, Value::Null);
         assert_eq!(changes["password_hash"].after, json!("***"));
         assert_eq!(changes["email"].after, json!("a"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn an_open_canonical_hashes_as_its_sealed_entry(
+            seq in 1_i64..i64::MAX,
+            action in "\\PC{0,16}",
+            meta in proptest::collection::btree_map("\\PC{0,8}", "\\PC{0,8}", 0..4),
+            prev in "[0-9a-f]{64}",
+        ) {
+            let mut event = Event::new(&action, Actor::system(), Some(Uuid::now_v7()), Utc::now())
+                .changes(diff(&json!({"seq": 0}), &json!({"seq": seq})));
+            for (name, value) in meta {
+                event = event.meta(&name, value);
+            }
+            let open = event.open_canonical();
+            let entry = event.seal(seq, &prev);
+            proptest::prop_assert_eq!(format!("{}{seq}{}", open.before_seq, open.after_seq), entry.canonical());
+            proptest::prop_assert_eq!(open.hash(seq, &prev), entry.hash);
+        }
     }
 }

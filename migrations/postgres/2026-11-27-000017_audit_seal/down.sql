@@ -1,0 +1,1 @@
+DROP FUNCTION castellan_audit_seal(uuid, uuid, text, text);

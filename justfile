@@ -68,7 +68,7 @@ openapi:
 # Castellan against its ceiling (bare actix-web + EdDSA check + one Redis EXISTS + one
 # indexed diesel-async query, benches/ceiling) in interleaved wrk rounds: req/s, p50/p99 and
 # the same-round ratio per workload, RSS, start time, logins, connection and data-size
-# sweeps; writes docs/benchmarks.md and its plots (about 10 minutes; installs wrk if missing).
+# sweeps; writes docs/benchmarks.md and its plots (about 15 minutes; installs wrk if missing).
 bench-http:
     scripts/bench-http.sh
 

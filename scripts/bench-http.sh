@@ -2,7 +2,7 @@
 # Castellan against its ceiling in interleaved rounds (see scripts/bench_http.py): installs
 # wrk with the system package manager when missing, builds the release binaries, makes a venv
 # with matplotlib for the plots (under target/), then writes docs/benchmarks.md and
-# docs/benchmarks/*.png. About 10 minutes with the defaults (ROUNDS=3, SECONDS_PER_RUN=10).
+# docs/benchmarks/*.png. About 15 minutes with the defaults (ROUNDS=3, SECONDS_PER_RUN=10).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -2,9 +2,10 @@
 //! (the [`AuditLog`] port) and [`audited`], which every audited write of the other stores
 //! goes through so that a change and its entry commit together or not at all.
 //!
-//! Appending serializes per chain on the chain's row in `audit_chains` (an upsert, which
-//! locks it on PostgreSQL and takes the write lock on SQLite), so concurrent writers
-//! queue instead of forking the chain; the unique (chain, seq) index is the backstop.
+//! Appending serializes per chain on the chain's row in `audit_chains` (locked on
+//! PostgreSQL by `castellan_audit_seal`; on SQLite its upsert takes the write lock), so
+//! concurrent writers queue instead of forking the chain; the unique (chain, seq) index is
+//! the backstop.
 //! The head row is always the last row a transaction locks, so it cannot deadlock.
 
 use crate::backend::{on, AnyConn, Change, Db, PgConn, SqliteConn};
@@ -120,6 +121,17 @@ async fn append_in(conn: AnyConn<'_>, event: Event) -> QueryResult<Entry> {
     }
 }
 
+/// The entry's insert, its `seq`, `prev_hash` and `hash` from `castellan_audit_seal`
+/// (migration `audit_seal`), given the entry's canonical form around its seq.
+const APPEND_SEALED_BY_POSTGRES: &str = "\
+    INSERT INTO audit_logs (id, tenant_id, occurred_at, actor_type, actor_id, action, \
+        target_type, target_id, outcome, request_id, ip, user_agent, changes, metadata, \
+        seq, prev_hash, hash) \
+    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+        s.seq, s.prev_hash, s.hash \
+    FROM castellan_audit_seal($15, $2, $16, $17) AS s \
+    RETURNING seq, prev_hash, hash";
+
 /// PostgreSQL seals the entry in the statement that appends it (`castellan_audit_seal`
 /// locks the chain's head, numbers and hashes the entry and moves the head): one round
 /// trip under the chain's lock, where sealing here takes two, so the chain's next writer
@@ -129,31 +141,24 @@ async fn append_sealed_by_postgres(c: &mut PgConn, event: Event) -> QueryResult<
     let open = event.open_canonical();
     let row = EventColumns::from(&event);
     let sealed: Sealed = Cached(
-        diesel::sql_query(
-            "INSERT INTO audit_logs (id, tenant_id, occurred_at, actor_type, actor_id, action, \
-         target_type, target_id, outcome, request_id, ip, user_agent, changes, metadata, \
-         seq, prev_hash, hash) \
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-         s.seq, s.prev_hash, s.hash FROM castellan_audit_seal($15, $2, $16, $17) AS s \
-         RETURNING seq, prev_hash, hash",
-        )
-        .bind::<SqlUuid, _>(row.id)
-        .bind::<Nullable<SqlUuid>, _>(row.tenant_id)
-        .bind::<Moment, _>(row.occurred_at)
-        .bind::<Text, _>(row.actor_type)
-        .bind::<Nullable<SqlUuid>, _>(row.actor_id)
-        .bind::<Text, _>(row.action)
-        .bind::<Nullable<Text>, _>(row.target_type)
-        .bind::<Nullable<Text>, _>(row.target_id)
-        .bind::<Text, _>(row.outcome)
-        .bind::<Nullable<Text>, _>(row.request_id)
-        .bind::<Nullable<Text>, _>(row.ip)
-        .bind::<Nullable<Text>, _>(row.user_agent)
-        .bind::<Text, _>(row.changes)
-        .bind::<Text, _>(row.metadata)
-        .bind::<SqlUuid, _>(chain_key(event.tenant_id))
-        .bind::<Text, _>(open.before_seq.as_str())
-        .bind::<Text, _>(open.after_seq.as_str()),
+        diesel::sql_query(APPEND_SEALED_BY_POSTGRES)
+            .bind::<SqlUuid, _>(row.id)
+            .bind::<Nullable<SqlUuid>, _>(row.tenant_id)
+            .bind::<Moment, _>(row.occurred_at)
+            .bind::<Text, _>(row.actor_type)
+            .bind::<Nullable<SqlUuid>, _>(row.actor_id)
+            .bind::<Text, _>(row.action)
+            .bind::<Nullable<Text>, _>(row.target_type)
+            .bind::<Nullable<Text>, _>(row.target_id)
+            .bind::<Text, _>(row.outcome)
+            .bind::<Nullable<Text>, _>(row.request_id)
+            .bind::<Nullable<Text>, _>(row.ip)
+            .bind::<Nullable<Text>, _>(row.user_agent)
+            .bind::<Text, _>(row.changes)
+            .bind::<Text, _>(row.metadata)
+            .bind::<SqlUuid, _>(chain_key(event.tenant_id))
+            .bind::<Text, _>(open.before_seq.as_str())
+            .bind::<Text, _>(open.after_seq.as_str()),
     )
     .get_result(c)
     .await?;

@@ -469,7 +469,7 @@ impl Event {
             .position(|(a, b)| a != b)
             .unwrap_or(zero.len());
         OpenCanonical {
-            before_seq: zero[..digit].to_string(),
+            before_seq: zero.get(..digit).unwrap_or_default().to_string(),
             after_seq: zero.get(digit + 1..).unwrap_or_default().to_string(),
         }
     }

@@ -155,7 +155,9 @@ impl SettledRateLimiter {
 }
 
 async fn settle_every(limiter: Weak<Settled>, period: Duration) {
-    let mut ticks = tokio::time::interval(period);
+    // The first settlement one period from now: at start nothing is owed, and an
+    // immediate tick would land at an arbitrary point of the first requests.
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;

@@ -1,8 +1,9 @@
 //! [`ResourceRepository`] over SQL: one implementation serves every declared business
 //! resource, on both backends. Its statements are built from the declaration: the table is
 //! the resource's plural, the columns are [`COMMON_COLUMNS`] and the declared fields. A page
-//! reads only its rows (`LIMIT`/`OFFSET` along an index); the total takes a second,
-//! index-only `count(*)` unless the page itself tells it (a partial page).
+//! reads only its rows (`LIMIT`/`OFFSET` along an index); the total takes a second
+//! statement unless the page itself tells it (a partial page): one row of the totals the
+//! database keeps per tenant for a whole tenant's list, else an index-only `count(*)`.
 
 use crate::audit::audited;
 use crate::backend::{change_on, on, AnyConn, Change, Db};
@@ -189,6 +190,28 @@ fn count_statement(def: &ResourceDef, query: &ListQuery, count: &mut Statement) 
     conditions(def, query, count);
 }
 
+/// The tenant `query` lists whole (no owner, filter or search narrows it), if it does.
+fn whole_tenant(query: &ListQuery) -> Option<Uuid> {
+    let narrowed = query.owner_id.is_some() || !query.filters.is_empty() || query.search.is_some();
+    query.tenant_id.filter(|_| !narrowed)
+}
+
+/// The statement reading a list's total over all pages: a whole tenant's is kept in
+/// `resource_totals` (by triggers, see the `resource_totals` migrations), one row whatever
+/// the tenant holds; any narrower list counts its rows. No row: the tenant never had one.
+fn total_statement(def: &ResourceDef, query: &ListQuery, total: &mut Statement) {
+    let Some(tenant) = whole_tenant(query) else {
+        return count_statement(def, query, total);
+    };
+    total
+        .sql("SELECT ")
+        .column("total", Alias::Int)
+        .sql(" FROM resource_totals WHERE tenant_id = ")
+        .bind(Cell::Id(uid(tenant)))
+        .sql(" AND resource = ")
+        .bind(Cell::Text(def.plural.to_string()));
+}
+
 /// `INSERT INTO <table> (<every column>)`.
 fn insert_head(def: &ResourceDef) -> Statement {
     let mut statement = Statement::new("INSERT INTO ");
@@ -252,7 +275,7 @@ impl ResourceStore {
     }
 
     /// PostgreSQL's plans (`EXPLAIN`, one line per row) of the statements [`list`] runs for
-    /// `query` (the page, then the count), in the current data scope: for checking that
+    /// `query` (the page, then its total), in the current data scope: for checking that
     /// lists stay index scans. SQLite answers with its `EXPLAIN QUERY PLAN` details.
     ///
     /// [`list`]: ResourceRepository::list
@@ -268,7 +291,7 @@ impl ResourceStore {
         };
         let mut lines = Vec::new();
         let build: [fn(&ResourceDef, &ListQuery, &mut Statement); 2] =
-            [page_statement, count_statement];
+            [page_statement, total_statement];
         for build in build {
             let mut statement = Statement::new(prefix);
             build(def, query, &mut statement);
@@ -306,7 +329,7 @@ impl ResourceRepository for ResourceStore {
             0 if offset == 0 => 0,
             _ => {
                 let mut count = Statement::new("");
-                count_statement(def, query, &mut count);
+                total_statement(def, query, &mut count);
                 let counted: Vec<DynRow> =
                     on!(db.conn(), |c| count.load(c).await).map_err(from_diesel)?;
                 match counted

@@ -271,8 +271,7 @@ def seed_more(db_url, n):
             FROM roles r, business_elements e WHERE r.name = 'Bench role'
             ON CONFLICT DO NOTHING;
     """, db_url)
-    # What autovacuum would have done by then: statistics, and the visibility map that lets
-    # a page's count be an index-only scan.
+    # What autovacuum would have done by then: statistics and the visibility map.
     psql("VACUUM ANALYZE", db_url)
 
 
@@ -522,8 +521,8 @@ def write_docs(report):
               "| connections | server | req/s | p99 ms |", "|---|---|---|---|"]
     lines += [f"| {c} | {n} | {fmt(r['rps'])} | {r['p99']:.2f} |" for c, n, r in report["sweep"]]
     lines += ["", "## Against data size", "",
-              "The article list with `per_page=4` (the same page whatever the size; Castellan also counts the",
-              "tenant's articles for the page's `total`, the ceiling does not) as the demo data grows",
+              "The article list with `per_page=4` (the same page whatever the size; Castellan also reads the",
+              "page's `total`, the tenant's article count kept in `resource_totals`, the ceiling does not) as the demo data grows",
               "1×, 10× and 100× (tenants, users, roles, rules and articles, in the caller's tenant and others),",
               "read by the demo guest (every article of its tenant: the rows the ceiling reads).", "",
               "Each size has its own database, Castellan and ceiling, and the sizes take turns in",

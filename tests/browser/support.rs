@@ -7,6 +7,7 @@ use reqwest::header::{COOKIE, SET_COOKIE};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, SemaphorePermit};
@@ -24,7 +25,7 @@ fn chromium() -> String {
     std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
 }
 
-/// A headless Chromium session; chromedriver is killed on drop.
+/// A headless Chromium session; chromedriver and its Chromium are killed on drop.
 pub struct Browser {
     /// The WebDriver client.
     pub client: Client,
@@ -44,10 +45,13 @@ impl Browser {
             "chromedriver not found at {driver_path}: run scripts/browser-deps.sh (or set CHROMEDRIVER)"
         );
         let port = free_port();
+        // Its own process group, which the Chromium it starts joins: dropping the session
+        // kills them all (killing chromedriver alone left its Chromium running).
         let driver = Command::new(&driver_path)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .process_group(0)
             .spawn()
             .unwrap_or_else(|e| panic!("could not start {driver_path}: {e}"));
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -235,6 +239,13 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // The whole group: chromedriver, Chromium and Chromium's helpers.
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }

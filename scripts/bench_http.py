@@ -6,8 +6,8 @@ Starts three servers from release builds on loopback: Castellan in production
 (`benches/ceiling`: bare actix-web + EdDSA check + one Redis EXISTS + one indexed
 diesel-async query). Then, per round, runs each workload against each with `wrk` and reports
 requests/s, p50, p99 and the ratio to the ceiling *in the same round* (the machine's speed
-drifts between rounds; only same-round ratios mean anything). Logins (beside the raw
-argon2id rate, measured in the same round) and refreshes also run in rounds. Also measured:
+drifts between rounds; only same-round ratios mean anything). Logins (each storm against the
+raw argon2id rate measured just before and just after it) and refreshes also run in rounds. Also measured:
 time to the first 200 on /health, RSS after the reads and after a login storm (and 10 s later), throughput
 and p99 against connections (1, 4, 16, 64) and against data size (1x, 10x, 100x users, roles,
 rules and articles; a database per size, the sizes interleaved in rounds). Writes docs/benchmarks.md and its plots (docs/benchmarks/*.png).
@@ -238,6 +238,12 @@ class HealthProbe(threading.Thread):
         return [p99(self.samples[url]) for url in self.urls]
 
 
+def argon2_rate():
+    """Raw argon2id verifications per second on two threads (the ceiling binary), over SECONDS."""
+    argon = subprocess.run([str(CEILING), "argon2", str(SECONDS)], capture_output=True, text=True, check=True)
+    return float(argon.stdout.strip())
+
+
 def median_of(runs, key):
     return statistics.median(r[key] for r in runs)
 
@@ -354,15 +360,17 @@ def main():
         report["rss_after_reads"] = {s.name: s.rss() for s in servers}
 
         # -- logins and refreshes, in rounds ---------------------------------------------------
-        # Each round also measures the raw argon2 rate, so that the login ratio is taken
-        # within a round, like the reads'; `before` (if given) refreshes in the same rounds.
+        # The raw argon2 rate is measured before each storm and after it (while the server
+        # settles for its RSS reading): each storm's ratio is to the mean of the two runs
+        # around it, as close in time as the machine's drift allows (within a round the raw
+        # rate was seen to move by 20 %). `before` (if given) refreshes in the same rounds.
         lua = workdir / "login.lua"
         lua.write_text(LUA_LOGIN)
         report["login_rounds"], report["refresh_rounds"] = [], []
         for round_no in range(1, ROUNDS + 1):
-            argon = subprocess.run([str(CEILING), "argon2", str(SECONDS)], capture_output=True, text=True, check=True)
-            logins = {"argon2": float(argon.stdout.strip())}
-            print(f"round {round_no}: argon2id verify (19 MiB, t=2) on 2 threads: {logins['argon2']:.1f} /s", flush=True)
+            raw = [argon2_rate()]
+            logins = {}
+            print(f"round {round_no}: argon2id verify (19 MiB, t=2) on 2 threads: {raw[-1]:.1f} /s", flush=True)
             for server in (production, embedded):
                 # /health and, in turn, the ceiling's /hello probed 50 times a second in all
                 # during the storm (a light probe, unlike a second wrk, which would take the
@@ -372,12 +380,20 @@ def main():
                 storm = wrk(server.url("/api/v1/auth/login"), connections=4, script=str(lua))
                 health_p99, floor_p99 = probe.stop()
                 peak = server.rss()
+                # The next raw run goes on while the server settles; its RSS is read at 10 s.
+                after = threading.Thread(target=lambda: raw.append(argon2_rate()))
+                after.start()
                 time.sleep(10)
+                settled = server.rss()
+                after.join()
+                argon2 = (raw[-2] + raw[-1]) / 2
                 logins[server.name] = {**storm, "health_p99": health_p99, "floor_p99": floor_p99,
-                                       "rss_peak": peak, "rss_10s": server.rss()}
+                                       "rss_peak": peak, "rss_10s": settled, "argon2": argon2}
                 print(f"round {round_no}: login storm {server.name}: {fmt(storm['rps'], 1)} /s "
-                      f"({storm['rps'] / logins['argon2']:.0%} of argon2), /health p99 {health_p99:.2f} ms "
-                      f"(ceiling /hello {floor_p99:.2f} ms), RSS {peak:.1f} MB then {server.rss():.1f} MB", flush=True)
+                      f"({storm['rps'] / argon2:.0%} of argon2 {raw[-2]:.1f} before / {raw[-1]:.1f} after), "
+                      f"/health p99 {health_p99:.2f} ms (ceiling /hello {floor_p99:.2f} ms), "
+                      f"RSS {peak:.1f} MB then {settled:.1f} MB", flush=True)
+            logins["argon2"] = statistics.mean(raw)
             report["login_rounds"].append(logins)
             refreshes = {}
             for server in (production, embedded, *([before] if before else [])):
@@ -501,20 +517,21 @@ def write_docs(report):
                              ("rss_10s", "RSS 10 s later (MB), worst round", max)):
         lines.append(f"| {label} | " + " | ".join(f"{pick(r[n][key] for r in logins):.1f}" for n in servers) + " | — |")
     lines.append("| logins vs raw argon2id, median same-round ratio | " + " | ".join(
-        f"{statistics.median(r[n]['rps'] / r['argon2'] for r in logins):.0%}" for n in servers) + " | — |")
+        f"{statistics.median(r[n]['rps'] / r[n]['argon2'] for r in logins):.0%}" for n in servers) + " | — |")
     lines.append("| refreshes/s (4 chains), median round | " + " | ".join(
         fmt(statistics.median(r[n]["rps"] for r in refreshes)) for n in servers) + " | — |")
     lines += ["", "The /health probe opens a connection per request from Python while the logins "
               "saturate both cores; the same probe takes turns with the ceiling's /hello, whose "
               "process does no hashing: that figure is what the machine itself adds. The raw "
-              "argon2id rate (19 MiB, t=2, p=1, on 2 threads: the login's ceiling) is measured in "
-              "each round beside the storms.", "",
+              "argon2id rate (19 MiB, t=2, p=1, on 2 threads: the login's ceiling) is measured "
+              "before and after each storm; a storm's ratio is to the mean of those two runs, and "
+              "the table shows the mean of a round's runs.", "",
               "| round | raw argon2id /s | " + " | ".join(f"{n} logins/s" for n in servers) + " | "
               + " | ".join(f"{n} refreshes/s" for n in refreshes[0]) + " |",
               "|---|---|" + "---|" * (len(servers) + len(refreshes[0]))]
     for number, (login, refresh) in enumerate(zip(logins, refreshes), 1):
         lines.append(f"| {number} | {login['argon2']:.1f} | "
-                     + " | ".join(f"{login[n]['rps']:.1f} ({login[n]['rps'] / login['argon2']:.0%})" for n in servers) + " | "
+                     + " | ".join(f"{login[n]['rps']:.1f} ({login[n]['rps'] / login[n]['argon2']:.0%})" for n in servers) + " | "
                      + " | ".join(fmt(r["rps"]) + (f" ({r['non2xx']} refused)" if r["non2xx"] else "") for r in refresh.values()) + " |")
     lines.append("")
     lines += ["## Against connections", "", "![throughput](benchmarks/connections-rps.png)", "![p99](benchmarks/connections-p99.png)", "",

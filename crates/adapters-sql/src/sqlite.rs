@@ -158,8 +158,7 @@ impl Db {
 /// over the random-keyed indexes (token hashes, audit actors), so under a write load every
 /// connection's cache fills to its limit and stays full: with the default, the writing
 /// connections kept 2-3 MB more resident (measured after logins and refreshes). The pages
-/// themselves stay in the
-/// operating system's file cache, a `pread` away.
+/// themselves stay in the operating system's file cache, a `pread` away.
 const PAGE_CACHE_KIB: u32 = 512;
 
 /// Applies every pending migration of `migrations/sqlite` (creating the file and its

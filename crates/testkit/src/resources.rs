@@ -370,16 +370,13 @@ pub async fn crud_and_listing(
         second.items.len(),
         (total as usize).saturating_sub(2).min(2)
     );
-    let beyond = repo
-        .list(
-            def,
-            &ListQuery {
-                page: 1000,
-                ..page(2)
-            },
-        )
-        .await
-        .unwrap();
+    // A page past the end of a whole tenant's list: its total is the one the database
+    // keeps, not one the page tells.
+    let past_the_end = ListQuery {
+        page: 1000,
+        ..page(2)
+    };
+    let beyond = repo.list(def, &past_the_end).await.unwrap();
     assert_eq!((beyond.items.len(), beyond.total), (0, total));
 
     // A taken unique value is a conflict on its field.
@@ -430,26 +427,15 @@ pub async fn crud_and_listing(
     assert!(!repo.delete(def, changed.id, &delete).await.unwrap());
     assert!(repo.get(def, changed.id).await.unwrap().is_none());
 
-    // A whole tenant's total (kept by the database, read for a page past the end) follows
-    // the delete, and matches the rows of its owners (a and b own them all) counted.
-    let kept = repo
-        .list(
-            def,
-            &ListQuery {
-                page: 1000,
-                ..page(2)
-            },
-        )
-        .await
-        .unwrap()
-        .total;
+    // The kept total follows the delete, and matches the rows of its owners (a and b own
+    // them all) counted.
+    let kept = repo.list(def, &past_the_end).await.unwrap().total;
     assert_eq!(kept, total - 1, "{}", def.element);
     let mut counted = 0;
     for owner in [a.id.0, b.id.0] {
         let narrowed = ListQuery {
             owner_id: Some(owner),
-            page: 1000,
-            ..page(2)
+            ..past_the_end.clone()
         };
         counted += repo.list(def, &narrowed).await.unwrap().total;
     }

@@ -3,10 +3,12 @@
 //! goes through so that a change and its entry commit together or not at all.
 //!
 //! Appending serializes per chain on the chain's row in `audit_chains` (locked on
-//! PostgreSQL by `castellan_audit_seal`; on SQLite its upsert takes the write lock), so
-//! concurrent writers queue instead of forking the chain; the unique (chain, seq) index is
-//! the backstop.
-//! The head row is always the last row a transaction locks, so it cannot deadlock.
+//! PostgreSQL by the append's upsert of that row; on SQLite its upsert takes the write
+//! lock), so concurrent writers queue instead of forking the chain; the unique (chain, seq)
+//! index is the backstop.
+//! The head row is always the last row a transaction locks, so it cannot deadlock. On
+//! PostgreSQL the entry and the transaction's `COMMIT` go out together, so the head is
+//! held for no round trip at all.
 
 use crate::backend::{on, AnyConn, Change, Db, PgConn, SqliteConn};
 use crate::cached::Cached;
@@ -20,9 +22,12 @@ use castellan_domain::audit::{
     GENESIS_HASH,
 };
 use castellan_ports::{AuditLog, AuditPage, AuditQuery, ChainHead, RepoError};
+use diesel::connection::{TransactionDepthChange, TransactionManagerStatus};
 use diesel::prelude::*;
 use diesel::result::QueryResult;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::{
+    AnsiTransactionManager, AsyncConnection, RunQueryDsl, SimpleAsyncConnection, TransactionManager,
+};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -96,16 +101,66 @@ where
     T: Send + 'static,
     R: FnOnce(&T) -> Option<Event> + Send,
 {
-    on!(conn, |c| c
-        .transaction(async move |tx| {
-            let mut conn = AnyConn::from(tx);
-            let out = change(conn.reborrow()).await?;
-            if let Some(event) = record(&out) {
-                append_in(conn, event).await?;
-            }
-            Ok::<_, diesel::result::Error>(out)
-        })
-        .await)
+    match conn {
+        AnyConn::Postgres(c) => committed_with_entry(c, change, record).await,
+        AnyConn::Sqlite(c) => {
+            c.transaction(async move |tx| {
+                let out = change(AnyConn::from(&mut *tx)).await?;
+                if let Some(event) = record(&out) {
+                    append_sealed_here(tx, event).await?;
+                }
+                Ok::<_, diesel::result::Error>(out)
+            })
+            .await
+        }
+    }
+}
+
+/// PostgreSQL: `change` in a transaction whose entry (if any) is sent together with the
+/// `COMMIT`, so the chain's head, locked by the entry's statement, is released without
+/// waiting for a round trip to Castellan in between. The entry's statement is prepared on
+/// every connection when it opens ([`prove_sealing`]), so it goes out at once, ahead of
+/// the `COMMIT`. Should it fail, PostgreSQL answers that `COMMIT` by rolling back.
+async fn committed_with_entry<T, R>(c: &mut PgConn, change: Change<T>, record: R) -> QueryResult<T>
+where
+    T: Send + 'static,
+    R: FnOnce(&T) -> Option<Event> + Send,
+{
+    // Top level only (a nested one would be a savepoint, which a `COMMIT` would not end).
+    AnsiTransactionManager::begin_transaction_sql(c, "BEGIN").await?;
+    let out = match change(AnyConn::Postgres(c)).await {
+        Ok(out) => out,
+        Err(err) => {
+            return match AnsiTransactionManager::rollback_transaction(c).await {
+                Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(err),
+                Err(rollback) => Err(rollback),
+            };
+        }
+    };
+    let Some(event) = record(&out) else {
+        AnsiTransactionManager::commit_transaction(c).await?;
+        return Ok(out);
+    };
+    let (sealed, committed) = {
+        let shared: &PgConn = c;
+        let (mut entry_lane, mut commit_lane) = (shared, shared);
+        futures::join!(
+            append_sealed_by_postgres(&mut entry_lane, event),
+            commit_lane.batch_execute("COMMIT")
+        )
+    };
+    // Committed, or rolled back after a failed statement: over either way.
+    if let TransactionManagerStatus::Valid(status) =
+        AnsiTransactionManager::transaction_manager_status_mut(c)
+    {
+        // Only fails when no transaction is open, which is what it would record.
+        status
+            .change_transaction_depth(TransactionDepthChange::DecreaseDepth)
+            .ok();
+    }
+    sealed?;
+    committed?;
+    Ok(out)
 }
 
 /// The `audit_chains` key of a tenant's chain (the nil UUID for entries without a tenant).
@@ -113,35 +168,56 @@ fn chain_key(tenant: Option<Uuid>) -> DbUuid {
     uid(tenant.unwrap_or(Uuid::nil()))
 }
 
-/// Appends `event` to its chain on `conn` (inside the caller's transaction).
-async fn append_in(conn: AnyConn<'_>, event: Event) -> QueryResult<Entry> {
-    match conn {
-        AnyConn::Postgres(c) => append_sealed_by_postgres(c, event).await,
-        AnyConn::Sqlite(c) => append_sealed_here(c, event).await,
-    }
-}
-
-/// The entry's insert, its `seq`, `prev_hash` and `hash` from `castellan_audit_seal`
-/// (migration `audit_seal`), given the entry's canonical form around its seq.
-const APPEND_SEALED_BY_POSTGRES: &str = "\
+/// The entry's insert, its `seq`, `prev_hash` and `hash` from the upsert of its chain's
+/// head, which locks the head (creating it, after `$18`, the genesis hash, for a chain's
+/// first entry), numbers and hashes the entry and moves the head. The application renders
+/// the entry's canonical JSON around its seq (`$16`, `$17`: `Event::open_canonical`), so
+/// the hash is the one it computes: SHA-256(prev_hash || before_seq || seq || after_seq),
+/// lowercase hex. The head keeps the hash it replaced, which `RETURNING` can then give.
+const APPEND_SEALED: &str = "\
+    WITH head AS ( \
+        INSERT INTO audit_chains AS c (chain, tenant_id, last_seq, prev_hash, last_hash) \
+        VALUES ($15, $2, 1, $18, \
+            encode(sha256(convert_to($18 || $16 || '1' || $17, 'UTF8')), 'hex')) \
+        ON CONFLICT (chain) DO UPDATE SET \
+            last_seq = c.last_seq + 1, \
+            prev_hash = c.last_hash, \
+            last_hash = encode(sha256(convert_to( \
+                c.last_hash || $16 || (c.last_seq + 1)::text || $17, 'UTF8')), 'hex') \
+        RETURNING last_seq, prev_hash, last_hash) \
     INSERT INTO audit_logs (id, tenant_id, occurred_at, actor_type, actor_id, action, \
         target_type, target_id, outcome, request_id, ip, user_agent, changes, metadata, \
         seq, prev_hash, hash) \
     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-        s.seq, s.prev_hash, s.hash \
-    FROM castellan_audit_seal($15, $2, $16, $17) AS s \
+        head.last_seq, head.prev_hash, head.last_hash \
+    FROM head \
     RETURNING seq, prev_hash, hash";
 
-/// PostgreSQL seals the entry in the statement that appends it (`castellan_audit_seal`
-/// locks the chain's head, numbers and hashes the entry and moves the head): one round
-/// trip under the chain's lock, where sealing here takes two, so the chain's next writer
-/// waits less. The returned hash is checked against the one computed here.
-async fn append_sealed_by_postgres(c: &mut PgConn, event: Event) -> QueryResult<Entry> {
+/// PostgreSQL seals the entry in the statement that appends it ([`APPEND_SEALED`]): one
+/// statement under the chain's lock, where sealing here takes a round trip more. The
+/// returned hash is checked against the one computed here: every connection proves, as it
+/// opens, that the two agree ([`prove_sealing`]), so a difference is logged as an error
+/// (the entry may be committed by then; `castellan audit verify` reports it too).
+async fn append_sealed_by_postgres(c: &mut &PgConn, event: Event) -> QueryResult<Entry> {
+    let (entry, agreed) = seal_by_postgres(c, event).await?;
+    if !agreed {
+        tracing::error!(
+            seq = entry.seq,
+            tenant_id = ?entry.event.tenant_id,
+            "the database sealed an audit entry differently from Castellan"
+        );
+    }
+    Ok(entry)
+}
+
+/// Appends `event` with [`APPEND_SEALED`]: the entry as the database sealed it and whether
+/// Castellan computes the same hash.
+async fn seal_by_postgres(c: &mut &PgConn, event: Event) -> QueryResult<(Entry, bool)> {
     use diesel::sql_types::{Nullable, Text};
     let open = event.open_canonical();
     let row = EventColumns::from(&event);
     let sealed: Sealed = Cached(
-        diesel::sql_query(APPEND_SEALED_BY_POSTGRES)
+        diesel::sql_query(APPEND_SEALED)
             .bind::<SqlUuid, _>(row.id)
             .bind::<Nullable<SqlUuid>, _>(row.tenant_id)
             .bind::<Moment, _>(row.occurred_at)
@@ -158,25 +234,49 @@ async fn append_sealed_by_postgres(c: &mut PgConn, event: Event) -> QueryResult<
             .bind::<Text, _>(row.metadata)
             .bind::<SqlUuid, _>(chain_key(event.tenant_id))
             .bind::<Text, _>(open.before_seq.as_str())
-            .bind::<Text, _>(open.after_seq.as_str()),
+            .bind::<Text, _>(open.after_seq.as_str())
+            .bind::<Text, _>(GENESIS_HASH),
     )
     .get_result(c)
     .await?;
-    if open.hash(sealed.seq, &sealed.prev_hash) != sealed.hash {
-        // Never commit an entry that would not verify.
-        return Err(diesel::result::Error::DeserializationError(
-            "the database sealed an audit entry differently from Castellan".into(),
-        ));
-    }
-    Ok(Entry {
+    let agreed = open.hash(sealed.seq, &sealed.prev_hash) == sealed.hash;
+    let entry = Entry {
         event,
         seq: sealed.seq,
         prev_hash: sealed.prev_hash,
         hash: sealed.hash,
-    })
+    };
+    Ok((entry, agreed))
 }
 
-/// What [`append_sealed_by_postgres`] gets back.
+/// Run on every PostgreSQL connection as it opens: appends a probe entry (its text not all
+/// ASCII) to the system chain in a transaction that is rolled back, and fails unless the
+/// database sealed it as Castellan does. This also prepares [`APPEND_SEALED`] on the
+/// connection, which [`committed_with_entry`] relies on.
+pub(crate) async fn prove_sealing(c: &mut PgConn) -> QueryResult<()> {
+    let probe = Event::new(
+        "castellan.sealing_probe",
+        Actor::anonymous(),
+        None,
+        chrono::Utc::now(),
+    )
+    .meta("probe", "Prüfung · проверка · 検証");
+    c.batch_execute("BEGIN; SELECT set_config('app.tenant_id', '*', true)")
+        .await?;
+    let sealed = {
+        let mut shared: &PgConn = c;
+        seal_by_postgres(&mut shared, probe).await
+    };
+    c.batch_execute("ROLLBACK").await?;
+    match sealed? {
+        (_, true) => Ok(()),
+        (_, false) => Err(diesel::result::Error::DeserializationError(
+            "the database seals audit entries differently from Castellan".into(),
+        )),
+    }
+}
+
+/// What [`seal_by_postgres`] gets back.
 #[derive(QueryableByName)]
 struct Sealed {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -395,9 +495,15 @@ impl AuditStore {
 impl AuditLog for AuditStore {
     async fn append(&self, event: &Event) -> Result<Entry, RepoError> {
         let mut db = self.db.for_transaction().await?;
-        on!(db.conn(), |c| c
-            .transaction(async move |tx| append_in(AnyConn::from(tx), event.clone()).await)
-            .await)
+        let event = event.clone();
+        match db.conn() {
+            // One statement: its own transaction.
+            AnyConn::Postgres(c) => append_sealed_by_postgres(&mut &*c, event).await,
+            AnyConn::Sqlite(c) => {
+                c.transaction(async move |tx| append_sealed_here(tx, event).await)
+                    .await
+            }
+        }
         .map_err(from_diesel)
     }
 

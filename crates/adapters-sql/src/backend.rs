@@ -165,16 +165,6 @@ impl<'c> From<&'c mut SqliteConn> for AnyConn<'c> {
     }
 }
 
-impl AnyConn<'_> {
-    /// The same connection, borrowed again (for a second statement).
-    pub(crate) fn reborrow(&mut self) -> AnyConn<'_> {
-        match self {
-            AnyConn::Postgres(conn) => AnyConn::Postgres(conn),
-            AnyConn::Sqlite(conn) => AnyConn::Sqlite(conn),
-        }
-    }
-}
-
 /// Work on a connection (a query, or the statements of a transaction), owning what it
 /// needs: build one with [`change`].
 pub(crate) type Change<T> =

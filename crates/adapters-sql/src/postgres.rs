@@ -84,7 +84,9 @@ impl Db {
     }
 }
 
-/// A manager of connections to `config.url` that run `statement` when opened.
+/// A manager of connections to `config.url` that run `statement` when opened, then prove
+/// that the database seals audit entries as Castellan does (which also prepares the
+/// append on the connection: see `audit::prove_sealing`).
 fn manager(config: &PgConfig, statement: &str) -> AsyncDieselConnectionManager<Conn> {
     let mut setup = manager_config::<Postgres>();
     let statement = statement.to_string();
@@ -94,6 +96,9 @@ fn manager(config: &PgConfig, statement: &str) -> AsyncDieselConnectionManager<C
         Box::pin(async move {
             let mut conn = Conn::establish(&url).await?;
             conn.batch_execute(&statement)
+                .await
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            crate::audit::prove_sealing(&mut conn)
                 .await
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
             Ok(conn)

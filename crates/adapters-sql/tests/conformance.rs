@@ -264,6 +264,61 @@ on_both_backends! {
     ).await;
 }
 
+/// Every connection proves, as it opens, that the database seals audit entries as
+/// Castellan does: a database whose `sha256` is another function (a `public.sha256` ahead
+/// of `pg_catalog` in its search path) is refused with that said, and nothing is appended.
+#[tokio::test]
+async fn a_database_that_seals_differently_is_refused() {
+    use castellan_ports::{AuditLog, UserRepository};
+    let url = fresh_postgres_url().await;
+    let name = url.rsplit_once('/').unwrap().1.to_string();
+    let mut admin = AsyncPgConnection::establish(&url).await.unwrap();
+    let (before, _) = audit::head(&AuditStore::new(postgres_pool(&url)), None).await;
+    diesel::sql_query(
+        "CREATE FUNCTION public.sha256(bytea) RETURNS bytea LANGUAGE sql IMMUTABLE \
+         AS $$ SELECT pg_catalog.sha256($1 || '\\x00'::bytea) $$",
+    )
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    diesel::sql_query(format!(
+        "ALTER DATABASE {name} SET search_path = public, pg_catalog"
+    ))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+
+    let refused = postgres_pool(&url);
+    let err = UserStore::new(refused.clone()).ping().await.unwrap_err();
+    match err {
+        castellan_ports::RepoError::Unavailable(message) => assert!(
+            message.contains("seals audit entries differently from Castellan"),
+            "{message}"
+        ),
+        other => panic!("expected the connection refused, got {other:?}"),
+    }
+    let entry = castellan_domain::audit::Event::new(
+        "test.append",
+        castellan_domain::audit::Actor::anonymous(),
+        None,
+        chrono::Utc::now(),
+    );
+    assert!(AuditStore::new(refused).append(&entry).await.is_err());
+
+    // Put back, the same database is served again, its chain where it was.
+    diesel::sql_query("DROP FUNCTION public.sha256(bytea)")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let log = AuditStore::new(postgres_pool(&url));
+    assert_eq!(audit::head(&log, None).await.0, before);
+    log.append(&entry).await.unwrap();
+    assert_eq!(
+        audit::verified_chain(&log, None).await.len() as i64,
+        before + 1
+    );
+}
+
 /// A PostgreSQL pool on a port nothing listens on.
 fn unreachable_postgres() -> Db {
     Db::postgres(&PgConfig {

@@ -13,9 +13,10 @@ and p99 against connections (1, 4, 16, 64) and against data size (1x, 10x, 100x 
 rules and articles; a database per size, the sizes interleaved in rounds). Writes docs/benchmarks.md and its plots (docs/benchmarks/*.png).
 
 Run by scripts/bench-http.sh, which installs wrk, builds and makes the venv with matplotlib.
-With CASTELLAN_BEFORE=<path to another castellan binary>, that build also serves the
-production database and joins every round's authenticated reads and refreshes as `before`:
-a change's gain, measured in the same rounds.
+With CASTELLAN_BEFORE=<path to another castellan binary>, that build also serves a
+production database of its own (migrated by that build and given the same demo seed, so
+that a change to the schema leaves it working) and joins every round's authenticated reads
+and refreshes as `before`: a change's gain, measured in the same rounds.
 Every server listens on 127.0.0.1 and is stopped at the end; every wrk run is bounded.
 """
 
@@ -315,7 +316,13 @@ def main():
         servers.append(ceiling)
         before = None
         if os.environ.get("CASTELLAN_BEFORE"):
-            before_env = dict(prod_env, CASTELLAN__SERVER__BIND=f"127.0.0.1:{free_port()}")
+            before_db = f"{db}_before"
+            psql(f"CREATE DATABASE {before_db}")
+            databases.append(before_db)
+            before_env = castellan_env(workdir, f"{PG_ADMIN.rsplit('/', 1)[0]}/{before_db}", REDIS_URL,
+                                       f"bench:{before_db}:")
+            subprocess.run([os.environ["CASTELLAN_BEFORE"], "seed", "--demo"], env=before_env, cwd=workdir,
+                           check=True, stdout=subprocess.DEVNULL)
             before = Server("before", [os.environ["CASTELLAN_BEFORE"], "serve"], before_env, workdir, "/api/v1/health")
             servers.append(before)
         report["startup_ms"] = {s.name: s.startup_ms for s in servers}
@@ -326,6 +333,8 @@ def main():
             "production": http("POST", production.url("/api/v1/auth/login"), login)["data"]["access"],
             "embedded": http("POST", embedded.url("/api/v1/auth/login"), login)["data"]["access"],
         }
+        if before:
+            tokens["before"] = http("POST", before.url("/api/v1/auth/login"), login)["data"]["access"]
         # The demo guest reads every article of its tenant and nothing else: the same rows
         # the ceiling's query reads (the superuser admin's list spans every tenant).
         guest = {"email": "guest@example.com", "password": "guestpass"}
@@ -339,8 +348,8 @@ def main():
             ("article list", embedded, "/api/v1/articles", tokens["embedded"]),
             ("GET /auth/me", production, "/api/v1/auth/me", tokens["production"]),
             ("GET /auth/me", embedded, "/api/v1/auth/me", tokens["embedded"]),
-            *([("article list", before, "/api/v1/articles", tokens["production"]),
-               ("GET /auth/me", before, "/api/v1/auth/me", tokens["production"])] if before else []),
+            *([("article list", before, "/api/v1/articles", tokens["before"]),
+               ("GET /auth/me", before, "/api/v1/auth/me", tokens["before"])] if before else []),
             ("401 without a token", ceiling, "/hello", None),
             ("401 without a token", production, "/api/v1/articles", None),
             ("401 without a token", embedded, "/api/v1/articles", None),
@@ -470,7 +479,7 @@ def write_docs(report):
         "",
         "Per workload and server, the median over the rounds of requests/s and p99, and of the",
         "same-round ratios to the ceiling (`GET /auth/me` against the article list's ceiling).",
-        "" + (" `before` is the build named by `CASTELLAN_BEFORE`, on the production database." if any(n == "before" for r in report["rounds"] for (_, n) in r) else ""),
+        "" + (" `before` is the build named by `CASTELLAN_BEFORE`, on a production database of its own with the same demo seed." if any(n == "before" for r in report["rounds"] for (_, n) in r) else ""),
         "",
         "| workload | server | req/s | p99 ms | req/s vs ceiling | p99 vs ceiling |",
         "|---|---|---|---|---|---|",

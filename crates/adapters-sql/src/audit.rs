@@ -174,6 +174,8 @@ fn chain_key(tenant: Option<Uuid>) -> DbUuid {
 /// the entry's canonical JSON around its seq (`$16`, `$17`: `Event::open_canonical`), so
 /// the hash is the one it computes: SHA-256(prev_hash || before_seq || seq || after_seq),
 /// lowercase hex. The head keeps the hash it replaced, which `RETURNING` can then give.
+/// A chain's first hash is the database's too (not bound from here), so the probe of
+/// [`prove_sealing`] tests the database's hashing even when its chain has no head yet.
 const APPEND_SEALED: &str = "\
     WITH head AS ( \
         INSERT INTO audit_chains AS c (chain, tenant_id, last_seq, prev_hash, last_hash) \

@@ -1,3 +1,5 @@
+-- Back to migration 000017's state: castellan_audit_seal as it defined it (a migration is
+-- self-contained SQL, so its text is repeated here).
 ALTER TABLE audit_chains DROP COLUMN prev_hash;
 
 CREATE FUNCTION castellan_audit_seal(

@@ -10,7 +10,7 @@
 //! PostgreSQL the entry and the transaction's `COMMIT` go out together, so the head is
 //! held for no round trip at all.
 
-use crate::backend::{on, AnyConn, Change, Db, PgConn, SqliteConn};
+use crate::backend::{on, AnyConn, Change, Db, PgConn, Pooled, SqliteConn};
 use crate::cached::Cached;
 use crate::error::from_diesel;
 use crate::schema::{audit_chains, audit_logs};
@@ -82,53 +82,62 @@ where
     T: Send + 'static,
     R: FnOnce(&T) -> Option<Event> + Send + 'static,
 {
-    let mut pooled = db.for_transaction().await?;
-    if !pooled.is_sqlite() {
-        return in_transaction(pooled.conn(), change, record)
-            .await
-            .map_err(from_diesel);
+    match db.for_transaction().await? {
+        Pooled::Postgres(mut c) => committed_with_entry(&mut c, change, record).await,
+        Pooled::Sqlite { conn, _turn } => {
+            on_blocking_thread(move || {
+                // The turn to write is given back after the connection (in reverse order).
+                let _turn = _turn;
+                let mut conn = conn;
+                futures::executor::block_on(committed_here(&mut conn, change, record))
+            })
+            .await?
+        }
     }
-    on_blocking_thread(move || {
-        let mut pooled = pooled;
-        futures::executor::block_on(in_transaction(pooled.conn(), change, record))
-    })
-    .await?
     .map_err(from_diesel)
 }
 
-async fn in_transaction<T, R>(conn: AnyConn<'_>, change: Change<T>, record: R) -> QueryResult<T>
+/// SQLite: `change` and its entry (if any) in one transaction, run in process.
+async fn committed_here<T, R>(c: &mut SqliteConn, change: Change<T>, record: R) -> QueryResult<T>
 where
     T: Send + 'static,
     R: FnOnce(&T) -> Option<Event> + Send,
 {
-    match conn {
-        AnyConn::Postgres(c) => committed_with_entry(c, change, record).await,
-        AnyConn::Sqlite(c) => {
-            c.transaction(async move |tx| {
-                let out = change(AnyConn::from(&mut *tx)).await?;
-                if let Some(event) = record(&out) {
-                    append_sealed_here(tx, event).await?;
-                }
-                Ok::<_, diesel::result::Error>(out)
-            })
-            .await
+    c.transaction(async move |tx| {
+        let out = change(AnyConn::from(&mut *tx)).await?;
+        if let Some(event) = record(&out) {
+            append_sealed_here(tx, event).await?;
         }
-    }
+        Ok::<_, diesel::result::Error>(out)
+    })
+    .await
 }
 
-/// PostgreSQL: `change` in a transaction whose entry (if any) is sent together with the
-/// `COMMIT`, so the chain's head, locked by the entry's statement, is released without
-/// waiting for a round trip to Castellan in between. The entry's statement is prepared on
-/// every connection when it opens ([`prove_sealing`]), so it goes out at once, ahead of
-/// the `COMMIT`. Should it fail, PostgreSQL answers that `COMMIT` by rolling back.
+/// PostgreSQL: `change` in a transaction that costs no round trip of its own. Its `BEGIN`
+/// goes out with the change's first statement, and its entry (if any) with the `COMMIT`,
+/// so the chain's head, locked by the entry's statement, is released without waiting for
+/// a round trip to Castellan in between. The entry's statement is prepared on every
+/// connection when it opens ([`prove_sealing`]), so it goes out at once, ahead of the
+/// `COMMIT`. Should it fail, PostgreSQL answers that `COMMIT` by rolling back.
 async fn committed_with_entry<T, R>(c: &mut PgConn, change: Change<T>, record: R) -> QueryResult<T>
 where
     T: Send + 'static,
     R: FnOnce(&T) -> Option<Event> + Send,
 {
+    let (begun, changed) = {
+        let shared: &PgConn = c;
+        let mut begin_lane = shared;
+        // Polled first, the `BEGIN` is sent first: the change's statements queue behind it.
+        futures::join!(
+            begin_lane.batch_execute("BEGIN"),
+            change(AnyConn::Postgres(shared))
+        )
+    };
+    // `BEGIN` fails only with its connection, and then so did every statement behind it.
+    begun?;
     // Top level only (a nested one would be a savepoint, which a `COMMIT` would not end).
-    AnsiTransactionManager::begin_transaction_sql(c, "BEGIN").await?;
-    let out = match change(AnyConn::Postgres(c)).await {
+    transaction_depth(c, TransactionDepthChange::IncreaseDepth);
+    let out = match changed {
         Ok(out) => out,
         Err(err) => {
             return match AnsiTransactionManager::rollback_transaction(c).await {
@@ -150,17 +159,20 @@ where
         )
     };
     // Committed, or rolled back after a failed statement: over either way.
-    if let TransactionManagerStatus::Valid(status) =
-        AnsiTransactionManager::transaction_manager_status_mut(c)
-    {
-        // Only fails when no transaction is open, which is what it would record.
-        status
-            .change_transaction_depth(TransactionDepthChange::DecreaseDepth)
-            .ok();
-    }
+    transaction_depth(c, TransactionDepthChange::DecreaseDepth);
     sealed?;
     committed?;
     Ok(out)
+}
+
+/// Records in diesel's transaction manager a `BEGIN` or `COMMIT` sent around it (pipelined).
+fn transaction_depth(c: &mut PgConn, change: TransactionDepthChange) {
+    if let TransactionManagerStatus::Valid(status) =
+        AnsiTransactionManager::transaction_manager_status_mut(c)
+    {
+        // Fails only on a decrease with no transaction open, which is what it would record.
+        status.change_transaction_depth(change).ok();
+    }
 }
 
 /// The `audit_chains` key of a tenant's chain (the nil UUID for entries without a tenant).
@@ -500,7 +512,7 @@ impl AuditLog for AuditStore {
         let event = event.clone();
         match db.conn() {
             // One statement: its own transaction.
-            AnyConn::Postgres(c) => append_sealed_by_postgres(&mut &*c, event).await,
+            AnyConn::Postgres(mut c) => append_sealed_by_postgres(&mut c, event).await,
             AnyConn::Sqlite(c) => {
                 c.transaction(async move |tx| append_sealed_here(tx, event).await)
                     .await

@@ -133,11 +133,6 @@ pub(crate) enum Pooled {
 }
 
 impl Pooled {
-    /// Whether this is a SQLite connection.
-    pub(crate) fn is_sqlite(&self) -> bool {
-        matches!(self, Pooled::Sqlite { .. })
-    }
-
     /// The connection, for [`on!`].
     pub(crate) fn conn(&mut self) -> AnyConn<'_> {
         match self {
@@ -149,14 +144,11 @@ impl Pooled {
 
 /// A borrowed connection of either backend: what [`on!`] dispatches on.
 pub(crate) enum AnyConn<'c> {
-    Postgres(&'c mut PgConn),
+    /// Shared: a PostgreSQL connection interleaves the requests of everything that borrows
+    /// it on one socket, so a transaction's `BEGIN` can go out with its first statement
+    /// (see [`crate::audit`]) and independent statements together ([`crate::pipeline`]).
+    Postgres(&'c PgConn),
     Sqlite(&'c mut SqliteConn),
-}
-
-impl<'c> From<&'c mut PgConn> for AnyConn<'c> {
-    fn from(conn: &'c mut PgConn) -> Self {
-        AnyConn::Postgres(conn)
-    }
 }
 
 impl<'c> From<&'c mut SqliteConn> for AnyConn<'c> {
@@ -179,7 +171,8 @@ where
 }
 
 /// Runs `$body` with `$c` bound to the concrete connection inside `$conn` (an
-/// [`AnyConn`]): the body is written once, expanded and type-checked once per backend.
+/// [`AnyConn`]: `&mut &PgConn` or `&mut SqliteConn`): the body is written once, expanded
+/// and type-checked once per backend.
 ///
 /// ```text
 /// let mut db = self.db.get().await?;
@@ -188,7 +181,11 @@ where
 macro_rules! on {
     ($conn:expr, |$c:ident| $body:expr) => {
         match $conn {
-            crate::backend::AnyConn::Postgres($c) => $body,
+            crate::backend::AnyConn::Postgres(shared) => {
+                let mut lane = shared;
+                let $c = &mut lane;
+                $body
+            }
             crate::backend::AnyConn::Sqlite($c) => $body,
         }
     };
@@ -204,7 +201,11 @@ pub(crate) use on;
 macro_rules! change_on {
     (|$c:ident| $body:expr) => {
         crate::backend::change(move |conn| match conn {
-            crate::backend::AnyConn::Postgres($c) => Box::pin(async move { $body }),
+            crate::backend::AnyConn::Postgres(shared) => Box::pin(async move {
+                let mut lane = shared;
+                let $c = &mut lane;
+                $body
+            }),
             crate::backend::AnyConn::Sqlite($c) => Box::pin(async move { $body }),
         })
     };

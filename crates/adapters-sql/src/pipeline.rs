@@ -26,9 +26,7 @@ use std::future::Future;
 pub(crate) trait Pipeline: Send {
     /// What each statement runs on: a shared borrow of the PostgreSQL connection (which
     /// interleaves requests on one socket), the SQLite connection itself.
-    type Lane<'l>: Send
-    where
-        Self: 'l;
+    type Lane<'l>: Send;
 
     /// Runs `first`, `second` and `third`, which must not depend on each other's order:
     /// on PostgreSQL together, on SQLite in turn. An error of any is the result (the
@@ -48,7 +46,7 @@ pub(crate) trait Pipeline: Send {
         FC: for<'x> FnOnce(&'x mut Self::Lane<'l>) -> BoxFuture<'x, QueryResult<C>> + Send + 'l;
 }
 
-impl Pipeline for PgConn {
+impl Pipeline for &PgConn {
     type Lane<'l> = &'l PgConn;
 
     fn pipeline3<'l, A, B, C, FA, FB, FC>(

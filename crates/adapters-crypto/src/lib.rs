@@ -7,6 +7,7 @@
 
 mod hasher;
 mod jwt;
+mod key_file;
 mod signing_key;
 pub mod vault;
 

@@ -1,5 +1,6 @@
 //! The Ed25519 signing key: from PEM text, from a file, or generated once and persisted.
 
+use crate::key_file::{self, Created};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
@@ -76,7 +77,8 @@ impl SigningKeyMaterial {
 }
 
 /// Loads the key at `path`, or generates one and writes it there (mode 0600, parent
-/// directories created) so that tokens survive a restart.
+/// directories created) so that tokens survive a restart. Of processes generating it at
+/// once, the first to write it wins and the others load theirs.
 pub fn load_or_generate(path: &Path) -> Result<SigningKeyMaterial, KeyError> {
     let io = |source| KeyError::Io {
         path: path.display().to_string(),
@@ -86,20 +88,23 @@ pub fn load_or_generate(path: &Path) -> Result<SigningKeyMaterial, KeyError> {
         Ok(pem) => SigningKeyMaterial::from_pem(&pem),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
             let key = SigningKeyMaterial::generate()?;
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(io)?;
+            match key_file::create(path, key.to_pem()).map_err(io)? {
+                Created::Written => {
+                    tracing::info!(path = %path.display(), kid = %key.kid, "generated a new signing key");
+                    Ok(key)
+                }
+                Created::Lost => {
+                    SigningKeyMaterial::from_pem(&std::fs::read_to_string(path).map_err(io)?)
+                }
             }
-            write_private(path, key.to_pem()).map_err(io)?;
-            tracing::info!(path = %path.display(), kid = %key.kid, "generated a new signing key");
-            Ok(key)
         }
         Err(err) => Err(io(err)),
     }
 }
 
 /// A server secret (the API-key pepper) kept in the file at `path`: read when it exists,
-/// else 256 random bits generated and written there (mode 0600). Surrounding whitespace is
-/// not part of the secret.
+/// else 256 random bits generated and written there (mode 0600; of processes generating it
+/// at once, the first to write it wins). Surrounding whitespace is not part of the secret.
 pub fn load_or_generate_secret(path: &Path) -> Result<String, std::io::Error> {
     match std::fs::read_to_string(path) {
         Ok(secret) => Ok(secret.trim().to_owned()),
@@ -109,29 +114,16 @@ pub fn load_or_generate_secret(path: &Path) -> Result<String, std::io::Error> {
             let mut bytes = [0u8; 32];
             rand::rngs::OsRng.fill_bytes(&mut bytes);
             let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)?;
+            match key_file::create(path, &secret)? {
+                Created::Written => {
+                    tracing::info!(path = %path.display(), "generated a new server secret");
+                    Ok(secret)
+                }
+                Created::Lost => Ok(std::fs::read_to_string(path)?.trim().to_owned()),
             }
-            write_private(path, &secret)?;
-            tracing::info!(path = %path.display(), "generated a new server secret");
-            Ok(secret)
         }
         Err(err) => Err(err),
     }
-}
-
-fn write_private(path: &Path, pem: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(pem.as_bytes())?;
-    file.sync_all()
 }
 
 #[cfg(test)]
@@ -161,6 +153,21 @@ mod tests {
         let second = load_or_generate(&path).unwrap();
         assert_eq!(first.kid, second.kid);
         assert_eq!(first.public, second.public);
+    }
+
+    #[test]
+    fn processes_generating_at_once_share_one_secret() {
+        for round in key_file::race(20, 6, |path| load_or_generate_secret(path).unwrap()) {
+            assert!(round.iter().all(|secret| secret == &round[0]), "{round:?}");
+            assert_eq!(round[0].len(), 43);
+        }
+    }
+
+    #[test]
+    fn processes_generating_at_once_share_one_signing_key() {
+        for round in key_file::race(20, 6, |path| load_or_generate(path).unwrap().kid) {
+            assert!(round.iter().all(|kid| kid == &round[0]), "{round:?}");
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! so a ciphertext copied to another row or tenant does not decrypt. Plaintexts and keys
 //! live in `Zeroizing` buffers.
 
+use crate::key_file::{self, Created};
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use async_trait::async_trait;
@@ -180,37 +181,23 @@ fn render(keks: &Keks) -> Zeroizing<String> {
     text
 }
 
-/// Writes `text` to `path` with mode 0600, through a temporary file renamed into place (a
-/// crash leaves the old file or the new one, never half of one).
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let tmp = path.with_extension("tmp");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(&tmp)?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, path)
-}
-
 impl LocalKeyProvider {
     /// The key file at `path`: read, or created with one KEK (version 1) when absent.
     pub fn open(path: &Path) -> Result<Self, VaultError> {
         let keks = match read(path)? {
             Some(keks) => keks,
             None => {
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|e| unavailable(path, e))?;
-                }
                 let keks = BTreeMap::from([(1, fresh::<32>())]);
-                write_private(path, &render(&keks)).map_err(|e| unavailable(path, e))?;
-                tracing::info!(path = %path.display(), "generated the vault's key-encryption key");
-                keks
+                match key_file::create(path, &render(&keks)).map_err(|e| unavailable(path, e))? {
+                    Created::Written => {
+                        tracing::info!(path = %path.display(), "generated the vault's key-encryption key");
+                        keks
+                    }
+                    // Another process created it first: its KEK is the one.
+                    Created::Lost => {
+                        read(path)?.ok_or_else(|| unavailable(path, "the key file vanished"))?
+                    }
+                }
             }
         };
         Ok(Self {
@@ -279,7 +266,7 @@ impl LocalKeyProvider {
         let next = keks.keys().next_back().copied().unwrap_or(0) + 1;
         let mut grown = keks.clone();
         grown.insert(next, fresh::<32>());
-        write_private(&self.path, &render(&grown)).map_err(|e| unavailable(&self.path, e))?;
+        key_file::replace(&self.path, &render(&grown)).map_err(|e| unavailable(&self.path, e))?;
         *keks = grown;
         Ok(next)
     }
@@ -399,6 +386,17 @@ mod tests {
             key: a.key.clone(),
         };
         assert!(vault.open(&swapped, &row("t1", "c1")).await.is_err());
+    }
+
+    #[test]
+    fn processes_creating_the_key_file_at_once_share_one_kek() {
+        let rounds = key_file::race(20, 6, |path| {
+            let (version, kek) = LocalKeyProvider::open(path).unwrap().kek(None).unwrap();
+            (version, *kek)
+        });
+        for round in rounds {
+            assert!(round.iter().all(|kek| kek == &round[0]));
+        }
     }
 
     #[tokio::test]

@@ -245,6 +245,23 @@ async fn public_routes_are_limited(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    // Missing fields, or no JSON object at all: the per-IP limit all the same, first.
+    meets_limit(
+        from("203.0.113.5", Method::POST, "/auth/login", json!({})),
+        3,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    let res = from(
+        "203.0.113.5",
+        Method::POST,
+        "/auth/login",
+        json!(["no object"]),
+    )()
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     // Register per IP, before the body is read.
     meets_limit(
         from("203.0.113.3", Method::POST, "/auth/register", json!({})),

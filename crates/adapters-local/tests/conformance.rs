@@ -99,7 +99,10 @@ async fn rate_limiter_is_atomic_under_concurrency() {
 }
 
 fn lockout() -> castellan_adapters_local::InProcessLockout {
-    castellan_adapters_local::InProcessLockout::new(castellan_testkit::lockout::POLICY)
+    castellan_adapters_local::InProcessLockout::new(
+        castellan_testkit::lockout::POLICY,
+        Arc::new(castellan_adapters_local::InProcessRateLimiter::default()),
+    )
 }
 
 #[tokio::test]
@@ -115,6 +118,16 @@ async fn lockout_failures_everywhere_lock_the_email() {
 #[tokio::test]
 async fn lockout_concurrent_attempts_are_counted_exactly() {
     castellan_testkit::lockout::concurrent_attempts_are_counted_exactly(&lockout()).await;
+}
+
+#[tokio::test]
+async fn lockout_buckets_come_first() {
+    let limiter = castellan_adapters_local::InProcessRateLimiter::default();
+    let lockout = castellan_adapters_local::InProcessLockout::new(
+        castellan_testkit::lockout::POLICY,
+        Arc::new(limiter.clone()),
+    );
+    castellan_testkit::lockout::buckets_come_first(&lockout, &limiter).await;
 }
 
 #[tokio::test]

@@ -1,42 +1,76 @@
+use crate::rate_limit::{bucket_key, take_fn};
 use crate::RedisTokenStore;
 use async_trait::async_trait;
 use castellan_domain::lockout::{Attempt, LockKind, LockoutPolicy};
-use castellan_ports::{LoginLockout, StoreError};
-use deadpool_redis::redis::Script;
+use castellan_ports::rate_limit::decision;
+use castellan_ports::{Attempted, Bucket, Gate, LoginLockout, StoreError};
+use deadpool_redis::redis::{Script, ScriptInvocation};
 use std::sync::LazyLock;
 
-/// One step of `castellan_domain::lockout::LockoutPolicy` on the hash `KEYS[1]` of one
-/// email (fields per address `c:`, `l:`, `u:` + address: count, last attempt, locked
-/// until; for the email `n`, `w`, `u`: count, window start, locked until; times in ms).
-/// A script runs alone: concurrent logins are counted exactly.
-/// ARGV: step, address, now, address failures, email failures, window ms, lock ms.
-/// Returns {allowed, retry after s} for `begin`, {lock set: 0 none, 1 address, 2 email}
-/// for `fail`.
-static STEP: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
+/// What the lockout scripts share: their arguments and reading a field of the hash `KEYS[1]`
+/// of one email (fields per address `c:`, `l:`, `u:` + address: count, last attempt,
+/// locked until; for the email `n`, `w`, `u`: count, window start, locked until; times in
+/// ms). ARGV: step, address, now, address failures, email failures, window ms, lock ms.
+macro_rules! lockout_prelude {
+    () => {
         r"
         local key, step, ip = KEYS[1], ARGV[1], ARGV[2]
         local now, max_address, max_email = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
         local window, lock = tonumber(ARGV[6]), tonumber(ARGV[7])
         local function num(field) return tonumber(redis.call('HGET', key, field) or '0') end
-        local result
-        if step == 'begin' then
-            local locked_until = math.max(num('u:' .. ip), num('u'))
-            if locked_until > now then
-                return {0, math.ceil((locked_until - now) / 1000)}
-            end
-            local count = num('c:' .. ip)
-            if now - num('l:' .. ip) >= lock then count = 0 end
-            local n = num('n')
-            if now - num('w') >= window then n = 0 end
-            if count >= max_address or n >= max_email then
-                return {0, math.ceil(lock / 1000)}
-            end
-            if n == 0 then redis.call('HSET', key, 'w', now) end
-            redis.call('HSET', key, 'c:' .. ip, count + 1, 'l:' .. ip, now, 'n', n + 1)
-            result = {1, 0}
-        elseif step == 'fail' then
-            result = 0
+        "
+    };
+}
+
+/// The checks before a login, in one script (it runs alone: concurrent logins are counted
+/// exactly): one token of each bucket `KEYS[2..]` (capacity and period in ms at
+/// `ARGV[2i+4]`, `ARGV[2i+5]` for `KEYS[i]`) in order, up to the first refusal; then, if
+/// every bucket allowed and the step is `begin`, the lockout's `begin` of
+/// `castellan_domain::lockout::LockoutPolicy`. Returns, as strings, {attempt: 0 not asked,
+/// 1 allowed, 2 locked; retry after s; then allowed and tokens left per bucket asked}.
+static BEGIN: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(concat!(
+        lockout_prelude!(),
+        take_fn!(),
+        r"
+        local result = {'0', '0'}
+        for i = 2, #KEYS do
+            local allowed, tokens = take(KEYS[i], tonumber(ARGV[2 * i + 4]), tonumber(ARGV[2 * i + 5]), now)
+            result[#result + 1] = tostring(allowed)
+            result[#result + 1] = tostring(tokens)
+            if allowed == 0 then return result end
+        end
+        if step ~= 'begin' then return result end
+        local locked_until = math.max(num('u:' .. ip), num('u'))
+        if locked_until > now then
+            result[1], result[2] = '2', tostring(math.ceil((locked_until - now) / 1000))
+            return result
+        end
+        local count = num('c:' .. ip)
+        if now - num('l:' .. ip) >= lock then count = 0 end
+        local n = num('n')
+        if now - num('w') >= window then n = 0 end
+        if count >= max_address or n >= max_email then
+            result[1], result[2] = '2', tostring(math.ceil(lock / 1000))
+            return result
+        end
+        if n == 0 then redis.call('HSET', key, 'w', now) end
+        redis.call('HSET', key, 'c:' .. ip, count + 1, 'l:' .. ip, now, 'n', n + 1)
+        redis.call('PEXPIRE', key, math.max(window, lock))
+        result[1] = '1'
+        return result
+        "
+    ))
+});
+
+/// The steps after the password check: `fail` returns {lock set: 0 none, 1 address,
+/// 2 email}; `succeed` starts the counts again.
+static STEP: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(concat!(
+        lockout_prelude!(),
+        r"
+        local result = 0
+        if step == 'fail' then
             if num('c:' .. ip) >= max_address and num('u:' .. ip) <= now then
                 redis.call('HSET', key, 'u:' .. ip, now + lock, 'c:' .. ip, 0)
                 result = 1
@@ -47,12 +81,11 @@ static STEP: LazyLock<Script> = LazyLock::new(|| {
             end
         else
             redis.call('HSET', key, 'c:' .. ip, 0, 'n', 0)
-            result = 0
         end
         redis.call('PEXPIRE', key, math.max(window, lock))
         return result
-        ",
-    )
+        "
+    ))
 });
 
 /// Login lockout counters in Redis, shared by every replica.
@@ -73,6 +106,12 @@ impl RedisLockout {
         T: deadpool_redis::redis::FromRedisValue + Send,
     {
         let mut call = STEP.prepare_invoke();
+        self.step_args(&mut call, step, email, address);
+        self.invoke(&call).await
+    }
+
+    /// The lockout hash `KEYS[1]` and the arguments every lockout script reads.
+    fn step_args(&self, call: &mut ScriptInvocation<'_>, step: &str, email: &str, address: &str) {
         call.key(self.key(email))
             .arg(step)
             .arg(address)
@@ -81,11 +120,14 @@ impl RedisLockout {
             .arg(self.policy.email_failures)
             .arg(self.policy.window_secs.saturating_mul(1000))
             .arg(self.policy.lock_secs.saturating_mul(1000));
+    }
+
+    async fn invoke<T>(&self, call: &ScriptInvocation<'_>) -> Result<T, StoreError>
+    where
+        T: deadpool_redis::redis::FromRedisValue + Send,
+    {
         self.store
-            .with_conn(|mut conn| {
-                let call = &call;
-                async move { call.invoke_async(&mut conn).await }
-            })
+            .with_conn(|mut conn| async move { call.invoke_async(&mut conn).await })
             .await
     }
 
@@ -94,14 +136,50 @@ impl RedisLockout {
     }
 }
 
+/// The reply of `BEGIN` read back; `None` if it is not one.
+fn gate(reply: &[String], buckets: &[Bucket]) -> Option<Gate> {
+    let (head, asked) = reply.split_at_checked(2)?;
+    let limits = asked
+        .chunks_exact(2)
+        .zip(buckets)
+        .map(|(pair, bucket)| {
+            let left = pair[1].parse().ok()?;
+            Some(decision(pair[0] == "1", left, bucket.quota))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let attempt = match head[0].as_str() {
+        "1" => Some(Attempt::Allowed),
+        "2" => Some(Attempt::Locked {
+            retry_after_secs: head[1].parse().ok()?,
+        }),
+        _ => None,
+    };
+    Some(Gate { limits, attempt })
+}
+
 #[async_trait]
 impl LoginLockout for RedisLockout {
-    async fn begin(&self, email: &str, address: &str) -> Result<Attempt, StoreError> {
-        let (allowed, retry_after_secs): (u8, u64) = self.step("begin", email, address).await?;
-        Ok(match allowed {
-            1 => Attempt::Allowed,
-            _ => Attempt::Locked { retry_after_secs },
-        })
+    async fn begin(
+        &self,
+        buckets: &[Bucket],
+        attempt: Option<Attempted<'_>>,
+    ) -> Result<Gate, StoreError> {
+        let mut call = BEGIN.prepare_invoke();
+        match attempt {
+            Some(Attempted { email, address }) => {
+                self.step_args(&mut call, "begin", email, address)
+            }
+            // Only the buckets: the hash key is a placeholder the script does not touch.
+            None => self.step_args(&mut call, "limits", "", ""),
+        }
+        for bucket in buckets {
+            call.key(bucket_key(&self.store, &bucket.key))
+                .arg(bucket.quota.limit.max(1))
+                .arg(bucket.quota.period_secs.max(1) * 1000);
+        }
+        let reply: Vec<String> = self.invoke(&call).await?;
+        gate(&reply, buckets)
+            .ok_or_else(|| StoreError::Unavailable("unexpected lockout reply".into()))
     }
 
     async fn failed(&self, email: &str, address: &str) -> Result<Option<LockKind>, StoreError> {

@@ -8,41 +8,49 @@ use castellan_ports::{Admission, Admitted, Check};
 use deadpool_redis::redis::{Script, ScriptInvocation};
 use std::sync::LazyLock;
 
-/// Refill and take one token of the bucket `KEYS[1]` (a script runs alone, so this is
-/// atomic); the same arithmetic as `castellan_ports::rate_limit::take`. Leaves `allowed`
-/// and `tokens` for the script that embeds it to return.
-macro_rules! take_one {
+/// `take(key, capacity, period_ms, now)`: refills and takes one token of the bucket `key`
+/// (a script runs alone, so this is atomic), returning `allowed` (0 or 1) and the tokens
+/// left; the same arithmetic as `castellan_ports::rate_limit::take`. Every script that
+/// takes from a bucket embeds it.
+macro_rules! take_fn {
     () => {
         r"
-        local capacity = tonumber(ARGV[1])
-        local period_ms = tonumber(ARGV[2])
-        local now = tonumber(ARGV[3])
-        local per_ms = capacity / period_ms
-        local bucket = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-        local tokens = capacity
-        if bucket[1] then
-            local elapsed = math.max(0, now - tonumber(bucket[2]))
-            tokens = math.min(capacity, tonumber(bucket[1]) + elapsed * per_ms)
+        local function take(key, capacity, period_ms, now)
+            local bucket = redis.call('HMGET', key, 'tokens', 'ts')
+            local per_ms = capacity / period_ms
+            local tokens = capacity
+            if bucket[1] then
+                local elapsed = math.max(0, now - tonumber(bucket[2]))
+                tokens = math.min(capacity, tonumber(bucket[1]) + elapsed * per_ms)
+            end
+            local allowed = 0
+            if tokens >= 1 then
+                allowed = 1
+                tokens = tokens - 1
+            end
+            redis.call('HSET', key, 'tokens', tostring(tokens), 'ts', now)
+            redis.call('PEXPIRE', key, period_ms)
+            return allowed, tokens
         end
-        local allowed = 0
-        if tokens >= 1 then
-            allowed = 1
-            tokens = tokens - 1
-        end
-        redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', now)
-        redis.call('PEXPIRE', KEYS[1], period_ms)
         "
     };
 }
+pub(crate) use take_fn;
 
-/// One token of a bucket: {allowed, tokens left}.
-static TAKE: LazyLock<Script> =
-    LazyLock::new(|| Script::new(concat!(take_one!(), "return {allowed, tostring(tokens)}")));
+/// One token of the bucket `KEYS[1]` (capacity `ARGV[1]`, period `ARGV[2]` ms, now
+/// `ARGV[3]` ms): {allowed, tokens left}.
+static TAKE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(concat!(
+        take_fn!(),
+        "local allowed, tokens = take(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]))\n",
+        "return {allowed, tostring(tokens)}"
+    ))
+});
 
 /// Settles replicas' debts with their buckets `KEYS[i]`, all at `ARGV[1]` (ms): takes
 /// `ARGV[3i+1]` tokens of each (capacity `ARGV[3i-1]`, period `ARGV[3i]` ms) after the
 /// refill, down to minus the capacity at most, and returns the tokens each has left. The
-/// same refill as `take_one!`; a bucket in debt lives two periods (time to refill).
+/// same refill as `take_fn!`; a bucket in debt lives two periods (time to refill).
 static SETTLE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
@@ -87,7 +95,8 @@ static ADMIT: LazyLock<Script> = LazyLock::new(|| {
         "end\n",
         "local epoch = shared .. '/' .. (redis.call('GET', KEYS[5]) or '')\n",
         "if ARGV[4] ~= '1' then return {1, '0', 0, epoch} end\n",
-        take_one!(),
+        take_fn!(),
+        "local allowed, tokens = take(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]))\n",
         "return {allowed, tostring(tokens), 0, epoch}"
     ))
 });
@@ -116,7 +125,7 @@ impl RedisRateLimiter {
 impl RateLimiter for RedisRateLimiter {
     async fn hit(&self, key: &str, quota: Quota) -> Result<RateDecision, StoreError> {
         let mut call = TAKE.prepare_invoke();
-        call.key(self.store.key(&format!("rate:{key}")));
+        call.key(bucket_key(&self.store, key));
         bucket_args(&mut call, quota);
         let (allowed, left): (u8, String) = self
             .store
@@ -138,7 +147,7 @@ impl SharedBuckets for RedisRateLimiter {
         let mut call = SETTLE.prepare_invoke();
         call.arg(now_ms());
         for debt in debts {
-            call.key(self.store.key(&format!("rate:{}", debt.key)))
+            call.key(bucket_key(&self.store, &debt.key))
                 .arg(debt.quota.limit.max(1))
                 .arg(debt.quota.period_secs.max(1) * 1000)
                 .arg(debt.taken);
@@ -152,6 +161,11 @@ impl SharedBuckets for RedisRateLimiter {
             .await?;
         Ok(left.iter().map(|l| l.parse().unwrap_or(0.0)).collect())
     }
+}
+
+/// The Redis key of the bucket `key`.
+pub(crate) fn bucket_key(store: &RedisTokenStore, key: &str) -> String {
+    store.key(&format!("rate:{key}"))
 }
 
 fn bucket_args(call: &mut ScriptInvocation<'_>, quota: Quota) {
@@ -179,7 +193,7 @@ impl Admission for RedisAdmission {
     async fn admit(&self, check: Check<'_>) -> Result<Admitted, StoreError> {
         let (bucket, quota) = check.bucket.unwrap_or(("", UNLIMITED));
         let mut call = ADMIT.prepare_invoke();
-        call.key(self.store.key(&format!("rate:{bucket}")))
+        call.key(bucket_key(&self.store, bucket))
             .key(self.store.access_key(check.jti))
             .key(self.store.session_key(check.sid))
             .key(self.store.shared_epoch_key())

@@ -213,3 +213,12 @@ async fn lockout_failures_everywhere_lock_the_email() {
 async fn lockout_concurrent_attempts_are_counted_exactly() {
     castellan_testkit::lockout::concurrent_attempts_are_counted_exactly(&lockout()).await;
 }
+
+#[tokio::test]
+async fn lockout_buckets_come_first() {
+    let store = store(&redis_url());
+    let limiter = castellan_adapters_redis::RedisRateLimiter::new(store.clone());
+    let lockout =
+        castellan_adapters_redis::RedisLockout::new(store, castellan_testkit::lockout::POLICY);
+    castellan_testkit::lockout::buckets_come_first(&lockout, &limiter).await;
+}

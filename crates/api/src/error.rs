@@ -57,7 +57,7 @@ impl ApiError {
                 AppError::NotFound(_) => "not_found",
                 AppError::Conflict { .. } => "conflict",
                 AppError::Unavailable(_) => "service_unavailable",
-                AppError::Locked { .. } => "rate_limited",
+                AppError::Locked { .. } | AppError::RateLimited { .. } => "rate_limited",
                 AppError::Internal(_) => "internal",
             },
             ApiError::MalformedJson(_) => "malformed_json",
@@ -147,7 +147,9 @@ impl ResponseError for ApiError {
                 AppError::NotFound(_) => StatusCode::NOT_FOUND,
                 AppError::Conflict { .. } => StatusCode::CONFLICT,
                 AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-                AppError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
+                AppError::Locked { .. } | AppError::RateLimited { .. } => {
+                    StatusCode::TOO_MANY_REQUESTS
+                }
                 AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },
             ApiError::MalformedJson(_) => StatusCode::BAD_REQUEST,
@@ -183,7 +185,10 @@ impl ResponseError for ApiError {
         if let ApiError::RateLimited(applied) = self {
             crate::rate_limit::annotate(response.headers_mut(), Some(*applied));
         }
-        if let ApiError::App(AppError::Locked { retry_after_secs }) = self {
+        if let ApiError::App(
+            AppError::Locked { retry_after_secs } | AppError::RateLimited { retry_after_secs },
+        ) = self
+        {
             if let Ok(value) = header::HeaderValue::from_str(&retry_after_secs.max(&1).to_string())
             {
                 response.headers_mut().insert(header::RETRY_AFTER, value);

@@ -15,7 +15,7 @@ use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Tr
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::{HttpMessage, HttpRequest, ResponseError};
 use castellan_application::AppError;
-use castellan_ports::{Quota, RateDecision, RateLimiter};
+use castellan_ports::{Bucket, Quota, RateDecision, RateLimiter};
 use futures::future::{ready, LocalBoxFuture, Ready};
 use std::cell::RefCell;
 use std::fmt::Write as _;
@@ -168,7 +168,15 @@ async fn take(
     }
 }
 
-/// The bucket of a limit: `name:ip:<ip>`, or `name:<who>:ip:<ip>`.
+/// The bucket of the limit `name` (and `who`) of the client at `ip` under `quota`.
+pub fn bucket(name: &str, who: Option<&str>, ip: Option<IpAddr>, quota: Quota) -> Bucket {
+    Bucket {
+        key: bucket_key(name, who, ip),
+        quota,
+    }
+}
+
+/// The key of a limit's bucket: `name:ip:<ip>`, or `name:<who>:ip:<ip>`.
 fn bucket_key(name: &str, who: Option<&str>, ip: Option<IpAddr>) -> String {
     let mut key = String::with_capacity(64);
     key.push_str(name);

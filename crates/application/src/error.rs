@@ -112,6 +112,12 @@ pub enum AppError {
         /// Whole seconds until the lock ends (`Retry-After`).
         retry_after_secs: u64,
     },
+    /// Over a rate limit the use case was given to apply (a login's buckets).
+    #[error("too many requests: try again in {retry_after_secs} s")]
+    RateLimited {
+        /// Whole seconds until the next request would be allowed (`Retry-After`).
+        retry_after_secs: u64,
+    },
     /// A backing service (database, token store) is unreachable.
     #[error("{0} unavailable")]
     Unavailable(&'static str),

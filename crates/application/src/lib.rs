@@ -27,8 +27,8 @@ pub use api_keys::{ApiKeyInput, ApiKeyPorts, ApiKeyService};
 pub use audit::{AuditFilter, AuditListPage, AuditService};
 pub use auth::{
     AuthConfig, AuthPorts, AuthService, Authenticated, CallerLimits, ClientInfo, Credential,
-    Limited, LoginInput, PasswordChangeInput, Principal, PrincipalCache, ProfilePatch,
-    RegisterInput, ResetConfirmInput, SessionView, TokenPair, UserView,
+    Limited, LoginAttempt, LoginInput, PasswordChangeInput, Principal, PrincipalCache,
+    ProfilePatch, RegisterInput, ResetConfirmInput, SessionView, TokenPair, UserView,
 };
 pub use chain_watch::{ChainReport, ChainWatch};
 pub use dashboard::{Dashboard, DashboardService};

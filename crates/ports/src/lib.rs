@@ -41,7 +41,7 @@ pub use figures::{SecurityCounts, TenantFigures, UserCounts};
 pub use invitations::InvitationRepository;
 pub use jobs::{Housekeeping, JobLeases};
 pub use list::{ListQuery, Ordering, Page};
-pub use lockout::LoginLockout;
+pub use lockout::{Attempted, Bucket, Gate, LoginLockout};
 pub use mail::{Mail, Mailer, Outbox};
 pub use password_reset::{PasswordResetRepository, ResetTicket};
 pub use rate_limit::{Debt, Quota, RateDecision, RateLimiter, SharedBuckets};

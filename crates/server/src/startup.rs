@@ -180,7 +180,10 @@ pub async fn storage(settings: &Settings) -> Result<Storage, StartupError> {
         };
     let lockout: Arc<dyn LoginLockout> = match redis_store.clone() {
         Some(store) => Arc::new(RedisLockout::new(store, lockout_policy(settings))),
-        None => Arc::new(InProcessLockout::new(lockout_policy(settings))),
+        None => Arc::new(InProcessLockout::new(
+            lockout_policy(settings),
+            limiter.clone(),
+        )),
     };
     let redis = redis_store
         .clone()

@@ -147,7 +147,6 @@ async fn login_page(req: HttpRequest) -> Page {
 /// same buckets: a console attempt counts against `POST /api/v1/auth/login` and the other
 /// way round) and lockout.
 async fn login(state: web::Data<AppState>, req: HttpRequest, form: Form) -> Page {
-    crate::routes::auth::login_ip_limit(&state, &req).await?;
     let email = form.text("email");
     let password = form.raw("password").map(str::to_string);
     let attempt = crate::routes::auth::limited_login(&state, &req, email.clone(), password).await;
@@ -157,9 +156,10 @@ async fn login(state: web::Data<AppState>, req: HttpRequest, form: Form) -> Page
             csrf::rotate(&req);
             return Ok(see_other("/console"));
         }
-        Err(err @ (ApiError::RateLimited(_) | ApiError::App(AppError::Locked { .. }))) => {
-            return Err(err.into())
-        }
+        Err(
+            err @ (ApiError::RateLimited(_)
+            | ApiError::App(AppError::Locked { .. } | AppError::RateLimited { .. })),
+        ) => return Err(err.into()),
         Err(ApiError::App(AppError::InvalidCredentials)) => {
             (StatusCode::UNAUTHORIZED, "Wrong email or password.")
         }

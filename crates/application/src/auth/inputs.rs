@@ -37,6 +37,11 @@ pub struct LoginInput {
     pub email: Option<String>,
     /// Password.
     pub password: Option<String>,
+    /// The rate-limit buckets the attempt takes a token from before anything else, in
+    /// order, even when a field is missing. They are taken in the lockout's own step
+    /// ([`LoginLockout::begin`](castellan_ports::LoginLockout::begin)), so a service with
+    /// buckets to take needs a lockout (`AuthService::with_lockout`).
+    pub limits: Vec<castellan_ports::Bucket>,
 }
 
 /// `PATCH /auth/me` input: the fields to change.

@@ -26,6 +26,7 @@ pub(crate) use inputs::{patch_name, required};
 pub use principal::{Credential, Principal, SessionView, TokenPair, UserView};
 pub use principal_cache::PrincipalCache;
 pub use reset::ResetConfirmInput;
+pub use tokens::LoginAttempt;
 
 use crate::secrets::KeyHasher;
 use castellan_domain::PasswordPolicy;

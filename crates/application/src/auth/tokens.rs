@@ -10,34 +10,105 @@ use crate::secrets::{hash_secret, new_secret};
 use castellan_domain::audit::{Actor, Event, Outcome};
 use castellan_domain::lockout::Attempt;
 use castellan_domain::{AccessClaims, Email, Session, SessionId, TenantId, TokenType, User};
-use castellan_ports::{NewSession, RefreshOutcome, Rotation, UserKey};
+use castellan_ports::{
+    Attempted, Bucket, Gate, NewSession, RateDecision, RefreshOutcome, Rotation, UserKey,
+};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
+/// What a login attempt came to.
+#[derive(Debug)]
+pub struct LoginAttempt {
+    /// What each of the input's buckets decided, in order, up to and including the first
+    /// refusal (which makes the result [`AppError::RateLimited`]).
+    pub limits: Vec<RateDecision>,
+    /// The login.
+    pub result: Result<(TokenPair, UserView), AppError>,
+}
+
+impl LoginAttempt {
+    fn failed(err: AppError) -> Self {
+        Self {
+            limits: Vec::new(),
+            result: Err(err),
+        }
+    }
+}
+
 impl AuthService {
-    /// Checks credentials and opens a session. Unknown email, wrong password and inactive
+    /// A login attempt: first its rate-limit buckets and the lockout, in one step, then the
+    /// credentials, and a session if they hold. Unknown email, wrong password and inactive
     /// user all fail the same way, after the same amount of hashing work.
-    pub async fn login(
+    pub async fn login(&self, input: LoginInput, client: ClientInfo) -> LoginAttempt {
+        let LoginInput {
+            email,
+            password,
+            limits,
+        } = input;
+        let address = client.ip.clone().unwrap_or_default();
+        let mut errors = Vec::new();
+        let email = required(email.as_deref(), "email", &mut errors);
+        let password = required(password.as_deref(), "password", &mut errors);
+        // Lockout counts by the email as typed (normalized), known or not.
+        let fields = match (email, password) {
+            (Some(email), Some(password)) => Ok((email, password, email.trim().to_lowercase())),
+            _ => Err(AppError::Validation(errors)),
+        };
+        let attempted = fields.as_ref().ok().map(|(_, _, key)| Attempted {
+            email: key,
+            address: &address,
+        });
+        let gate = match self.gate(&limits, attempted).await {
+            Ok(gate) => gate,
+            Err(err) => return LoginAttempt::failed(err),
+        };
+        let refused = gate.limits.iter().find(|d| !d.allowed);
+        let result = match (refused, gate.attempt, fields) {
+            (Some(refused), ..) => Err(AppError::RateLimited {
+                retry_after_secs: refused.retry_after_secs,
+            }),
+            (None, _, Err(invalid)) => Err(invalid),
+            (None, Some(Attempt::Locked { retry_after_secs }), _) => {
+                Err(AppError::Locked { retry_after_secs })
+            }
+            (None, _, Ok((email, password, key))) => {
+                let attempt = (key.as_str(), address.as_str());
+                self.check_credentials(email, password, attempt, client)
+                    .await
+            }
+        };
+        LoginAttempt {
+            limits: gate.limits,
+            result,
+        }
+    }
+
+    /// The rate-limit buckets and the lockout's `begin`, in one step.
+    async fn gate(
         &self,
-        input: LoginInput,
+        buckets: &[Bucket],
+        attempt: Option<Attempted<'_>>,
+    ) -> Result<Gate, AppError> {
+        match &self.lockout {
+            Some(lockout) => Ok(lockout.begin(buckets, attempt).await?),
+            None if buckets.is_empty() => Ok(Gate {
+                limits: Vec::new(),
+                attempt: None,
+            }),
+            // Failing closed: limits given to a service that cannot take them.
+            None => Err(AppError::Unavailable("login rate limiter")),
+        }
+    }
+
+    /// The credentials of an attempt the lockout let through, and the session if they
+    /// hold.
+    async fn check_credentials(
+        &self,
+        email: &str,
+        password: &str,
+        (email_key, address): (&str, &str),
         client: ClientInfo,
     ) -> Result<(TokenPair, UserView), AppError> {
-        let mut errors = Vec::new();
-        let email = required(input.email.as_deref(), "email", &mut errors);
-        let password = required(input.password.as_deref(), "password", &mut errors);
-        let (Some(email), Some(password)) = (email, password) else {
-            return Err(AppError::Validation(errors));
-        };
-        // Lockout counts by the email as typed (normalized), known or not.
-        let email_key = email.trim().to_lowercase();
-        let address = client.ip.clone().unwrap_or_default();
-        if let Some(lockout) = &self.lockout {
-            if let Attempt::Locked { retry_after_secs } =
-                lockout.begin(&email_key, &address).await?
-            {
-                return Err(AppError::Locked { retry_after_secs });
-            }
-        }
         // The roles come along: one round trip, and a login needs them once it succeeds.
         let found = match Email::parse(email) {
             Ok(email) => self.ports.users.with_roles(UserKey::Email(&email)).await?,
@@ -53,7 +124,7 @@ impl AuthService {
         let Some((user, roles)) = found else {
             self.ports.hasher.verify_dummy(password.to_string()).await?;
             self.ports.audit.append(&failure(None)).await?;
-            self.login_failed(&email_key, &address, None).await?;
+            self.login_failed(email_key, address, None).await?;
             return Err(AppError::InvalidCredentials);
         };
         let matches = self
@@ -70,11 +141,11 @@ impl AuthService {
                 .target("user", user.id.0)
                 .meta("reason", reason);
             self.ports.audit.append(&failed).await?;
-            self.login_failed(&email_key, &address, Some(&user)).await?;
+            self.login_failed(email_key, address, Some(&user)).await?;
             return Err(AppError::InvalidCredentials);
         }
         if let Some(lockout) = &self.lockout {
-            lockout.succeeded(&email_key, &address).await?;
+            lockout.succeeded(email_key, address).await?;
         }
         let audit = event(
             "auth.login",

@@ -11,7 +11,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{
     client_info, from_body, refuse_api_key, Auth, Body, OptionalJsonBody, PersonAuth,
 };
-use crate::rate_limit::{limit, OnFailure, RateLimits};
+use crate::rate_limit::{admit, bucket, limit, Applied, OnFailure, RateLimits};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -59,40 +59,53 @@ fn bucket_email(email: &str) -> String {
     email.trim().to_lowercase().chars().take(254).collect()
 }
 
-/// The per-IP login limit, taken before anything else of a login is read.
-pub(crate) async fn login_ip_limit(state: &AppState, req: &HttpRequest) -> Result<(), ApiError> {
-    limit(state, req, ("login", None), OnFailure::Closed, |l| {
+/// The per-IP login limit alone: for a login that never reaches its use case (an API key,
+/// a body that is no JSON object), so that a limited address is told 429 all the same.
+async fn login_ip_limit(state: &AppState, req: &HttpRequest) -> Result<(), ApiError> {
+    limit(state, req, (LOGIN_PER_IP, None), OnFailure::Closed, |l| {
         l.login_per_ip
     })
     .await
 }
 
+/// The login limits: per IP, and per IP + email once the body names one.
+const LOGIN_PER_IP: &str = "login";
+const LOGIN_PER_IP_EMAIL: &str = "login_email";
+
 /// A login attempt once its body is read, shared by `POST /api/v1/auth/login` and the
-/// console's login form: the per-IP + email limit, the login use case (with its lockout),
-/// and the login metrics. Both limits fail closed, as does the lockout behind them.
+/// console's login form: the login use case, which takes the per-IP and per-IP + email
+/// buckets in the same step as its lockout check (one round trip to Redis), and the login
+/// metrics. Both limits fail closed, as does the lockout behind them.
 pub(crate) async fn limited_login(
     state: &AppState,
     req: &HttpRequest,
     email: Option<String>,
     password: Option<String>,
 ) -> Result<(TokenPair, UserView), ApiError> {
-    if let Some(email) = &email {
-        let email = Some(bucket_email(email));
-        let quota = |l: &RateLimits| l.login_per_ip_email;
-        limit(
-            state,
-            req,
-            ("login_email", email.as_deref()),
-            OnFailure::Closed,
-            quota,
-        )
-        .await?;
+    let limits = state.rate_limits.as_ref();
+    let mut named = Vec::with_capacity(2);
+    if let Some(limits) = limits {
+        named.push((LOGIN_PER_IP, None, limits.login_per_ip));
+        if let Some(email) = &email {
+            let who = Some(bucket_email(email));
+            named.push((LOGIN_PER_IP_EMAIL, who, limits.login_per_ip_email));
+        }
     }
-    let result = state
-        .auth
-        .login(LoginInput { email, password }, client_info(req))
-        .await;
-    let outcome = match &result {
+    let ip = crate::client_ip::of(req);
+    let buckets = named
+        .iter()
+        .map(|(name, who, quota)| bucket(name, who.as_deref(), ip, *quota))
+        .collect();
+    let input = LoginInput {
+        email,
+        password,
+        limits: buckets,
+    };
+    let attempt = state.auth.login(input, client_info(req)).await;
+    for ((name, _, quota), decision) in named.iter().zip(&attempt.limits) {
+        admit(req, Applied::new(name, *quota, *decision))?;
+    }
+    let outcome = match &attempt.result {
         Ok(_) => Some("success"),
         Err(AppError::InvalidCredentials) => Some("failure"),
         Err(AppError::Locked { .. }) => Some("locked"),
@@ -101,7 +114,7 @@ pub(crate) async fn limited_login(
     if let Some(outcome) = outcome {
         state.record(|m| m.login(outcome));
     }
-    Ok(result?)
+    Ok(attempt.result?)
 }
 
 /// Create an account in the default tenant.
@@ -151,9 +164,14 @@ pub(crate) async fn register(
 pub(crate) async fn login(state: web::Data<AppState>, req: HttpRequest, body: Body) -> ApiResult {
     // Per IP before anything else, then per IP + email once the body names one; both fail
     // closed (so does the lockout behind them).
-    login_ip_limit(&state, &req).await?;
-    refuse_api_key(&req)?;
-    let body: LoginRequest = from_body(body.object()?)?;
+    let body = refuse_api_key(&req).and_then(|()| from_body::<LoginRequest>(body.object()?));
+    let body = match body {
+        Ok(body) => body,
+        Err(err) => {
+            login_ip_limit(&state, &req).await?;
+            return Err(err);
+        }
+    };
     let result = limited_login(&state, &req, body.email, body.password).await;
     let (tokens, user) = result?;
     Ok(ok(LoginDto {

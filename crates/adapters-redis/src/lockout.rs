@@ -1,7 +1,7 @@
 use crate::rate_limit::{bucket_key, take_fn};
 use crate::RedisTokenStore;
 use async_trait::async_trait;
-use castellan_domain::lockout::{Attempt, LockKind, LockoutPolicy};
+use castellan_domain::lockout::{Attempt, LockKind, LockoutPolicy, FORGET_IDLE_AT};
 use castellan_ports::rate_limit::decision;
 use castellan_ports::{Attempted, Bucket, Gate, LoginLockout, StoreError};
 use deadpool_redis::redis::{Script, ScriptInvocation};
@@ -22,9 +22,39 @@ macro_rules! lockout_prelude {
     };
 }
 
+/// `forget_idle_if_full()`: before a new address is counted, once the hash holds two fields
+/// per address for `g` addresses (at least `FORGET_IDLE_AT`), forgets the idle ones (no
+/// lock, last attempt a lock's length ago: as good as absent) and sets `g` to twice those
+/// kept; `castellan_domain::lockout`'s rule, so that attempts from ever new addresses do
+/// not grow one email's hash without end.
+macro_rules! forget_idle_fn {
+    () => {
+        r"
+        local function forget_idle_if_full()
+            local at = math.max(num('g'), tonumber(ARGV[8]))
+            if redis.call('HLEN', key) < 2 * at then return end
+            local fields = redis.call('HGETALL', key)
+            local kept = 0
+            for i = 1, #fields, 2 do
+                local name = fields[i]
+                if string.sub(name, 1, 2) == 'l:' then
+                    local address = string.sub(name, 3)
+                    if now - tonumber(fields[i + 1]) >= lock and num('u:' .. address) <= now then
+                        redis.call('HDEL', key, 'c:' .. address, name, 'u:' .. address)
+                    else
+                        kept = kept + 1
+                    end
+                end
+            end
+            redis.call('HSET', key, 'g', 2 * kept)
+        end
+        "
+    };
+}
+
 /// The checks before a login, in one script (it runs alone: concurrent logins are counted
 /// exactly): one token of each bucket `KEYS[2..]` (capacity and period in ms at
-/// `ARGV[2i+4]`, `ARGV[2i+5]` for `KEYS[i]`) in order, up to the first refusal; then, if
+/// `ARGV[2i+5]`, `ARGV[2i+6]` for `KEYS[i]`; `ARGV[8]` is `FORGET_IDLE_AT`) in order, up to the first refusal; then, if
 /// every bucket allowed and the step is `begin`, the lockout's `begin` of
 /// `castellan_domain::lockout::LockoutPolicy`. Returns, as strings, {attempt: 0 not asked,
 /// 1 allowed, 2 locked; retry after s; then allowed and tokens left per bucket asked}.
@@ -32,10 +62,11 @@ static BEGIN: LazyLock<Script> = LazyLock::new(|| {
     Script::new(concat!(
         lockout_prelude!(),
         take_fn!(),
+        forget_idle_fn!(),
         r"
         local result = {'0', '0'}
         for i = 2, #KEYS do
-            local allowed, tokens = take(KEYS[i], tonumber(ARGV[2 * i + 4]), tonumber(ARGV[2 * i + 5]), now)
+            local allowed, tokens = take(KEYS[i], tonumber(ARGV[2 * i + 5]), tonumber(ARGV[2 * i + 6]), now)
             result[#result + 1] = tostring(allowed)
             result[#result + 1] = tostring(tokens)
             if allowed == 0 then return result end
@@ -55,6 +86,7 @@ static BEGIN: LazyLock<Script> = LazyLock::new(|| {
             return result
         end
         if n == 0 then redis.call('HSET', key, 'w', now) end
+        if num('l:' .. ip) == 0 then forget_idle_if_full() end
         redis.call('HSET', key, 'c:' .. ip, count + 1, 'l:' .. ip, now, 'n', n + 1)
         redis.call('PEXPIRE', key, math.max(window, lock))
         result[1] = '1'
@@ -172,6 +204,7 @@ impl LoginLockout for RedisLockout {
             // Only the buckets: the hash key is a placeholder the script does not touch.
             None => self.step_args(&mut call, "limits", "", ""),
         }
+        call.arg(FORGET_IDLE_AT);
         for bucket in buckets {
             call.key(bucket_key(&self.store, &bucket.key))
                 .arg(bucket.quota.limit.max(1))

@@ -222,3 +222,62 @@ async fn lockout_buckets_come_first() {
         castellan_adapters_redis::RedisLockout::new(store, castellan_testkit::lockout::POLICY);
     castellan_testkit::lockout::buckets_come_first(&lockout, &limiter).await;
 }
+
+/// Attempts on one email from ever new addresses: the idle ones (a lock's length after
+/// their last attempt) are forgotten as new ones come, so the email's hash stays bounded.
+#[tokio::test]
+async fn lockout_forgets_idle_addresses() {
+    use castellan_domain::lockout::LockoutPolicy;
+    use castellan_ports::{Attempted, LoginLockout};
+    let config = config(&redis_url());
+    let key = format!("{}lockout:sprayed@example.com", config.key_prefix);
+    let policy = LockoutPolicy {
+        address_failures: 1_000,
+        email_failures: 100_000,
+        window_secs: 3_600,
+        lock_secs: 1,
+    };
+    let lockout =
+        castellan_adapters_redis::RedisLockout::new(RedisTokenStore::new(&config).unwrap(), policy);
+    let spray = |from: u32| {
+        let lockout = &lockout;
+        async move {
+            for i in from..from + 300 {
+                let address = format!("10.{}.{}.1", i / 256, i % 256);
+                let attempt = Attempted {
+                    email: "sprayed@example.com",
+                    address: &address,
+                };
+                let gate = lockout.begin(&[], Some(attempt)).await.unwrap();
+                assert_eq!(
+                    gate.attempt,
+                    Some(castellan_domain::lockout::Attempt::Allowed)
+                );
+                assert_eq!(
+                    lockout
+                        .failed("sprayed@example.com", &address)
+                        .await
+                        .unwrap(),
+                    None
+                );
+            }
+        }
+    };
+    let hlen = || async {
+        let client = deadpool_redis::redis::Client::open(redis_url()).unwrap();
+        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        deadpool_redis::redis::cmd("HLEN")
+            .arg(&key)
+            .query_async::<usize>(&mut conn)
+            .await
+            .unwrap()
+    };
+    spray(0).await;
+    let first = hlen().await;
+    assert!(first >= 600, "every recent address is kept: {first}");
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    spray(300).await;
+    // Without forgetting: 600 addresses, two fields each.
+    let after = hlen().await;
+    assert!(after < 900, "{after} fields");
+}

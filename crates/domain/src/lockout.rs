@@ -96,11 +96,20 @@ pub struct AddressCounters {
     pub locked_until_ms: u64,
 }
 
+/// Addresses an email keeps counters for before idle ones are forgotten.
+pub const FORGET_IDLE_AT: usize = 64;
+
 /// The lockout state of one email (known or not).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EmailCounters {
-    /// Per client address.
+    /// Per client address: only addresses with an attempt counted, and of those the idle
+    /// ones (no lock, last attempt a lock's length ago: as good as absent) are forgotten
+    /// when a new address would make them [`Self::forget_at`] or more, so that attempts
+    /// from ever new addresses do not grow one email's counters without end.
     pub addresses: HashMap<String, AddressCounters>,
+    /// The number of addresses at which idle ones are next forgotten (twice those kept at
+    /// the last time; at least [`FORGET_IDLE_AT`]).
+    pub forget_at: usize,
     /// Attempts from anywhere in the current window.
     pub count: u32,
     /// When the current window began (ms).
@@ -122,7 +131,8 @@ impl LockoutPolicy {
     /// (or while as many attempts as a lock needs are already under way); otherwise the
     /// attempt is counted.
     pub fn begin(&self, c: &mut EmailCounters, address: &str, now_ms: u64) -> Attempt {
-        let pair = c.addresses.entry(address.to_owned()).or_default();
+        // A refused attempt writes nothing: an address is only kept once counted.
+        let mut pair = c.addresses.get(address).copied().unwrap_or_default();
         let until = pair.locked_until_ms.max(c.locked_until_ms);
         if until > now_ms {
             return Attempt::Locked {
@@ -146,7 +156,25 @@ impl LockoutPolicy {
             c.window_start_ms = now_ms;
         }
         c.count += 1;
+        if !c.addresses.contains_key(address) {
+            self.forget_idle_if_full(c, now_ms);
+        }
+        c.addresses.insert(address.to_owned(), pair);
         Attempt::Allowed
+    }
+
+    /// Forgets the idle addresses of `c` once it holds [`EmailCounters::forget_at`]
+    /// (twice what was kept the last time: amortized, each address is looked at a
+    /// bounded number of times).
+    fn forget_idle_if_full(&self, c: &mut EmailCounters, now_ms: u64) {
+        if c.addresses.len() < c.forget_at.max(FORGET_IDLE_AT) {
+            return;
+        }
+        let lock_ms = self.lock_ms();
+        c.addresses.retain(|_, p| {
+            p.locked_until_ms > now_ms || now_ms.saturating_sub(p.last_ms) < lock_ms
+        });
+        c.forget_at = c.addresses.len() * 2;
     }
 
     /// The attempt failed: sets the lock its count has reached, if any (`Some` once per
@@ -270,6 +298,69 @@ mod tests {
         assert_eq!(p.begin(&mut c, B, 11_000), Attempt::Allowed);
         assert!(!p.is_idle(&c, 11_000));
         assert!(p.is_idle(&c, 200_000));
+    }
+
+    #[test]
+    fn an_email_keeps_only_the_addresses_that_matter() {
+        let p = small();
+        let mut c = EmailCounters::default();
+        // Attempts from ever new addresses, a second apart, each failing: after a lock's
+        // length (10 s) an address is idle and may be forgotten.
+        for i in 0..1_000u64 {
+            let address = format!("10.2.{}.{}", i / 256, i % 256);
+            let now = i * 1_000 + 100_000 * (i / 4); // 4 a burst: the email never locks
+            assert_eq!(p.begin(&mut c, &address, now), Attempt::Allowed, "{i}");
+            assert_eq!(p.fail(&mut c, &address, now), None);
+            assert!(
+                c.addresses.len() <= 2 * FORGET_IDLE_AT,
+                "{}",
+                c.addresses.len()
+            );
+        }
+        // A refused attempt keeps nothing: the email locked, new addresses add no entry.
+        let mut locked = EmailCounters::default();
+        for i in 0..5 {
+            let address = format!("10.3.0.{i}");
+            assert_eq!(p.begin(&mut locked, &address, 0), Attempt::Allowed);
+            let _ = p.fail(&mut locked, &address, 0);
+        }
+        for i in 0..100 {
+            let refused = p.begin(&mut locked, &format!("10.4.0.{i}"), 1_000);
+            assert!(matches!(refused, Attempt::Locked { .. }));
+        }
+        assert_eq!(locked.addresses.len(), 5);
+    }
+
+    #[test]
+    fn forgetting_idle_addresses_changes_no_answer() {
+        let p = small();
+        let mut c = EmailCounters::default();
+        // One address locked, one two failures in a row, both recent: kept through a
+        // flood of idle ones.
+        for _ in 0..3 {
+            assert_eq!(p.begin(&mut c, A, 0), Attempt::Allowed);
+            let _ = p.fail(&mut c, A, 0);
+        }
+        for i in 0..200u64 {
+            let now = 1_000 + i * 20_000;
+            let address = format!("10.5.{}.{}", i / 256, i % 256);
+            assert_eq!(p.begin(&mut c, &address, now), Attempt::Allowed);
+            p.succeed(&mut c, &address);
+        }
+        let now = 1_000 + 200 * 20_000;
+        for _ in 0..2 {
+            assert_eq!(p.begin(&mut c, B, now), Attempt::Allowed);
+            assert_eq!(p.fail(&mut c, B, now), None);
+        }
+        for i in 200..300u64 {
+            let address = format!("10.5.{}.{}", i / 256, i % 256);
+            assert_eq!(p.begin(&mut c, &address, now + 1), Attempt::Allowed);
+            p.succeed(&mut c, &address);
+        }
+        // B's third failure in a row still locks it.
+        assert_eq!(p.begin(&mut c, B, now + 2), Attempt::Allowed);
+        assert_eq!(p.fail(&mut c, B, now + 2), Some(LockKind::Address));
+        assert!(c.addresses.len() < 300, "{}", c.addresses.len());
     }
 
     #[test]

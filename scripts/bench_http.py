@@ -245,6 +245,12 @@ def argon2_rate():
     return float(argon.stdout.strip())
 
 
+def in_turn(items, round_no):
+    """`items` in order in odd rounds, reversed in even ones: the machine drifts within a
+    round too, and a fixed order would hand that drift to whoever always runs last."""
+    return list(items) if round_no % 2 else list(reversed(items))
+
+
 def median_of(runs, key):
     return statistics.median(r[key] for r in runs)
 
@@ -357,7 +363,7 @@ def main():
         # -- interleaved rounds ------------------------------------------------------------
         for round_no in range(1, ROUNDS + 1):
             results = {}
-            for workload, server, path, token in plan:
+            for workload, server, path, token in in_turn(plan, round_no):
                 result = wrk(server.url(path), token)
                 results[(workload, server.name)] = result
                 if token and result["non2xx"]:
@@ -380,7 +386,7 @@ def main():
             raw = [argon2_rate()]
             logins = {}
             print(f"round {round_no}: argon2id verify (19 MiB, t=2) on 2 threads: {raw[-1]:.1f} /s", flush=True)
-            for server in (production, embedded):
+            for server in in_turn((production, embedded), round_no):
                 # /health and, in turn, the ceiling's /hello probed 50 times a second in all
                 # during the storm (a light probe, unlike a second wrk, which would take the
                 # cores the logins need).
@@ -405,7 +411,7 @@ def main():
             logins["argon2"] = statistics.mean(raw)
             report["login_rounds"].append(logins)
             refreshes = {}
-            for server in (production, embedded, *([before] if before else [])):
+            for server in in_turn((production, embedded, *([before] if before else [])), round_no):
                 refreshes[server.name] = refresh_rate(server)
                 r = refreshes[server.name]
                 print(f"round {round_no}: refresh {server.name}: {fmt(r['rps'])} /s ({r['non2xx']} refused)", flush=True)
@@ -471,8 +477,8 @@ def write_docs(report):
         "Redis) and embedded (SQLite + in-process store), and the **ceiling** — bare actix-web + an",
         "EdDSA token check + one Redis `EXISTS` + one indexed diesel-async query (`benches/ceiling`) —",
         f"driven by `wrk -t1 -c{CONNECTIONS}` for {SECONDS} s per run on the same machine, in {ROUNDS}",
-        "interleaved rounds. Ratios are to the ceiling **in the same round** (the machine's speed drifts",
-        "between rounds). Rate limits are on (every check made, none refusing) and metrics are on.",
+        "interleaved rounds, each in the opposite order of the one before. Ratios are to the ceiling",
+        "**in the same round** (the machine's speed drifts between rounds, and within one). Rate limits are on (every check made, none refusing) and metrics are on.",
         f"The article list returns {report['rows']} rows. Figures hold for the machine they were taken on.",
         "",
         "## Reads: the median round",

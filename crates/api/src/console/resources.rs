@@ -112,19 +112,36 @@ impl Input {
     }
 }
 
+/// What a submitted form does to its record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Submitted {
+    /// A new record: a field left blank is absent (its default, or `null`).
+    Create,
+    /// An edit: the form shows every field, so an optional field left blank was cleared
+    /// (`null`); any other field left blank keeps its value.
+    Update,
+}
+
 /// The body a form comes to: each declared field the form filled in (a checkbox is
-/// always there: unticked is false).
-fn body(def: &ResourceDef, form: &Form) -> Map<String, Value> {
+/// always there: unticked is false), and on an edit each optional field emptied.
+fn body(def: &ResourceDef, form: &Form, submitted: Submitted) -> Map<String, Value> {
     def.fields
         .iter()
-        .filter_map(|field| match field.kind {
-            Kind::Bool => Some((
-                field.name.to_string(),
-                Value::Bool(form.checked(field.name)),
-            )),
-            _ => form
-                .text(field.name)
-                .map(|v| (field.name.to_string(), Value::String(v))),
+        .filter_map(|field| {
+            let value = match field.kind {
+                Kind::Bool => Value::Bool(form.checked(field.name)),
+                _ => match form.text(field.name) {
+                    Some(text) => Value::String(text),
+                    None if submitted == Submitted::Update
+                        && field.is_nullable()
+                        && form.raw(field.name).is_some() =>
+                    {
+                        Value::Null
+                    }
+                    None => return None,
+                },
+            };
+            Some((field.name.to_string(), value))
         })
         .collect()
 }
@@ -239,7 +256,7 @@ async fn create(
     let def = declared(&path)?;
     let record = state
         .resources
-        .create::<crate::error::ApiError>(&p, def, Ok(body(def, &form)))
+        .create::<crate::error::ApiError>(&p, def, Ok(body(def, &form, Submitted::Create)))
         .await?;
     let href = format!("/console/resources/{}/{}", def.plural, record.id);
     Ok(done(&req, &href, &format!("{} created.", def.name)))
@@ -257,7 +274,13 @@ async fn update(
     let def = declared(&plural)?;
     state
         .resources
-        .update::<crate::error::ApiError>(&p, def, id, Ok(body(def, &form)), false)
+        .update::<crate::error::ApiError>(
+            &p,
+            def,
+            id,
+            Ok(body(def, &form, Submitted::Update)),
+            false,
+        )
         .await?;
     let href = format!("/console/resources/{}/{id}", def.plural);
     Ok(done(&req, &href, &format!("{} saved.", def.name)))

@@ -156,40 +156,43 @@ async fn the_generic_resource_pages_create_edit_and_delete() {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
-/// An edit form shows every field, so emptying an optional one clears it (`null`), while
-/// the fields left as they were keep their values.
+/// An edit form shows every field, so emptying one empties it: an optional date becomes
+/// `null`, a text that may be empty becomes `""`; the fields left as they were keep their
+/// values.
 #[tokio::test]
-async fn emptying_an_optional_field_in_the_console_clears_it() {
+async fn emptying_fields_in_the_console_clears_them() {
     let app = demo_app().await;
     let admin = app.demo_login("admin").await;
-    let mut parent = None;
-    for (path, body) in [
-        ("/projects", json!({"name": "Console"})),
-        ("/workflows", json!({"name": "Edits"})),
-    ] {
-        let mut body = body;
-        if let Some(project_id) = parent.take() {
-            body["project_id"] = project_id;
+    let create = |path: &'static str, body: Value| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            let (status, created) = app.call(Method::POST, path, admin, Some(body)).await;
+            assert_eq!(status, StatusCode::CREATED, "{created}");
+            created["data"]["id"].clone()
         }
-        let (status, created) = app.call(Method::POST, path, &admin, Some(body)).await;
-        assert_eq!(status, StatusCode::CREATED, "{created}");
-        parent = Some(created["data"]["id"].clone());
-    }
-    let task = json!({"workflow_id": parent, "title": "Due soon", "due_date": "2026-12-01"});
-    let (status, created) = app.call(Method::POST, "/tasks", &admin, Some(task)).await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    let id = created["data"]["id"].as_str().unwrap().to_string();
+    };
+    let project = create("/projects", json!({"name": "Console"})).await;
+    let workflow = create(
+        "/workflows",
+        json!({"project_id": project, "name": "Edits"}),
+    )
+    .await;
+    let task = json!({"workflow_id": workflow, "title": "Due soon", "description": "Notes",
+        "due_date": "2026-12-01"});
+    let id = create("/tasks", task).await.as_str().unwrap().to_string();
 
     let browser = Browser::open(&app).await;
     browser.login("admin@example.com", "adminpass").await;
     browser.go(&format!("/console/resources/tasks/{id}")).await;
     browser.fill("#field-due_date", "").await;
+    browser.fill("#field-description", "").await;
     browser.click("form.card button").await;
     assert_eq!(browser.text(".flash").await, "Task saved.");
     let (_, body) = app
         .call(Method::GET, &format!("/tasks/{id}"), &admin, None)
         .await;
     assert_eq!(body["data"]["due_date"], Value::Null, "{body}");
+    assert_eq!(body["data"]["description"], "");
     assert_eq!(body["data"]["title"], "Due soon");
     assert_eq!(body["data"]["status"], "todo");
 }

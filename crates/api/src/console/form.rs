@@ -43,6 +43,17 @@ impl Form {
         self.raw(name).is_some()
     }
 
+    /// A form of these fields, as a browser would send them (for tests).
+    #[cfg(test)]
+    pub(crate) fn of(fields: &[(&str, &str)]) -> Self {
+        Self(
+            fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
     /// The UUID in `name` (a 400 naming the field when it is not one).
     pub(crate) fn uuid(&self, name: &str) -> Result<Option<uuid::Uuid>, ConsoleError> {
         self.text(name).map(|v| v.parse()).transpose().map_err(|_| {

@@ -117,13 +117,13 @@ impl Input {
 enum Submitted {
     /// A new record: a field left blank is absent (its default, or `null`).
     Create,
-    /// An edit: the form shows every field, so an optional field left blank was cleared
-    /// (`null`); any other field left blank keeps its value.
+    /// An edit: the form shows every field with its value, so a field sent blank was
+    /// emptied ([`emptied`]).
     Update,
 }
 
 /// The body a form comes to: each declared field the form filled in (a checkbox is
-/// always there: unticked is false), and on an edit each optional field emptied.
+/// always there: unticked is false), and on an edit each field emptied that can be.
 fn body(def: &ResourceDef, form: &Form, submitted: Submitted) -> Map<String, Value> {
     def.fields
         .iter()
@@ -132,11 +132,8 @@ fn body(def: &ResourceDef, form: &Form, submitted: Submitted) -> Map<String, Val
                 Kind::Bool => Value::Bool(form.checked(field.name)),
                 _ => match form.text(field.name) {
                     Some(text) => Value::String(text),
-                    None if submitted == Submitted::Update
-                        && field.is_nullable()
-                        && form.raw(field.name).is_some() =>
-                    {
-                        Value::Null
+                    None if submitted == Submitted::Update && form.raw(field.name).is_some() => {
+                        emptied(field)?
                     }
                     None => return None,
                 },
@@ -144,6 +141,21 @@ fn body(def: &ResourceDef, form: &Form, submitted: Submitted) -> Map<String, Val
             Some((field.name.to_string(), value))
         })
         .collect()
+}
+
+/// What a field emptied on an edit form becomes: `null` when it may hold none, no text
+/// when it may be empty; `None` (left as it is) when it can be neither (a required or
+/// defaulted value, which a blank box cannot mean to set).
+fn emptied(field: &Field) -> Option<Value> {
+    match field.kind {
+        _ if field.is_nullable() => Some(Value::Null),
+        Kind::Text {
+            min: 0,
+            pattern: None,
+            ..
+        } => Some(Value::String(String::new())),
+        _ => None,
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -299,4 +311,47 @@ async fn delete(
     state.resources.delete(&p, def, id).await?;
     let href = format!("/console/resources/{}", def.plural);
     Ok(done(&req, &href, &format!("{} deleted.", def.name)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{body, Form, Submitted};
+    use castellan_domain::resources::TASKS;
+    use serde_json::{json, Value};
+
+    /// A task's edit form with every field blank but its title.
+    fn blank_task() -> Form {
+        Form::of(&[
+            ("workflow_id", ""),
+            ("title", "Kept"),
+            ("description", ""),
+            ("status", ""),
+            ("priority", ""),
+            ("due_date", ""),
+            ("assignee_id", ""),
+        ])
+    }
+
+    #[test]
+    fn an_edit_empties_what_can_be_empty_and_keeps_the_rest() {
+        let sent = Value::Object(body(&TASKS, &blank_task(), Submitted::Update));
+        // The workflow (required) and the status and priority (defaulted enums) stay.
+        assert_eq!(
+            sent,
+            json!({"title": "Kept", "description": "", "due_date": null, "assignee_id": null})
+        );
+    }
+
+    #[test]
+    fn a_create_leaves_blank_fields_out() {
+        let sent = Value::Object(body(&TASKS, &blank_task(), Submitted::Create));
+        assert_eq!(sent, json!({"title": "Kept"}));
+    }
+
+    #[test]
+    fn an_edit_leaves_fields_the_form_did_not_send_alone() {
+        let form = Form::of(&[("title", "Only this")]);
+        let sent = Value::Object(body(&TASKS, &form, Submitted::Update));
+        assert_eq!(sent, json!({"title": "Only this"}));
+    }
 }

@@ -196,3 +196,46 @@ async fn emptying_fields_in_the_console_clears_them() {
     assert_eq!(body["data"]["title"], "Due soon");
     assert_eq!(body["data"]["status"], "todo");
 }
+
+/// A role renamed and re-described on the roles page, as `PATCH /roles/{id}` would; a
+/// system role's row offers its description only.
+#[tokio::test]
+async fn a_role_is_renamed_on_the_roles_page() {
+    let app = demo_app().await;
+    let admin = app.demo_login("admin").await;
+    app.role(&admin, "Auditors").await;
+
+    let browser = Browser::open(&app).await;
+    browser.login("admin@example.com", "adminpass").await;
+    browser.go("/console/roles?search=Auditors").await;
+    browser
+        .fill(
+            "input[aria-label='New name of the role Auditors']",
+            "Reviewers",
+        )
+        .await;
+    browser
+        .fill(
+            "input[aria-label='Description of the role Auditors']",
+            "Read the trail",
+        )
+        .await;
+    browser
+        .click("button[aria-label='Save the role Auditors']")
+        .await;
+    assert_eq!(browser.text(".flash").await, "Role Reviewers saved.");
+    let (_, body) = app
+        .call(Method::GET, "/roles?search=Reviewers", &admin, None)
+        .await;
+    assert_eq!(body["data"][0]["name"], "Reviewers", "{body}");
+    assert_eq!(body["data"][0]["description"], "Read the trail");
+    let (_, body) = app
+        .call(Method::GET, "/roles?search=Auditors", &admin, None)
+        .await;
+    assert_eq!(body["data"], json!([]), "{body}");
+
+    browser.go("/console/roles?search=Admin").await;
+    let source = browser.source().await;
+    assert!(source.contains("Description of the role Admin"), "{source}");
+    assert!(!source.contains("New name of the role Admin"), "{source}");
+}

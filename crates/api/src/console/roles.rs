@@ -1,6 +1,6 @@
-//! Roles (list, search, create, delete) and the rules matrix: for one role, every business
-//! element with the seven flags, each row saved in place through the same rule use cases
-//! as `/api/v1/access-rules`, and what the row grants.
+//! Roles (list, search, create, rename or re-describe, delete) and the rules matrix: for
+//! one role, every business element with the seven flags, each row saved in place through
+//! the same rule use cases as `/api/v1/access-rules`, and what the row grants.
 
 use super::form::Form;
 use super::page::{done, encode, ok, Chrome, Page, Pager};
@@ -19,6 +19,7 @@ use uuid::Uuid;
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/roles", web::get().to(roles))
         .route("/roles", web::post().to(create_role))
+        .route("/roles/{id}", web::post().to(update_role))
         .route("/roles/{id}/delete", web::post().to(delete_role))
         .route("/matrix", web::get().to(matrix))
         .route("/matrix", web::post().to(save_rule));
@@ -141,6 +142,31 @@ async fn create_role(
         &req,
         "/console/roles",
         &format!("Role {} created.", role.name),
+    ))
+}
+
+/// `POST /console/roles/{id}`: renames or re-describes the role, as `PATCH /roles/{id}`
+/// (a system role keeps its name; its form has no name box). A name left blank is kept; a
+/// description left blank is emptied.
+async fn update_role(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Console(p): Console,
+    path: web::Path<Uuid>,
+    form: Form,
+) -> Page {
+    let input = RoleInput {
+        name: form.text("name"),
+        description: form.raw("description").map(|d| d.trim().to_string()),
+    };
+    let role = state
+        .roles
+        .update_role::<crate::error::ApiError>(&p, path.into_inner(), Ok(input))
+        .await?;
+    Ok(done(
+        &req,
+        "/console/roles",
+        &format!("Role {} saved.", role.name),
     ))
 }
 

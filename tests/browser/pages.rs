@@ -238,4 +238,98 @@ async fn a_role_is_renamed_on_the_roles_page() {
     let source = browser.source().await;
     assert!(source.contains("Description of the role Admin"), "{source}");
     assert!(!source.contains("New name of the role Admin"), "{source}");
+
+    // Someone who may only read roles sees each description as text, and no form.
+    app.role(&admin, "Readers").await;
+    app.rule(&admin, "Readers", "role", json!({"can_read_all": true}))
+        .await;
+    let (_, reader) = app.member_account(&admin, "Readers").await;
+    let browser = Browser::open(&app).await;
+    browser.login(&reader, castellan_tests::PASSWORD).await;
+    browser.go("/console/roles?search=Reviewers").await;
+    assert!(browser.text("tbody").await.contains("Read the trail"));
+    let source = browser.source().await;
+    for form in ["Save the role", "Delete the role", "Create role"] {
+        assert!(!source.contains(form), "{form}: {source}");
+    }
+}
+
+/// A user deactivated on the users page cannot log in until reactivated there (audited
+/// as the API's `user.update`); the row's Roles link opens their grants, with the grant
+/// form already filled in with their id.
+#[tokio::test]
+async fn a_user_is_deactivated_and_reactivated_on_the_users_page() {
+    let app = demo_app().await;
+    let admin = app.demo_login("admin").await;
+    app.role(&admin, "Auditors").await;
+    let (_, me) = app
+        .call(Method::GET, "/auth/me", &app.demo_login("user").await, None)
+        .await;
+    let user_id = me["data"]["id"].as_str().unwrap().to_string();
+
+    let browser = Browser::open(&app).await;
+    browser.login("admin@example.com", "adminpass").await;
+    browser.go("/console/users?search=user@example.com").await;
+    browser
+        .click("button[aria-label='Deactivate user@example.com']")
+        .await;
+    assert_eq!(browser.text(".flash").await, "User deactivated.");
+    let res = app.login_raw("user@example.com", "userpass").await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+
+    browser.go("/console/users?search=user@example.com").await;
+    browser
+        .click("button[aria-label='Reactivate user@example.com']")
+        .await;
+    assert_eq!(
+        browser.text(".flash").await,
+        "User user@example.com reactivated."
+    );
+    app.demo_login("user").await;
+    let (_, entries) = app
+        .call(Method::GET, "/audit-logs?action=user.update", &admin, None)
+        .await;
+    let entry = &entries["data"][0];
+    assert_eq!(entry["target_id"], user_id.as_str(), "{entries}");
+    assert_eq!(
+        entry["changes"]["is_active"],
+        json!({"before": false, "after": true}),
+        "{entry}"
+    );
+
+    browser.go("/console/users?search=user@example.com").await;
+    browser
+        .click("a[aria-label='Roles of user@example.com']")
+        .await;
+    assert_eq!(browser.path().await, "/console/grants");
+    let filled = browser
+        .client
+        .find(fantoccini::Locator::Css("#user_id"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(filled.as_deref(), Some(user_id.as_str()));
+    browser
+        .client
+        .find(fantoccini::Locator::Css("#grant-role"))
+        .await
+        .unwrap()
+        .select_by_label("Auditors")
+        .await
+        .unwrap();
+    browser
+        .click("form[method=post][action='/console/grants'] button[type=submit]")
+        .await;
+    assert_eq!(browser.text(".flash").await, "Role Auditors granted.");
+    assert!(browser.text("tbody").await.contains("Auditors"));
+    let (_, body) = app
+        .call(Method::GET, &format!("/users/{user_id}"), &admin, None)
+        .await;
+    let roles = body["data"]["roles"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(roles.contains(&json!("Auditors")), "{body}");
 }

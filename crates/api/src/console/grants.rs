@@ -2,7 +2,7 @@
 //! use cases as `/api/v1/user-roles`.
 
 use super::form::Form;
-use super::page::{done, ok, Chrome, Page, Pager};
+use super::page::{done, encode, ok, Chrome, Page, Pager};
 use super::profile::when;
 use super::session::Console;
 use super::{all_pages, listing};
@@ -96,9 +96,14 @@ async fn grant(
         },
     };
     let grant = state.roles.grant::<ApiError>(&p, Ok(input)).await?;
+    // Back to that user's grants, the new one among them.
+    let theirs = format!(
+        "/console/grants?{}",
+        encode(&[("user_id", grant.user_id.to_string())])
+    );
     Ok(done(
         &req,
-        "/console/grants",
+        &theirs,
         &format!("Role {} granted.", grant.role),
     ))
 }

@@ -12,7 +12,7 @@ use actix_web::{web, HttpRequest};
 use askama::Template;
 use castellan_application::roles::ROLE_ORDERABLE;
 use castellan_application::{RoleInput, RoleRef, RuleInput};
-use castellan_domain::rbac::AccessFlags;
+use castellan_domain::rbac::{AccessFlags, Action};
 use castellan_domain::role::{Role, StoredRule};
 use uuid::Uuid;
 
@@ -96,6 +96,12 @@ struct RolesPage {
     search: String,
     roles: Vec<RoleRow>,
     pager: Pager,
+    /// Whether the caller's rules let them change roles (else the rows are read-only).
+    can_update: bool,
+    /// Whether they let them delete roles.
+    can_delete: bool,
+    /// Whether they let them create roles.
+    can_create: bool,
 }
 
 /// `GET /console/roles?search=&page=`.
@@ -120,6 +126,9 @@ async fn roles(
         ),
         search,
         roles: found.items.into_iter().map(RoleRow::from).collect(),
+        can_update: p.subject.allows("role", Action::Update, None),
+        can_delete: p.subject.allows("role", Action::Delete, None),
+        can_create: p.subject.allows("role", Action::Create, None),
     })
 }
 

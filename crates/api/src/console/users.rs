@@ -1,5 +1,5 @@
-//! Users of the caller's tenant: list and search, create (with roles), deactivate —
-//! through the same user-administration use cases as `/api/v1/users`.
+//! Users of the caller's tenant: list and search, create (with roles), deactivate and
+//! reactivate — through the same user-administration use cases as `/api/v1/users`.
 
 use super::form::Form;
 use super::page::{done, ok, Chrome, Page, Pager};
@@ -13,14 +13,15 @@ use actix_web::{web, HttpRequest};
 use askama::Template;
 use castellan_application::roles::ROLE_ORDERABLE;
 use castellan_application::users::ORDERABLE;
-use castellan_application::{NewUserInput, UserView};
+use castellan_application::{NewUserInput, UserPatch, UserView};
 use castellan_domain::UserId;
 use uuid::Uuid;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/users", web::get().to(users))
         .route("/users", web::post().to(create))
-        .route("/users/{id}/deactivate", web::post().to(deactivate));
+        .route("/users/{id}/deactivate", web::post().to(deactivate))
+        .route("/users/{id}/reactivate", web::post().to(reactivate));
 }
 
 #[derive(Debug, Clone)]
@@ -57,6 +58,8 @@ struct UsersPage {
     users: Vec<UserRow>,
     pager: Pager,
     roles: Vec<String>,
+    /// Whether each row links to the user's grants (the caller may list grants).
+    grants_link: bool,
 }
 
 /// `GET /console/users?search=&page=`.
@@ -89,6 +92,7 @@ async fn users(
         search,
         users: found.items.into_iter().map(UserRow::from).collect(),
         roles,
+        grants_link: p.subject.list_scope("user_role").is_ok(),
     })
 }
 
@@ -125,4 +129,29 @@ async fn deactivate(
 ) -> Page {
     state.users.delete(&p, UserId(path.into_inner())).await?;
     Ok(done(&req, "/console/users", "User deactivated."))
+}
+
+/// `POST /console/users/{id}/reactivate`: active again (`PATCH /users/{id}` with
+/// `is_active: true`, audited as `user.update`). Its old sessions stay revoked: the user
+/// logs in anew.
+async fn reactivate(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Console(p): Console,
+    path: web::Path<Uuid>,
+    _form: Form,
+) -> Page {
+    let patch = UserPatch {
+        is_active: Some(true),
+        ..UserPatch::default()
+    };
+    let user = state
+        .users
+        .update::<ApiError>(&p, UserId(path.into_inner()), Ok(patch))
+        .await?;
+    Ok(done(
+        &req,
+        "/console/users",
+        &format!("User {} reactivated.", user.user.email),
+    ))
 }

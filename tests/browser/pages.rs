@@ -332,4 +332,18 @@ async fn a_user_is_deactivated_and_reactivated_on_the_users_page() {
         .cloned()
         .unwrap_or_default();
     assert!(roles.contains(&json!("Auditors")), "{body}");
+
+    // Someone who may only read users sees them, and no form to change them.
+    app.role(&admin, "Directory").await;
+    app.rule(&admin, "Directory", "user", json!({"can_read_all": true}))
+        .await;
+    let (_, reader) = app.member_account(&admin, "Directory").await;
+    let browser = Browser::open(&app).await;
+    browser.login(&reader, castellan_tests::PASSWORD).await;
+    browser.go("/console/users").await;
+    assert!(browser.text("tbody").await.contains("user@example.com"));
+    let source = browser.source().await;
+    for form in ["Deactivate", "Reactivate", "Create user", "Roles of"] {
+        assert!(!source.contains(form), "{form}: {source}");
+    }
 }

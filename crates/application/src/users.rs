@@ -14,7 +14,9 @@ use castellan_domain::{Profile, User, UserId};
 use castellan_ports::{Clock, Page, RoleRepository, UserRepository};
 use std::sync::Arc;
 
-const ELEMENT: &str = "user";
+/// The business element of user accounts (rules on `user` govern this service).
+pub const ELEMENT: &str = "user";
+
 /// Columns `?ordering=` accepts.
 pub const ORDERABLE: [&str; 2] = ["email", "created_at"];
 

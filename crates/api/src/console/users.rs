@@ -12,8 +12,9 @@ use crate::state::AppState;
 use actix_web::{web, HttpRequest};
 use askama::Template;
 use castellan_application::roles::ROLE_ORDERABLE;
-use castellan_application::users::ORDERABLE;
+use castellan_application::users::{ELEMENT, ORDERABLE};
 use castellan_application::{NewUserInput, UserPatch, UserView};
+use castellan_domain::rbac::{Action, Subject};
 use castellan_domain::UserId;
 use uuid::Uuid;
 
@@ -32,12 +33,20 @@ struct UserRow {
     roles: String,
     active: bool,
     created_at: String,
+    /// Whether the caller's rules let them deactivate this user (delete on `user`).
+    may_deactivate: bool,
+    /// Whether they let them reactivate this user (update on `user`).
+    may_reactivate: bool,
 }
 
-impl From<UserView> for UserRow {
-    fn from(view: UserView) -> Self {
+impl UserRow {
+    /// The row of `view` as `subject` may act on it.
+    fn new(view: UserView, subject: &Subject) -> Self {
         let profile = &view.user.profile;
+        let id = view.user.id.0;
         UserRow {
+            may_deactivate: subject.allows(ELEMENT, Action::Delete, Some(id)),
+            may_reactivate: subject.allows(ELEMENT, Action::Update, Some(id)),
             id: view.user.id.0,
             email: view.user.email.to_string(),
             name: format!("{} {}", profile.first_name, profile.last_name)
@@ -60,6 +69,8 @@ struct UsersPage {
     roles: Vec<String>,
     /// Whether each row links to the user's grants (the caller may list grants).
     grants_link: bool,
+    /// Whether the caller may create users (the new-user form).
+    may_create: bool,
 }
 
 /// `GET /console/users?search=&page=`.
@@ -90,9 +101,14 @@ async fn users(
             found.total,
         ),
         search,
-        users: found.items.into_iter().map(UserRow::from).collect(),
+        users: found
+            .items
+            .into_iter()
+            .map(|view| UserRow::new(view, &p.subject))
+            .collect(),
         roles,
         grants_link: p.subject.list_scope("user_role").is_ok(),
+        may_create: p.subject.allows(ELEMENT, Action::Create, None),
     })
 }
 

@@ -156,6 +156,49 @@ async fn the_generic_resource_pages_create_edit_and_delete() {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
+/// The resource pages offer only what the caller's rules allow: the demo Guest, who reads
+/// every article and may change none, sees an article's fields as text and no form; the
+/// demo User, who may create articles and change their own, gets the forms on theirs.
+#[tokio::test]
+async fn the_resource_pages_offer_only_what_the_rules_allow() {
+    let app = demo_app().await;
+    let user = app.demo_login("user").await;
+    let (status, created) = app
+        .call(
+            Method::POST,
+            "/articles",
+            &user,
+            Some(json!({"title": "The user's own", "content": "Mine"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let article = format!(
+        "/console/resources/articles/{}",
+        created["data"]["id"].as_str().unwrap()
+    );
+
+    let browser = Browser::open(&app).await;
+    browser.login("guest@example.com", "guestpass").await;
+    browser.go("/console/resources/articles").await;
+    assert!(browser.text("tbody").await.contains("The user's own"));
+    assert!(!browser.source().await.contains("new-object"));
+    browser.go(&article).await;
+    assert!(browser.text("dl.facts").await.contains("The user's own"));
+    let source = browser.source().await;
+    assert!(!source.contains("field-title"), "{source}");
+    assert!(!source.contains("Delete"), "{source}");
+    browser.assert_accessible().await;
+
+    let browser = Browser::open(&app).await;
+    browser.login("user@example.com", "userpass").await;
+    browser.go(&article).await;
+    let source = browser.source().await;
+    assert!(source.contains("field-title"), "{source}");
+    assert!(source.contains("Delete"), "{source}");
+    browser.go("/console/resources/articles").await;
+    assert!(browser.source().await.contains("new-object"));
+}
+
 /// An edit form shows every field, so emptying one empties it: an optional date becomes
 /// `null`, a text that may be empty becomes `""`; the fields left as they were keep their
 /// values.

@@ -97,6 +97,16 @@ impl ResourceService {
         Ok(record)
     }
 
+    /// Whether the caller may `action` `record` (none for a create), as the use cases
+    /// below decide it: for a front end to offer only what would be allowed.
+    pub fn may(p: &Principal, def: &ResourceDef, action: Action, record: Option<&Record>) -> bool {
+        match (action, record) {
+            (Action::Create, _) => ensure_create(p, def.element).is_ok(),
+            (_, Some(record)) => ensure_object(p, def.element, action, object(record)).is_ok(),
+            (_, None) => false,
+        }
+    }
+
     /// One object.
     pub async fn get(
         &self,

@@ -10,7 +10,8 @@ use crate::list::{resource_request, QueryMap};
 use crate::state::AppState;
 use actix_web::{web, HttpRequest};
 use askama::Template;
-use castellan_application::{AppError, Principal};
+use castellan_application::{AppError, Principal, ResourceService};
+use castellan_domain::rbac::Action;
 use castellan_domain::resource::{Field, Kind, Record, ResourceDef};
 use castellan_domain::resources::ALL;
 use serde_json::{Map, Value};
@@ -174,6 +175,8 @@ struct ListPage {
     search: String,
     pager: Pager,
     inputs: Vec<Input>,
+    /// Whether the caller may create one (the new-object form).
+    may_create: bool,
 }
 
 /// `GET /console/resources/{plural}?search=&page=`.
@@ -215,6 +218,7 @@ async fn list(
         ),
         search,
         inputs: def.fields.iter().map(|f| Input::of(f, None)).collect(),
+        may_create: ResourceService::may(&p, def, Action::Create, None),
     })
 }
 
@@ -224,23 +228,33 @@ struct ItemPage {
     chrome: Chrome,
     action: String,
     facts: Vec<(&'static str, String)>,
+    /// The edit form's inputs; empty when the caller may not change the object (its
+    /// fields are then among the facts).
     inputs: Vec<Input>,
+    /// Whether the caller may delete it.
+    may_delete: bool,
 }
 
 fn item_page(req: &HttpRequest, p: &Principal, def: &ResourceDef, record: &Record) -> Page {
     let json = record.to_json(def);
+    let may_update = ResourceService::may(p, def, Action::Update, Some(record));
+    let mut facts: Vec<(&'static str, String)> = ["id", "owner_id", "created_at", "updated_at"]
+        .into_iter()
+        .map(|k| (k, text(json.get(k))))
+        .collect();
+    let mut inputs = Vec::new();
+    for field in def.fields {
+        match may_update {
+            true => inputs.push(Input::of(field, Some(&json))),
+            false => facts.push((field.name, text(json.get(field.name)))),
+        }
+    }
     ok(&ItemPage {
         chrome: Chrome::new(req, p, format!("{} {}", def.name, record.id)),
         action: format!("/console/resources/{}/{}", def.plural, record.id),
-        facts: ["id", "owner_id", "created_at", "updated_at"]
-            .into_iter()
-            .map(|k| (k, text(json.get(k))))
-            .collect(),
-        inputs: def
-            .fields
-            .iter()
-            .map(|f| Input::of(f, Some(&json)))
-            .collect(),
+        facts,
+        inputs,
+        may_delete: ResourceService::may(p, def, Action::Delete, Some(record)),
     })
 }
 

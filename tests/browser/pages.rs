@@ -281,20 +281,6 @@ async fn a_role_is_renamed_on_the_roles_page() {
     let source = browser.source().await;
     assert!(source.contains("Description of the role Admin"), "{source}");
     assert!(!source.contains("New name of the role Admin"), "{source}");
-
-    // Someone who may only read roles sees each description as text, and no form.
-    app.role(&admin, "Readers").await;
-    app.rule(&admin, "Readers", "role", json!({"can_read_all": true}))
-        .await;
-    let (_, reader) = app.member_account(&admin, "Readers").await;
-    let browser = Browser::open(&app).await;
-    browser.login(&reader, castellan_tests::PASSWORD).await;
-    browser.go("/console/roles?search=Reviewers").await;
-    assert!(browser.text("tbody").await.contains("Read the trail"));
-    let source = browser.source().await;
-    for form in ["Save the role", "Delete the role", "Create role"] {
-        assert!(!source.contains(form), "{form}: {source}");
-    }
 }
 
 /// A user deactivated on the users page cannot log in until reactivated there (audited
@@ -388,5 +374,73 @@ async fn a_user_is_deactivated_and_reactivated_on_the_users_page() {
     let source = browser.source().await;
     for form in ["Deactivate", "Reactivate", "Create user", "Roles of"] {
         assert!(!source.contains(form), "{form}: {source}");
+    }
+}
+
+/// Someone who may read roles, rules, grants and invitations but change none of them sees
+/// them all and is offered no form: role descriptions as text, the matrix's boxes
+/// disabled, no grant, revoke or invite form.
+#[tokio::test]
+async fn the_access_pages_offer_a_reader_no_form() {
+    let app = demo_app().await;
+    let admin = app.demo_login("admin").await;
+    app.role(&admin, "Inspectors").await;
+    for element in ["role", "access_rule", "user_role", "invitation"] {
+        app.rule(&admin, "Inspectors", element, json!({"can_read_all": true}))
+            .await;
+    }
+    let (_, me) = app.call(Method::GET, "/auth/me", &admin, None).await;
+    let tenant = me["data"]["tenant_id"].as_str().unwrap().to_string();
+    let invitation = json!({"email": "invited@example.com", "role": "User"});
+    let (status, body) = app
+        .call(
+            Method::POST,
+            &format!("/tenants/{tenant}/invitations"),
+            &admin,
+            Some(invitation),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (_, reader) = app.member_account(&admin, "Inspectors").await;
+
+    let browser = Browser::open(&app).await;
+    browser.login(&reader, castellan_tests::PASSWORD).await;
+    let pages = [
+        ("/console/roles?search=Guest", "Reads every article"),
+        ("/console/matrix", "Rules of the role"),
+        ("/console/grants", "<td>Guest</td>"),
+        ("/console/invitations", "invited@example.com"),
+    ];
+    for (path, shown) in pages {
+        browser.go(path).await;
+        let source = browser.source().await;
+        assert!(source.contains(shown), "{path}: {source}");
+        for form in [
+            "Save the role",
+            "Delete the role",
+            "Create role",
+            "Save the rule",
+            "Revoke",
+            "new-grant",
+            "new-invitation",
+        ] {
+            assert!(!source.contains(form), "{path} offers {form}: {source}");
+        }
+        browser.assert_accessible().await;
+    }
+    browser.go("/console/matrix").await;
+    let boxes = browser
+        .client
+        .find_all(fantoccini::Locator::Css(
+            "table.matrix input[type=checkbox]",
+        ))
+        .await
+        .unwrap();
+    assert!(!boxes.is_empty());
+    for checkbox in boxes {
+        assert_eq!(
+            checkbox.attr("disabled").await.unwrap().as_deref(),
+            Some("true")
+        );
     }
 }

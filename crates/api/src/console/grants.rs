@@ -2,7 +2,7 @@
 //! use cases as `/api/v1/user-roles`.
 
 use super::form::Form;
-use super::page::{done, encode, ok, Chrome, Page, Pager};
+use super::page::{done, encode, ok, Allowed, Chrome, Page, Pager};
 use super::profile::when;
 use super::session::Console;
 use super::{all_pages, listing};
@@ -37,6 +37,8 @@ struct GrantsPage {
     grants: Vec<GrantRow>,
     pager: Pager,
     roles: Vec<String>,
+    /// What the caller may do on grants.
+    may: Allowed,
 }
 
 /// `GET /console/grants?user_id=&page=`.
@@ -78,6 +80,7 @@ async fn grants(
             })
             .collect(),
         roles,
+        may: Allowed::on(&p, "user_role"),
     })
 }
 

@@ -3,7 +3,7 @@
 
 use super::form::Form;
 use super::listing;
-use super::page::{done, ok, Chrome, Page, Pager};
+use super::page::{done, ok, Allowed, Chrome, Page, Pager};
 use super::profile::when;
 use super::session::Console;
 use crate::error::ApiError;
@@ -54,6 +54,8 @@ struct InvitationsPage {
     chrome: Chrome,
     invitations: Vec<InvitationRow>,
     pager: Pager,
+    /// What the caller may do on invitations.
+    may: Allowed,
 }
 
 /// `GET /console/invitations`.
@@ -70,6 +72,7 @@ async fn invitations(
         chrome: Chrome::new(&req, &p, "Invitations"),
         pager: Pager::new(req.path(), &[], page, per_page, found.total),
         invitations: found.items.into_iter().map(InvitationRow::from).collect(),
+        may: Allowed::on(&p, "invitation"),
     })
 }
 

@@ -11,6 +11,7 @@ use askama::Template;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use castellan_application::{AppError, Principal};
+use castellan_domain::rbac::Action;
 
 /// The cookie carrying a one-shot message to the next page (after a redirect).
 const FLASH: &str = "castellan_flash";
@@ -90,6 +91,31 @@ impl Chrome {
             csrf: csrf::token(req),
             flash: take_flash(req),
             ..Chrome::default()
+        }
+    }
+}
+
+/// What the caller's rules let them do on an element whose objects have no owner (roles,
+/// rules, grants, invitations: the decision is the same for every object of the tenant),
+/// so that a page offers only the forms that would be allowed.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Allowed {
+    /// Create one.
+    pub create: bool,
+    /// Change one.
+    pub update: bool,
+    /// Delete (or revoke) one.
+    pub delete: bool,
+}
+
+impl Allowed {
+    /// What `p` may do on `element`.
+    pub(crate) fn on(p: &Principal, element: &str) -> Self {
+        let may = |action| p.subject.allows(element, action, None);
+        Allowed {
+            create: may(Action::Create),
+            update: may(Action::Update),
+            delete: may(Action::Delete),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! the same rule use cases as `/api/v1/access-rules`, and what the row grants.
 
 use super::form::Form;
-use super::page::{done, encode, ok, Chrome, Page, Pager};
+use super::page::{done, encode, ok, Allowed, Chrome, Page, Pager};
 use super::session::Console;
 use super::{all_pages, listing};
 use crate::list::QueryMap;
@@ -12,7 +12,7 @@ use actix_web::{web, HttpRequest};
 use askama::Template;
 use castellan_application::roles::ROLE_ORDERABLE;
 use castellan_application::{RoleInput, RoleRef, RuleInput};
-use castellan_domain::rbac::{AccessFlags, Action};
+use castellan_domain::rbac::AccessFlags;
 use castellan_domain::role::{Role, StoredRule};
 use uuid::Uuid;
 
@@ -96,12 +96,8 @@ struct RolesPage {
     search: String,
     roles: Vec<RoleRow>,
     pager: Pager,
-    /// Whether the caller's rules let them change roles (else the rows are read-only).
-    can_update: bool,
-    /// Whether they let them delete roles.
-    can_delete: bool,
-    /// Whether they let them create roles.
-    can_create: bool,
+    /// What the caller may do on roles (the rows are read-only without update).
+    may: Allowed,
 }
 
 /// `GET /console/roles?search=&page=`.
@@ -126,9 +122,7 @@ async fn roles(
         ),
         search,
         roles: found.items.into_iter().map(RoleRow::from).collect(),
-        can_update: p.subject.allows("role", Action::Update, None),
-        can_delete: p.subject.allows("role", Action::Delete, None),
-        can_create: p.subject.allows("role", Action::Create, None),
+        may: Allowed::on(&p, "role"),
     })
 }
 
@@ -199,6 +193,8 @@ struct MatrixRow {
     rule_id: Option<Uuid>,
     flags: [bool; 7],
     grants: String,
+    /// Whether the caller may save the row (create its rule, or change the one it has).
+    savable: bool,
 }
 
 #[derive(Template)]
@@ -255,6 +251,7 @@ async fn rows_of(
         .filter(|r| r.rule.role_id == role)
         .collect();
     let elements = state.access.elements().await?;
+    let may = Allowed::on(p, "access_rule");
     Ok(elements
         .into_iter()
         .map(|element| {
@@ -266,6 +263,10 @@ async fn rows_of(
                 rule_id: rule.map(|r| r.rule.id),
                 flags: flag_values(&flags),
                 grants: grants(&flags),
+                savable: match rule {
+                    Some(_) => may.update,
+                    None => may.create,
+                },
             }
         })
         .collect())

@@ -331,6 +331,10 @@ async fn a_user_is_deactivated_and_reactivated_on_the_users_page() {
         .click("a[aria-label='Roles of user@example.com']")
         .await;
     assert_eq!(browser.path().await, "/console/grants");
+    assert_eq!(
+        browser.text("caption").await,
+        "Role grants of user@example.com"
+    );
     let filled = browser
         .client
         .find(fantoccini::Locator::Css("#user_id"))

@@ -13,6 +13,7 @@ use actix_web::{web, HttpRequest};
 use askama::Template;
 use castellan_application::roles::ROLE_ORDERABLE;
 use castellan_application::{GrantInput, RoleRef};
+use castellan_domain::UserId;
 use uuid::Uuid;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
@@ -34,6 +35,8 @@ struct GrantRow {
 struct GrantsPage {
     chrome: Chrome,
     user_id: String,
+    /// The email of the user the list is filtered by (when the caller may read them).
+    email: Option<String>,
     grants: Vec<GrantRow>,
     pager: Pager,
     roles: Vec<String>,
@@ -50,7 +53,7 @@ async fn grants(
 ) -> Page {
     let mut request = listing(&query, &[], "")?;
     request.owner_id = uuid_param(&query, "user_id")?;
-    let (page, per_page) = (request.page, request.per_page);
+    let (page, per_page, filtered) = (request.page, request.per_page, request.owner_id);
     let found = state.roles.list_grants(&p, request).await?;
     let roles = all_pages(listing(&QueryMap::new(), &ROLE_ORDERABLE, "name")?, |r| {
         state.roles.list_roles(&p, r)
@@ -59,6 +62,12 @@ async fn grants(
     .map(|roles| roles.into_iter().map(|r| r.name).collect())
     .unwrap_or_default();
     let user_id = query.get("user_id").cloned().unwrap_or_default();
+    // A name for the id: the filtered user's email, if the caller's rules show it.
+    let email = match filtered {
+        Some(id) => state.users.get(&p, UserId(id)).await.ok(),
+        None => None,
+    }
+    .map(|view| view.user.email.to_string());
     ok(&GrantsPage {
         chrome: Chrome::new(&req, &p, "Role grants"),
         pager: Pager::new(
@@ -69,6 +78,7 @@ async fn grants(
             found.total,
         ),
         user_id,
+        email,
         grants: found
             .items
             .into_iter()

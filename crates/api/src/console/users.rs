@@ -47,7 +47,7 @@ impl UserRow {
         UserRow {
             may_deactivate: subject.allows(ELEMENT, Action::Delete, Some(id)),
             may_reactivate: subject.allows(ELEMENT, Action::Update, Some(id)),
-            id: view.user.id.0,
+            id,
             email: view.user.email.to_string(),
             name: format!("{} {}", profile.first_name, profile.last_name)
                 .trim()

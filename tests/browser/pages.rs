@@ -326,6 +326,23 @@ async fn a_user_is_deactivated_and_reactivated_on_the_users_page() {
         "{entry}"
     );
 
+    // Their page: the names saved as PATCH /users/{id} would.
+    browser.go("/console/users?search=user@example.com").await;
+    browser
+        .click(&format!("a[href='/console/users/{user_id}']"))
+        .await;
+    assert_eq!(browser.heading().await, "User user@example.com");
+    browser.fill("#first_name", "Ada").await;
+    browser.fill("#last_name", "Lovelace").await;
+    browser.click("form.card button").await;
+    assert_eq!(browser.text(".flash").await, "User user@example.com saved.");
+    let (_, body) = app
+        .call(Method::GET, &format!("/users/{user_id}"), &admin, None)
+        .await;
+    assert_eq!(body["data"]["first_name"], "Ada", "{body}");
+    assert_eq!(body["data"]["last_name"], "Lovelace");
+    browser.assert_accessible().await;
+
     browser.go("/console/users?search=user@example.com").await;
     browser
         .click("a[aria-label='Roles of user@example.com']")
@@ -379,6 +396,10 @@ async fn a_user_is_deactivated_and_reactivated_on_the_users_page() {
     for form in ["Deactivate", "Reactivate", "Create user", "Roles of"] {
         assert!(!source.contains(form), "{form}: {source}");
     }
+    browser.go(&format!("/console/users/{user_id}")).await;
+    assert!(browser.text("dl.facts").await.contains("Lovelace"));
+    let source = browser.source().await;
+    assert!(!source.contains("Save names"), "{source}");
 }
 
 /// Someone who may read roles, rules, grants and invitations but change none of them sees

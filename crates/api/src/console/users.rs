@@ -1,5 +1,6 @@
-//! Users of the caller's tenant: list and search, create (with roles), deactivate and
-//! reactivate — through the same user-administration use cases as `/api/v1/users`.
+//! Users of the caller's tenant: list and search, create (with roles), one user's page
+//! (their names changed there), deactivate and reactivate — through the same
+//! user-administration use cases as `/api/v1/users`.
 
 use super::form::Form;
 use super::page::{done, ok, Chrome, Page, Pager};
@@ -21,6 +22,8 @@ use uuid::Uuid;
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/users", web::get().to(users))
         .route("/users", web::post().to(create))
+        .route("/users/{id}", web::get().to(user))
+        .route("/users/{id}", web::post().to(rename))
         .route("/users/{id}/deactivate", web::post().to(deactivate))
         .route("/users/{id}/reactivate", web::post().to(reactivate));
 }
@@ -110,6 +113,75 @@ async fn users(
         grants_link: p.subject.list_scope("user_role").is_ok(),
         may_create: p.subject.allows(ELEMENT, Action::Create, None),
     })
+}
+
+#[derive(Template)]
+#[template(path = "console/user.html")]
+struct UserPage {
+    chrome: Chrome,
+    id: Uuid,
+    email: String,
+    first_name: String,
+    last_name: String,
+    patronymic: String,
+    roles: String,
+    active: bool,
+    created_at: String,
+    /// Whether the caller may change this user (the names form).
+    may_update: bool,
+    /// Whether the page links to the user's grants (the caller may list grants).
+    grants_link: bool,
+}
+
+/// `GET /console/users/{id}`: one user, their names editable with update rights.
+async fn user(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Console(p): Console,
+    path: web::Path<Uuid>,
+) -> Page {
+    let view = state.users.get(&p, UserId(path.into_inner())).await?;
+    let (user, profile) = (&view.user, &view.user.profile);
+    ok(&UserPage {
+        chrome: Chrome::new(&req, &p, format!("User {}", user.email)),
+        id: user.id.0,
+        email: user.email.to_string(),
+        first_name: profile.first_name.clone(),
+        last_name: profile.last_name.clone(),
+        patronymic: profile.patronymic.clone(),
+        roles: view.roles.join(", "),
+        active: user.is_active,
+        created_at: when(user.created_at),
+        may_update: p.subject.allows(ELEMENT, Action::Update, Some(user.id.0)),
+        grants_link: p.subject.list_scope("user_role").is_ok(),
+    })
+}
+
+/// `POST /console/users/{id}`: the user's names, as `PATCH /users/{id}` (audited as
+/// `user.update`); a box left blank empties that name.
+async fn rename(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Console(p): Console,
+    path: web::Path<Uuid>,
+    form: Form,
+) -> Page {
+    let id = path.into_inner();
+    let patch = UserPatch {
+        first_name: form.raw("first_name").map(str::to_string),
+        last_name: form.raw("last_name").map(str::to_string),
+        patronymic: form.raw("patronymic").map(str::to_string),
+        is_active: None,
+    };
+    let user = state
+        .users
+        .update::<ApiError>(&p, UserId(id), Ok(patch))
+        .await?;
+    Ok(done(
+        &req,
+        &format!("/console/users/{id}"),
+        &format!("User {} saved.", user.user.email),
+    ))
 }
 
 /// `POST /console/users`.

@@ -36,7 +36,9 @@ pub struct Browser {
 }
 
 impl Browser {
-    /// Starts chromedriver and a headless Chromium for the server at `app`.
+    /// Starts chromedriver and a headless Chromium for the server at `app`. A driver that
+    /// could not take its port (another process took it first) or a session that could not
+    /// be made is retried on a fresh port, a few times.
     pub async fn open(app: &TestApp) -> Browser {
         let slot = BROWSERS.acquire().await.unwrap();
         let driver_path = chromedriver();
@@ -44,45 +46,25 @@ impl Browser {
             std::path::Path::new(&driver_path).exists(),
             "chromedriver not found at {driver_path}: run scripts/browser-deps.sh (or set CHROMEDRIVER)"
         );
-        let port = free_port();
-        // Its own process group, which the Chromium it starts joins: dropping the session
-        // kills them all (killing chromedriver alone left its Chromium running).
-        let driver = Command::new(&driver_path)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .unwrap_or_else(|e| panic!("could not start {driver_path}: {e}"));
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "chromedriver did not listen on {port}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut failures = Vec::new();
+        for _ in 0..3 {
+            let mut driver = Driver::start(&driver_path);
+            match driver.session().await {
+                Ok(client) => {
+                    return Browser {
+                        client,
+                        base: app.address.clone(),
+                        driver: driver.child.take().expect("a started driver"),
+                        _slot: slot,
+                    }
+                }
+                Err(failure) => failures.push(failure),
+            }
         }
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({
-                "binary": chromium(),
-                "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
-                         "--disable-dev-shm-usage", "--window-size=1280,1000"],
-            }),
-        );
-        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        let client = ClientBuilder::new(connector)
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .unwrap_or_else(|e| panic!("no WebDriver session (is {} installed?): {e}", chromium()));
-        Browser {
-            client,
-            base: app.address.clone(),
-            driver,
-            _slot: slot,
-        }
+        panic!(
+            "no WebDriver session (is {} installed?): {failures:?}",
+            chromium()
+        )
     }
 
     /// Opens the console path `path`.
@@ -237,17 +219,88 @@ impl Browser {
     }
 }
 
-impl Drop for Browser {
-    fn drop(&mut self) {
-        // The whole group: chromedriver, Chromium and Chromium's helpers.
-        let group = format!("-{}", self.driver.id());
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &group])
+/// A chromedriver on a free port, in its own process group (which the Chromium it starts
+/// joins), killed with its group on drop unless handed over to a [`Browser`].
+struct Driver {
+    child: Option<Child>,
+    port: u16,
+}
+
+impl Driver {
+    fn start(driver_path: &str) -> Driver {
+        let port = free_port();
+        let child = Command::new(driver_path)
+            .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
-            .status();
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("could not start {driver_path}: {e}"));
+        Driver {
+            child: Some(child),
+            port,
+        }
+    }
+
+    /// A session on this driver, once it listens; an error if it exited first (its port
+    /// was taken) or the session could not be made.
+    async fn session(&mut self) -> Result<Client, String> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            if Instant::now() > deadline {
+                return Err(format!("chromedriver did not listen on {}", self.port));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // Listening, but is it ours? A driver that lost the race for the port has exited.
+        if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
+            return Err(format!(
+                "chromedriver exited ({status}): port {} taken",
+                self.port
+            ));
+        }
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": chromium(),
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                         "--disable-dev-shm-usage", "--window-size=1280,1000"],
+            }),
+        );
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            kill_group(child);
+        }
+    }
+}
+
+/// Kills `child`'s whole process group: chromedriver, Chromium and Chromium's helpers
+/// (killing chromedriver alone left its Chromium running).
+fn kill_group(child: &mut Child) {
+    let group = format!("-{}", child.id());
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &group])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        kill_group(&mut self.driver);
     }
 }
 

@@ -56,8 +56,9 @@ macro_rules! forget_idle_fn {
 /// exactly): one token of each bucket `KEYS[2..]` (capacity and period in ms at
 /// `ARGV[2i+5]`, `ARGV[2i+6]` for `KEYS[i]`; `ARGV[8]` is `FORGET_IDLE_AT`) in order, up
 /// to the first refusal; then, if every bucket allowed and the step is `begin`, the
-/// lockout's `begin` of `castellan_domain::lockout::LockoutPolicy`. Returns, as strings, {attempt: 0 not asked,
-/// 1 allowed, 2 locked; retry after s; then allowed and tokens left per bucket asked}.
+/// lockout's `begin` of `castellan_domain::lockout::LockoutPolicy`. Returns, as strings,
+/// {attempt: 0 not asked, 1 allowed, 2 locked; retry after s; then allowed and tokens left
+/// per bucket asked}.
 static BEGIN: LazyLock<Script> = LazyLock::new(|| {
     Script::new(concat!(
         lockout_prelude!(),

@@ -14,7 +14,7 @@ use actix_web::{web, HttpRequest};
 use askama::Template;
 use castellan_application::roles::ROLE_ORDERABLE;
 use castellan_application::users::{ELEMENT, ORDERABLE};
-use castellan_application::{NewUserInput, UserPatch, UserView};
+use castellan_application::{NewUserInput, Principal, UserPatch, UserView};
 use castellan_domain::rbac::{Action, Subject};
 use castellan_domain::UserId;
 use uuid::Uuid;
@@ -110,7 +110,7 @@ async fn users(
             .map(|view| UserRow::new(view, &p.subject))
             .collect(),
         roles,
-        grants_link: p.subject.list_scope("user_role").is_ok(),
+        grants_link: may_list_grants(&p),
         may_create: p.subject.allows(ELEMENT, Action::Create, None),
     })
 }
@@ -153,7 +153,7 @@ async fn user(
         active: user.is_active,
         created_at: when(user.created_at),
         may_update: p.subject.allows(ELEMENT, Action::Update, Some(user.id.0)),
-        grants_link: p.subject.list_scope("user_role").is_ok(),
+        grants_link: may_list_grants(&p),
     })
 }
 
@@ -182,6 +182,11 @@ async fn rename(
         &format!("/console/users/{id}"),
         &format!("User {} saved.", user.user.email),
     ))
+}
+
+/// Whether the caller may list grants (the links to a user's grants).
+fn may_list_grants(p: &Principal) -> bool {
+    p.subject.list_scope("user_role").is_ok()
 }
 
 /// `POST /console/users`.
